@@ -1,0 +1,123 @@
+//! The command line: definitions, and the mapping of each command onto the library.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::logging::{self, LogFormat};
+use crate::pipeline::{self, RunOptions};
+use crate::{Error, ExitCode};
+
+/// costwatch: scores the disclosure of public infrastructure projects against the CoST IDS.
+#[derive(Debug, Parser)]
+#[command(name = "costwatch", version, about, long_about = None)]
+pub struct Cli {
+    /// Log format: `human` on a terminal, `json` (one object per line) for cron.
+    #[arg(long, value_enum, default_value = "human", global = true)]
+    pub log_format: LogFormat,
+    /// More detailed logs (debug level).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch every source, compile, convert, assess, score and publish.
+    Run {
+        /// Configuration file (TOML). Default: the embedded config/default.toml, which reads
+        /// the committed fixtures and writes ./out/.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Output folder; overrides `run.output` in the configuration.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// SQLite store; overrides `run.store` in the configuration.
+        #[arg(long, value_name = "FILE")]
+        store: Option<PathBuf>,
+        /// Recompile every ocid in the store, not only those with new data.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Check a configuration file and exit (0 valid, 2 invalid).
+    CheckConfig {
+        /// Configuration file (TOML).
+        file: PathBuf,
+    },
+    /// Write the sample fixtures (Panama-like, deterministic) into a folder.
+    GenerateFixtures {
+        /// Destination folder.
+        #[arg(long, value_name = "DIR", default_value = "fixtures")]
+        out: PathBuf,
+    },
+}
+
+/// Runs a parsed command line and returns the exit code; errors are printed here.
+pub fn run(cli: Cli) -> ExitCode {
+    logging::init(cli.log_format, cli.verbose);
+    match execute(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn execute(command: Command) -> Result<ExitCode, Error> {
+    match command {
+        Command::Run {
+            config,
+            out,
+            store,
+            full,
+        } => {
+            let mut cfg = match config {
+                Some(path) => Config::load(&path)?,
+                None => Config::embedded()?,
+            };
+            if let Some(out) = out {
+                cfg.output = out;
+            }
+            if let Some(store) = store {
+                cfg.store = store;
+            }
+            let outcome = pipeline::run(&cfg, &RunOptions { full })?;
+            let r = &outcome.report;
+            eprintln!(
+                "{}: {} projects, {} entities, {} releases new, {} repeated, {} conflicting, {} quarantined → {}",
+                match outcome.exit_code() {
+                    ExitCode::Ok => "ok",
+                    _ => "partial",
+                },
+                r.projects,
+                r.entities,
+                r.releases.new,
+                r.releases.repeated,
+                r.releases.conflicting,
+                r.quarantined.len(),
+                cfg.output.display()
+            );
+            Ok(outcome.exit_code())
+        }
+        Command::CheckConfig { file } => {
+            let cfg = Config::load(&file)?;
+            eprintln!("{}: ok ({} sources)", file.display(), cfg.sources.len());
+            Ok(ExitCode::Ok)
+        }
+        Command::GenerateFixtures { out } => {
+            crate::fixtures::write_all(&out).map_err(|e| {
+                Error::Publish(crate::publish::Error::Io {
+                    path: out.clone(),
+                    source: e,
+                })
+            })?;
+            eprintln!("fixtures written to {}", out.display());
+            Ok(ExitCode::Ok)
+        }
+    }
+}

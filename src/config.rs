@@ -1,0 +1,455 @@
+//! Configuration: the TOML file as written ([`RawConfig`]) and as the stages use it ([`Config`]).
+//!
+//! Precedence: the embedded default (`config/default.toml`) when no file is given, otherwise the
+//! given file (keys it leaves out take the documented defaults), then command-line flags.
+//! Relative paths are resolved against the current directory, as a cron line would expect.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::store::Grouping;
+
+/// The embedded default configuration: the committed fixtures in, `./out` out.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// The name shown for the embedded default in messages.
+pub const DEFAULT_NAME: &str = "config/default.toml (embedded)";
+
+/// A configuration problem, naming the file, the key and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {key}: {reason}")]
+pub struct ConfigError {
+    /// The config file (or the embedded default).
+    pub file: String,
+    /// The key, dotted (`source[0].paths`), or `-` when the file as a whole is wrong.
+    pub key: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The TOML file, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Where things are kept.
+    #[serde(default)]
+    pub run: RawRun,
+    /// Who publishes the OC4IDS package.
+    #[serde(default)]
+    pub publisher: RawPublisher,
+    /// How projects are formed and attributed.
+    #[serde(default)]
+    pub projects: RawProjects,
+    /// The inputs.
+    #[serde(default)]
+    pub source: Vec<RawSource>,
+    /// Element weights by IDS code (default 1).
+    #[serde(default)]
+    pub weights: BTreeMap<String, f64>,
+}
+
+/// `[run]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    /// SQLite store file.
+    #[serde(default = "default_store")]
+    pub store: PathBuf,
+    /// Output folder (replaced whole at the end of each run).
+    #[serde(default = "default_output")]
+    pub output: PathBuf,
+    /// The date the statuses are computed for (RFC 3339); default: now. Fix it for
+    /// reproducible outputs.
+    pub as_of: Option<String>,
+}
+
+impl Default for RawRun {
+    fn default() -> Self {
+        RawRun {
+            store: default_store(),
+            output: default_output(),
+            as_of: None,
+        }
+    }
+}
+
+fn default_store() -> PathBuf {
+    PathBuf::from("data/costwatch.sqlite")
+}
+
+fn default_output() -> PathBuf {
+    PathBuf::from("out")
+}
+
+/// `[publisher]`: OC4IDS package metadata.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPublisher {
+    /// Publisher name (required by the package schema).
+    #[serde(default = "default_publisher_name")]
+    pub name: String,
+    /// The package `uri`.
+    #[serde(default = "default_package_uri")]
+    pub uri: String,
+    /// Licence URL of the published data.
+    pub license: Option<String>,
+    /// Publication policy URL.
+    pub publication_policy: Option<String>,
+}
+
+impl Default for RawPublisher {
+    fn default() -> Self {
+        RawPublisher {
+            name: default_publisher_name(),
+            uri: default_package_uri(),
+            license: None,
+            publication_policy: None,
+        }
+    }
+}
+
+fn default_publisher_name() -> String {
+    "costwatch".into()
+}
+
+fn default_package_uri() -> String {
+    "https://example.invalid/costwatch/project-package.json".into()
+}
+
+/// `[projects]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProjects {
+    /// OC4IDS project identifier prefix, as registered with the OC4IDS helpdesk.
+    #[serde(default = "default_prefix")]
+    pub id_prefix: String,
+    /// How compiled releases form projects.
+    #[serde(default)]
+    pub grouping: GroupingName,
+    /// Which organisation a project is attributed to.
+    #[serde(default)]
+    pub entity: EntityRole,
+}
+
+impl Default for RawProjects {
+    fn default() -> Self {
+        RawProjects {
+            id_prefix: default_prefix(),
+            grouping: GroupingName::default(),
+            entity: EntityRole::default(),
+        }
+    }
+}
+
+fn default_prefix() -> String {
+    // Not a registered prefix: it marks output that nobody configured.
+    "oc4ids-xxxxxx".into()
+}
+
+/// `projects.grouping`
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupingName {
+    /// `planning.project.id`, else one project per ocid.
+    #[default]
+    PlanningProjectId,
+    /// One project per ocid.
+    Ocid,
+}
+
+/// `projects.entity`: whose score a project counts towards.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityRole {
+    /// The project owner (`publicAuthority`, mapped from the buyer).
+    #[default]
+    PublicAuthority,
+    /// The procuring entity of the project's processes.
+    ProcuringEntity,
+    /// The buyer of the project's processes.
+    Buyer,
+}
+
+/// `[[source]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    /// Unique id, used in the store and the report.
+    pub id: String,
+    /// The kind of source.
+    pub kind: SourceKind,
+    /// Files, folders or glob patterns (`local`).
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Text encoding: `auto` (UTF-8, else ISO-8859-1), `utf-8` or `iso-8859-1`.
+    #[serde(default)]
+    pub encoding: EncodingName,
+    /// What the source is, for people.
+    pub about: Option<String>,
+}
+
+/// `source.kind`
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// Files on disk.
+    Local,
+}
+
+/// `source.encoding`
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum EncodingName {
+    /// UTF-8, and ISO-8859-1 for a file that is not UTF-8.
+    #[default]
+    Auto,
+    /// UTF-8 only; other bytes are quarantined.
+    #[serde(rename = "utf-8")]
+    Utf8,
+    /// ISO-8859-1.
+    #[serde(rename = "iso-8859-1")]
+    Latin1,
+}
+
+/// The resolved configuration the stages consume.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it came from (for messages).
+    pub origin: String,
+    /// SQLite store.
+    pub store: PathBuf,
+    /// Output folder.
+    pub output: PathBuf,
+    /// Status date, nanoseconds since the epoch; `None` = the run's start.
+    pub as_of: Option<String>,
+    /// Package metadata.
+    pub publisher: Publisher,
+    /// OC4IDS project id prefix.
+    pub id_prefix: String,
+    /// Project grouping.
+    pub grouping: Grouping,
+    /// Entity attribution.
+    pub entity: EntityRole,
+    /// Inputs.
+    pub sources: Vec<Source>,
+    /// Weights by element code (missing = 1).
+    pub weights: BTreeMap<String, f64>,
+}
+
+/// Package metadata, resolved.
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    /// Name.
+    pub name: String,
+    /// Package uri.
+    pub uri: String,
+    /// Licence.
+    pub license: Option<String>,
+    /// Publication policy.
+    pub publication_policy: Option<String>,
+}
+
+/// A source, resolved.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Id.
+    pub id: String,
+    /// Paths and patterns.
+    pub paths: Vec<String>,
+    /// Encoding choice.
+    pub encoding: EncodingName,
+}
+
+impl Config {
+    /// Loads the embedded default.
+    pub fn embedded() -> Result<Config, ConfigError> {
+        Config::from_toml(DEFAULT_TOML, DEFAULT_NAME)
+    }
+
+    /// Loads a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.display().to_string(),
+            key: "-".into(),
+            reason: format!("cannot read: {e}"),
+        })?;
+        Config::from_toml(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates TOML text; `origin` names it in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let err = |key: String, reason: String| ConfigError {
+            file: origin.to_string(),
+            key,
+            reason,
+        };
+        let de = toml::de::Deserializer::parse(text).map_err(|e| {
+            err(
+                "-".into(),
+                format!("{}{}", e.message(), line_of(text, e.span())),
+            )
+        })?;
+        let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let key = if path.is_empty() || path == "." {
+                "-".to_string()
+            } else {
+                path
+            };
+            err(key, format!("{}{}", inner.message(), line_of(text, inner.span())))
+        })?;
+        Config::resolve(raw, origin)
+    }
+
+    fn resolve(raw: RawConfig, origin: &str) -> Result<Config, ConfigError> {
+        let err = |key: &str, reason: String| ConfigError {
+            file: origin.to_string(),
+            key: key.to_string(),
+            reason,
+        };
+        if let Some(as_of) = &raw.run.as_of {
+            if !crate::util::is_date_time(as_of) {
+                return Err(err(
+                    "run.as_of",
+                    format!("`{as_of}` is not an RFC 3339 date-time (e.g. 2025-06-30T00:00:00Z)"),
+                ));
+            }
+        }
+        if raw.publisher.name.trim().is_empty() {
+            return Err(err("publisher.name", "must not be empty".into()));
+        }
+        if !raw.publisher.uri.contains("://") {
+            return Err(err(
+                "publisher.uri",
+                format!("`{}` is not an absolute URI", raw.publisher.uri),
+            ));
+        }
+        let prefix = raw.projects.id_prefix.trim();
+        if prefix.is_empty() || prefix.chars().any(char::is_whitespace) {
+            return Err(err(
+                "projects.id_prefix",
+                format!("`{prefix}` must be a non-empty prefix without spaces"),
+            ));
+        }
+        if raw.source.is_empty() {
+            return Err(err("source", "at least one [[source]] is needed".into()));
+        }
+        let mut sources = Vec::new();
+        for (i, s) in raw.source.into_iter().enumerate() {
+            let key = format!("source[{i}]");
+            if s.id.trim().is_empty() {
+                return Err(err(&format!("{key}.id"), "must not be empty".into()));
+            }
+            if sources.iter().any(|o: &Source| o.id == s.id) {
+                return Err(err(
+                    &format!("{key}.id"),
+                    format!("`{}` is used by another source", s.id),
+                ));
+            }
+            if s.kind == SourceKind::Local && s.paths.is_empty() {
+                return Err(err(
+                    &format!("{key}.paths"),
+                    "a local source needs at least one path".into(),
+                ));
+            }
+            for p in &s.paths {
+                if let Err(e) = glob::Pattern::new(p) {
+                    return Err(err(
+                        &format!("{key}.paths"),
+                        format!("`{p}` is not a valid pattern: {e}"),
+                    ));
+                }
+            }
+            sources.push(Source {
+                id: s.id,
+                paths: s.paths,
+                encoding: s.encoding,
+            });
+        }
+        for (code, w) in &raw.weights {
+            if crate::ids::catalogue().iter().all(|e| e.code != *code) {
+                return Err(err(
+                    &format!("weights.{code}"),
+                    "not a proactive IDS element code (e.g. PJ-ID-1)".into(),
+                ));
+            }
+            if !w.is_finite() || *w < 0.0 {
+                return Err(err(
+                    &format!("weights.{code}"),
+                    format!("{w} must be a number ≥ 0"),
+                ));
+            }
+        }
+        Ok(Config {
+            origin: origin.to_string(),
+            store: raw.run.store,
+            output: raw.run.output,
+            as_of: raw.run.as_of,
+            publisher: Publisher {
+                name: raw.publisher.name,
+                uri: raw.publisher.uri,
+                license: raw.publisher.license,
+                publication_policy: raw.publisher.publication_policy,
+            },
+            id_prefix: prefix.to_string(),
+            grouping: match raw.projects.grouping {
+                GroupingName::PlanningProjectId => Grouping::PlanningProjectId,
+                GroupingName::Ocid => Grouping::Ocid,
+            },
+            entity: raw.projects.entity,
+            sources,
+            weights: raw.weights,
+        })
+    }
+}
+
+fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    match span {
+        Some(r) => {
+            let line = text[..r.start.min(text.len())].matches('\n').count() + 1;
+            format!(" (line {line})")
+        }
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: &str = "[[source]]\nid = \"a\"\nkind = \"local\"\npaths = [\"x/*.json\"]\n";
+
+    #[test]
+    fn embedded_default_loads() {
+        let c = Config::embedded().expect("default config");
+        assert!(!c.sources.is_empty());
+        assert_eq!(c.output, PathBuf::from("out"));
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_key() {
+        let text = format!("{MIN}colour = \"red\"\n");
+        let e = Config::from_toml(&text, "c.toml").expect_err("unknown key");
+        assert_eq!(e.file, "c.toml");
+        assert_eq!(e.key, "source[0]");
+        assert!(e.reason.contains("unknown field `colour`"), "{e}");
+    }
+
+    #[test]
+    fn bad_value_names_key() {
+        let text = format!("{MIN}[projects]\nentity = \"mayor\"\n");
+        let e = Config::from_toml(&text, "c.toml").expect_err("bad value");
+        assert_eq!(e.key, "projects.entity");
+        assert!(e.reason.contains("unknown variant `mayor`"), "{e}");
+    }
+
+    #[test]
+    fn weights_must_name_elements() {
+        let text = format!("{MIN}[weights]\n\"PJ-XX-9\" = 2.0\n");
+        let e = Config::from_toml(&text, "c.toml").expect_err("bad code");
+        assert_eq!(e.key, "weights.PJ-XX-9");
+    }
+}

@@ -1,0 +1,700 @@
+//! The kinds of check the catalogue names, and the primitives they are built from.
+//!
+//! Every check is total: a value of the wrong JSON type counts as absent, so any JSON gives a
+//! verdict and nothing panics.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::Outcome;
+use crate::util::is_date_time;
+
+/// A disclosure predicate, as written in the catalogue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Check {
+    /// A non-blank string.
+    String(String),
+    /// An array holding at least one non-blank string.
+    AnyString(String),
+    /// A Value object: numeric `amount` and non-blank `currency`.
+    Value(String),
+    /// An RFC 3339 date-time.
+    DateTime(String),
+    /// A string from a closed list of codes.
+    Code {
+        /// Pointer.
+        path: String,
+        /// Accepted codes.
+        codes: Vec<String>,
+    },
+    /// An array holding at least one of the codes.
+    AnyCode {
+        /// Pointer.
+        path: String,
+        /// Accepted codes.
+        codes: Vec<String>,
+    },
+    /// A whole number ≥ 0.
+    Count(String),
+    /// A non-empty array.
+    NonEmpty(String),
+    /// A party with this role and a name.
+    PartyNamed(String),
+    /// An organisation reference that is named or resolves to a named party.
+    OrgRef(String),
+    /// An array of organisation references, one of them named or resolving to a named party.
+    AnyOrgRef(String),
+    /// Postal and electronic address of an organisation (partial when only one).
+    Contact {
+        /// Role of the parties to look at when the reference does not resolve.
+        role: String,
+        /// Reference to the organisation, when the element names one.
+        reference: Option<String>,
+    },
+    /// A document of one of these types, with a URL or a description; a document of the type at
+    /// the other level (project vs process) makes it partial.
+    Document {
+        /// Accepted `documentType` codes (alternative spellings included).
+        types: Vec<String>,
+    },
+    /// An additional classification with scheme and id.
+    Classification {
+        /// Only these schemes count (empty: any).
+        #[serde(default)]
+        schemes: Vec<String>,
+        /// These schemes never count.
+        #[serde(default)]
+        exclude_schemes: Vec<String>,
+    },
+    /// A sector value holding a sub-sector code (`transport.road`).
+    SubsectorCode(String),
+    /// A location with geometry, address or gazetteer (partial: description or URI only).
+    Location,
+    /// A period with start and end or duration (partial: one side only).
+    Period(String),
+    /// A budget breakdown whose source party is named.
+    BudgetSourceNamed,
+    /// A finance arrangement whose financing party is named.
+    FinancePartyNamed,
+    /// A modification of these types with every listed part (partial: some parts).
+    Modification {
+        /// Modification types.
+        types: Vec<String>,
+        /// Parts needed: date, description, old_value, new_value, old_end, new_end.
+        needs: Vec<String>,
+    },
+    /// Every modification of these types has a rationale (partial: some).
+    Rationale(Vec<String>),
+    /// The best outcome of several checks.
+    Any(Vec<Check>),
+}
+
+/// When an element is due.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Applies {
+    /// Always.
+    Always,
+    /// Once the project is past identification (absent status: due).
+    Preparation,
+    /// Once the project is in implementation or later (absent status: due).
+    Implementation,
+    /// Once the project is completed or later; an absent status counts as completed when every
+    /// process is closed.
+    Completion,
+    /// Once the process is past pre-award (absent status: due).
+    PostAward,
+    /// Only when there is evidence that the contract changed.
+    ChangeEvidence,
+    /// Only when the process has modifications of these types.
+    Modifications(Vec<String>),
+}
+
+/// What a check found: the outcome and the pointer that decided it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// D, PT or N (never NA: applicability is decided elsewhere).
+    pub outcome: Outcome,
+    /// JSON pointer, absolute within the project.
+    pub path: String,
+    /// Why, in a few words, for people.
+    pub reason: String,
+}
+
+impl Found {
+    fn yes(path: String, reason: impl Into<String>) -> Found {
+        Found {
+            outcome: Outcome::Disclosed,
+            path,
+            reason: reason.into(),
+        }
+    }
+    fn partly(path: String, reason: impl Into<String>) -> Found {
+        Found {
+            outcome: Outcome::Partial,
+            path,
+            reason: reason.into(),
+        }
+    }
+    fn no(path: String, reason: impl Into<String>) -> Found {
+        Found {
+            outcome: Outcome::Missing,
+            path,
+            reason: reason.into(),
+        }
+    }
+    fn rank(&self) -> u8 {
+        match self.outcome {
+            Outcome::Disclosed => 0,
+            Outcome::Partial => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// The unit being judged: the project, and the process for process-level elements.
+pub struct Unit<'a> {
+    /// The OC4IDS project.
+    pub project: &'a Value,
+    /// The contracting process and its index, for process-level elements.
+    pub process: Option<(usize, &'a Value)>,
+}
+
+impl Unit<'_> {
+    fn base(&self) -> &Value {
+        self.process.map(|(_, c)| c).unwrap_or(self.project)
+    }
+    /// Turns a pointer relative to the unit into one absolute within the project.
+    fn abs(&self, ptr: &str) -> String {
+        match self.process {
+            Some((i, _)) => format!("/contractingProcesses/{i}{ptr}"),
+            None => ptr.to_string(),
+        }
+    }
+    fn get(&self, ptr: &str) -> Option<&Value> {
+        self.base().pointer(ptr)
+    }
+}
+
+// ---- primitives (spec §1) -----------------------------------------------------------------
+
+/// `str(x)`: a string that is not blank.
+pub fn is_str(v: Option<&Value>) -> bool {
+    matches!(v, Some(Value::String(s)) if !s.trim().is_empty())
+}
+
+fn is_num(v: Option<&Value>) -> bool {
+    matches!(v, Some(Value::Number(_)))
+}
+
+fn is_int(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Number(n)) => {
+            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
+        }
+        _ => false,
+    }
+}
+
+/// `val(v)`: a Value with a numeric amount and a currency.
+pub fn is_value(v: Option<&Value>) -> bool {
+    matches!(v, Some(Value::Object(_)))
+        && is_num(v.and_then(|o| o.get("amount")))
+        && is_str(v.and_then(|o| o.get("currency")))
+}
+
+fn is_dt(v: Option<&Value>) -> bool {
+    matches!(v, Some(Value::String(s)) if is_date_time(s))
+}
+
+fn array(v: Option<&Value>) -> &[Value] {
+    match v {
+        Some(Value::Array(a)) => a,
+        _ => &[],
+    }
+}
+
+fn roles(p: &Value) -> impl Iterator<Item = &str> {
+    array(p.get("roles")).iter().filter_map(Value::as_str)
+}
+
+fn parties<'a>(project: &'a Value, role: &'a str) -> impl Iterator<Item = (usize, &'a Value)> {
+    array(project.get("parties"))
+        .iter()
+        .enumerate()
+        .filter(move |(_, p)| roles(p).any(|r| r == role))
+}
+
+/// `ref(P, o)`: the party an organisation reference points to.
+fn resolve<'a>(project: &'a Value, reference: &Value) -> Option<(usize, &'a Value)> {
+    let id = reference.get("id").and_then(Value::as_str)?;
+    array(project.get("parties"))
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.get("id").and_then(Value::as_str) == Some(id))
+}
+
+fn addr(v: Option<&Value>) -> bool {
+    ["streetAddress", "locality", "region", "postalCode", "countryName"]
+        .iter()
+        .any(|k| is_str(v.and_then(|a| a.get(*k))))
+}
+
+fn elec(v: Option<&Value>) -> bool {
+    is_str(v.and_then(|c| c.get("email"))) || is_str(v.and_then(|c| c.get("url")))
+}
+
+fn doc_match(list: Option<&Value>, types: &[String]) -> Option<usize> {
+    array(list).iter().position(|d| {
+        d.get("documentType")
+            .and_then(Value::as_str)
+            .is_some_and(|t| types.iter().any(|x| x == t))
+            && (is_str(d.get("url")) || is_str(d.get("description")))
+    })
+}
+
+fn geometry(g: Option<&Value>) -> bool {
+    const TYPES: [&str; 6] = [
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+    ];
+    g.and_then(|g| g.get("type"))
+        .and_then(Value::as_str)
+        .is_some_and(|t| TYPES.contains(&t))
+        && !array(g.and_then(|g| g.get("coordinates"))).is_empty()
+}
+
+fn gazetteer(z: Option<&Value>) -> bool {
+    is_str(z.and_then(|z| z.get("scheme")))
+        && array(z.and_then(|z| z.get("identifiers")))
+            .iter()
+            .any(|i| is_str(Some(i)))
+}
+
+fn modifications<'a>(unit: &'a Unit<'_>, types: &'a [String]) -> Vec<(usize, &'a Value)> {
+    array(unit.get("/summary/modifications"))
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| {
+            m.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(|t| types.iter().any(|x| x == t))
+        })
+        .collect()
+}
+
+fn period_end(p: Option<&Value>) -> bool {
+    is_dt(p.and_then(|p| p.get("endDate"))) || is_int(p.and_then(|p| p.get("durationInDays")))
+}
+
+// ---- evaluation ---------------------------------------------------------------------------
+
+impl Check {
+    /// Evaluates the check on a unit.
+    pub fn eval(&self, unit: &Unit<'_>) -> Found {
+        match self {
+            Check::String(p) => {
+                if is_str(unit.get(p)) {
+                    Found::yes(unit.abs(p), "non-blank text")
+                } else {
+                    Found::no(unit.abs(p), "no text")
+                }
+            }
+            Check::AnyString(p) => match array(unit.get(p))
+                .iter()
+                .position(|v| is_str(Some(v)))
+            {
+                Some(i) => Found::yes(unit.abs(&format!("{p}/{i}")), "non-blank text"),
+                None => Found::no(unit.abs(p), "no value"),
+            },
+            Check::Value(p) => {
+                if is_value(unit.get(p)) {
+                    Found::yes(unit.abs(p), "amount and currency")
+                } else {
+                    Found::no(unit.abs(p), "no amount with currency")
+                }
+            }
+            Check::DateTime(p) => {
+                if is_dt(unit.get(p)) {
+                    Found::yes(unit.abs(p), "date-time")
+                } else {
+                    Found::no(unit.abs(p), "no RFC 3339 date-time")
+                }
+            }
+            Check::Code { path, codes } => match unit.get(path).and_then(Value::as_str) {
+                Some(c) if codes.iter().any(|x| x == c) => {
+                    Found::yes(unit.abs(path), format!("code {c}"))
+                }
+                Some(c) => Found::no(unit.abs(path), format!("`{c}` is not a valid code")),
+                None => Found::no(unit.abs(path), "no code"),
+            },
+            Check::AnyCode { path, codes } => match array(unit.get(path))
+                .iter()
+                .position(|v| v.as_str().is_some_and(|c| codes.iter().any(|x| x == c)))
+            {
+                Some(i) => Found::yes(unit.abs(&format!("{path}/{i}")), "valid code"),
+                None => Found::no(unit.abs(path), "no valid code"),
+            },
+            Check::Count(p) => {
+                let v = unit.get(p);
+                let ok = is_int(v) && v.and_then(Value::as_f64).is_some_and(|n| n >= 0.0);
+                if ok {
+                    Found::yes(unit.abs(p), "whole number")
+                } else {
+                    Found::no(unit.abs(p), "no whole number")
+                }
+            }
+            Check::NonEmpty(p) => {
+                if array(unit.get(p)).is_empty() {
+                    Found::no(unit.abs(p), "empty or absent")
+                } else {
+                    Found::yes(unit.abs(p), "listed")
+                }
+            }
+            Check::PartyNamed(role) => {
+                match parties(unit.project, role).find(|(_, p)| is_str(p.get("name"))) {
+                    Some((i, _)) => Found::yes(format!("/parties/{i}/name"), format!("named {role}")),
+                    None => Found::no("/parties".into(), format!("no named party with role {role}")),
+                }
+            }
+            Check::OrgRef(p) => org_ref(unit, p, unit.get(p)),
+            Check::AnyOrgRef(p) => {
+                let refs = array(unit.get(p));
+                let mut best = Found::no(unit.abs(p), "no reference");
+                for (i, r) in refs.iter().enumerate() {
+                    let f = org_ref(unit, &format!("{p}/{i}"), Some(r));
+                    if f.rank() < best.rank() {
+                        best = f;
+                    }
+                }
+                best
+            }
+            Check::Contact { role, reference } => contact(unit, role, reference.as_deref()),
+            Check::Document { types } => document(unit, types),
+            Check::Classification {
+                schemes,
+                exclude_schemes,
+            } => {
+                let list = array(unit.project.get("additionalClassifications"));
+                let hit = list.iter().position(|c| {
+                    let scheme = c.get("scheme").and_then(Value::as_str).unwrap_or_default();
+                    is_str(c.get("id"))
+                        && is_str(c.get("scheme"))
+                        && (schemes.is_empty() || schemes.iter().any(|s| s == scheme))
+                        && !exclude_schemes.iter().any(|s| s == scheme)
+                });
+                match hit {
+                    Some(i) => Found::yes(
+                        format!("/additionalClassifications/{i}"),
+                        "classification with scheme and id",
+                    ),
+                    None => Found::no("/additionalClassifications".into(), "no matching classification"),
+                }
+            }
+            Check::SubsectorCode(p) => match array(unit.get(p))
+                .iter()
+                .position(|s| s.as_str().is_some_and(|s| s.contains('.')))
+            {
+                Some(i) => Found::yes(unit.abs(&format!("{p}/{i}")), "sub-sector code"),
+                None => Found::no(unit.abs(p), "no sub-sector code"),
+            },
+            Check::Location => {
+                let list = array(unit.project.get("locations"));
+                let mut best = Found::no("/locations".into(), "no location");
+                for (i, l) in list.iter().enumerate() {
+                    let f = if geometry(l.get("geometry"))
+                        || addr(l.get("address"))
+                        || gazetteer(l.get("gazetteer"))
+                    {
+                        Found::yes(format!("/locations/{i}"), "geometry, address or gazetteer")
+                    } else if is_str(l.get("description")) || is_str(l.get("uri")) {
+                        Found::partly(format!("/locations/{i}"), "description or URI only")
+                    } else {
+                        continue;
+                    };
+                    if f.rank() < best.rank() {
+                        best = f;
+                    }
+                }
+                best
+            }
+            Check::Period(p) => {
+                let v = unit.get(p);
+                let start = is_dt(v.and_then(|v| v.get("startDate")));
+                let end = period_end(v);
+                match (start, end) {
+                    (true, true) => Found::yes(unit.abs(p), "start and end or duration"),
+                    (true, false) => Found::partly(unit.abs(p), "start only"),
+                    (false, true) => Found::partly(unit.abs(p), "end or duration only"),
+                    (false, false) => Found::no(unit.abs(p), "no period"),
+                }
+            }
+            Check::BudgetSourceNamed => {
+                for (i, group) in array(unit.project.pointer("/budget/budgetBreakdowns"))
+                    .iter()
+                    .enumerate()
+                {
+                    for (j, bd) in array(group.get("budgetBreakdown")).iter().enumerate() {
+                        let path = format!("/budget/budgetBreakdowns/{i}/budgetBreakdown/{j}/sourceParty");
+                        if let Some(r) = bd.get("sourceParty") {
+                            if ref_named(unit.project, r) {
+                                return Found::yes(path, "named source party");
+                            }
+                        }
+                    }
+                }
+                Found::no("/budget/budgetBreakdowns".into(), "no named source party")
+            }
+            Check::FinancePartyNamed => {
+                for (i, f) in array(unit.project.pointer("/budget/finance")).iter().enumerate() {
+                    if let Some(r) = f.get("financingParty") {
+                        if ref_named(unit.project, r) {
+                            return Found::yes(
+                                format!("/budget/finance/{i}/financingParty"),
+                                "named financing party",
+                            );
+                        }
+                    }
+                }
+                Found::no("/budget/finance".into(), "no named financing party")
+            }
+            Check::Modification { types, needs } => {
+                let mods = modifications(unit, types);
+                let mut best = Found::no(
+                    unit.abs("/summary/modifications"),
+                    format!("no modification of type {}", types.join("/")),
+                );
+                for (i, m) in mods {
+                    let have = needs.iter().filter(|n| has_part(m, n)).count();
+                    let path = unit.abs(&format!("/summary/modifications/{i}"));
+                    let f = if have == needs.len() {
+                        Found::yes(path, "modification with every part")
+                    } else {
+                        let missing: Vec<&str> = needs
+                            .iter()
+                            .filter(|n| !has_part(m, n))
+                            .map(String::as_str)
+                            .collect();
+                        Found::partly(path, format!("modification lacks {}", missing.join(", ")))
+                    };
+                    if f.rank() < best.rank() {
+                        best = f;
+                    }
+                }
+                best
+            }
+            Check::Rationale(types) => {
+                let mods = modifications(unit, types);
+                let with = mods.iter().filter(|(_, m)| is_str(m.get("rationale"))).count();
+                let path = unit.abs("/summary/modifications");
+                if mods.is_empty() {
+                    Found::no(path, "no modification")
+                } else if with == mods.len() {
+                    Found::yes(path, "every modification has a rationale")
+                } else if with > 0 {
+                    Found::partly(path, format!("{with} of {} modifications have a rationale", mods.len()))
+                } else {
+                    Found::no(path, "no modification has a rationale")
+                }
+            }
+            Check::Any(checks) => {
+                let mut best: Option<Found> = None;
+                for c in checks {
+                    let f = c.eval(unit);
+                    if best.as_ref().is_none_or(|b| f.rank() < b.rank()) {
+                        best = Some(f);
+                    }
+                }
+                best.unwrap_or_else(|| Found::no(String::new(), "no check"))
+            }
+        }
+    }
+
+    /// Every pointer the check names (for the catalogue's own tests).
+    pub fn pointers(&self) -> Vec<String> {
+        match self {
+            Check::String(p)
+            | Check::AnyString(p)
+            | Check::Value(p)
+            | Check::DateTime(p)
+            | Check::Count(p)
+            | Check::NonEmpty(p)
+            | Check::OrgRef(p)
+            | Check::AnyOrgRef(p)
+            | Check::SubsectorCode(p)
+            | Check::Period(p) => vec![p.clone()],
+            Check::Code { path, .. } | Check::AnyCode { path, .. } => vec![path.clone()],
+            Check::Contact { reference, .. } => reference.iter().cloned().collect(),
+            Check::Any(cs) => cs.iter().flat_map(Check::pointers).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn has_part(m: &Value, part: &str) -> bool {
+    match part {
+        "date" => is_dt(m.get("date")),
+        "description" => is_str(m.get("description")),
+        "old_value" => is_value(m.get("oldContractValue")),
+        "new_value" => is_value(m.get("newContractValue")),
+        "old_end" => period_end(m.get("oldContractPeriod")),
+        "new_end" => period_end(m.get("newContractPeriod")),
+        _ => false,
+    }
+}
+
+/// `refNamed(P, o)`.
+fn ref_named(project: &Value, r: &Value) -> bool {
+    is_str(r.get("name")) || resolve(project, r).is_some_and(|(_, p)| is_str(p.get("name")))
+}
+
+fn org_ref(unit: &Unit<'_>, ptr: &str, r: Option<&Value>) -> Found {
+    let Some(r) = r.filter(|r| r.is_object()) else {
+        return Found::no(unit.abs(ptr), "no reference");
+    };
+    if is_str(r.get("name")) {
+        return Found::yes(unit.abs(&format!("{ptr}/name")), "named reference");
+    }
+    match resolve(unit.project, r) {
+        Some((i, p)) if is_str(p.get("name")) => {
+            Found::yes(format!("/parties/{i}/name"), "reference resolves to a named party")
+        }
+        _ => Found::no(unit.abs(ptr), "reference without name"),
+    }
+}
+
+fn contact(unit: &Unit<'_>, role: &str, reference: Option<&str>) -> Found {
+    let referenced = reference
+        .and_then(|p| unit.get(p))
+        .and_then(|r| resolve(unit.project, r));
+    let candidates: Vec<(usize, &Value)> = match referenced {
+        Some(hit) => vec![hit],
+        None => parties(unit.project, role).collect(),
+    };
+    let mut best = Found::no("/parties".into(), format!("no {role} party with an address"));
+    for (i, p) in candidates {
+        let a = addr(p.get("address"));
+        let e = elec(p.get("contactPoint"));
+        let f = match (a, e) {
+            (true, true) => Found::yes(format!("/parties/{i}"), "postal and electronic address"),
+            (true, false) => Found::partly(format!("/parties/{i}/address"), "postal address only"),
+            (false, true) => {
+                Found::partly(format!("/parties/{i}/contactPoint"), "electronic address only")
+            }
+            (false, false) => continue,
+        };
+        if f.rank() < best.rank() {
+            best = f;
+        }
+    }
+    best
+}
+
+/// `doc(L, T)` with the cross-level rule: a document of the type at the other level is partial.
+fn document(unit: &Unit<'_>, types: &[String]) -> Found {
+    let (own, own_path) = match unit.process {
+        Some(_) => (unit.get("/summary/documents"), unit.abs("/summary/documents")),
+        None => (unit.project.get("documents"), "/documents".to_string()),
+    };
+    if let Some(i) = doc_match(own, types) {
+        return Found::yes(format!("{own_path}/{i}"), "document of the type");
+    }
+    match unit.process {
+        Some(_) => {
+            if let Some(i) = doc_match(unit.project.get("documents"), types) {
+                return Found::partly(
+                    format!("/documents/{i}"),
+                    "document of the type at project level only",
+                );
+            }
+        }
+        None => {
+            for (c, cp) in array(unit.project.get("contractingProcesses")).iter().enumerate() {
+                if let Some(i) = doc_match(cp.pointer("/summary/documents"), types) {
+                    return Found::partly(
+                        format!("/contractingProcesses/{c}/summary/documents/{i}"),
+                        "document of the type in a contracting process only",
+                    );
+                }
+            }
+        }
+    }
+    Found::no(own_path, format!("no document of type {}", types.join("/")))
+}
+
+// ---- applicability ------------------------------------------------------------------------
+
+const COMPLETION_OR_LATER: [&str; 4] = ["completion", "maintenance", "decommissioning", "decommissioned"];
+
+impl Applies {
+    /// `None` when due; `Some(reason)` when not applicable.
+    pub fn not_applicable(&self, unit: &Unit<'_>) -> Option<String> {
+        let status = unit.project.get("status").and_then(Value::as_str);
+        match self {
+            Applies::Always => None,
+            Applies::Preparation => match status {
+                Some("identification") => Some("project still in identification".into()),
+                _ => None,
+            },
+            Applies::Implementation => match status {
+                None => None,
+                Some(s) if s == "implementation" || COMPLETION_OR_LATER.contains(&s) => None,
+                Some(s) => Some(format!("project status is {s}")),
+            },
+            Applies::Completion => match status {
+                Some(s) if COMPLETION_OR_LATER.contains(&s) => None,
+                Some(s) => Some(format!("project status is {s}")),
+                None => {
+                    let cps = array(unit.project.get("contractingProcesses"));
+                    let all_closed = !cps.is_empty()
+                        && cps
+                            .iter()
+                            .all(|c| c.pointer("/summary/status").and_then(Value::as_str) == Some("closed"));
+                    if all_closed {
+                        None
+                    } else {
+                        Some("no project status and not every process is closed".into())
+                    }
+                }
+            },
+            Applies::PostAward => match unit.get("/summary/status").and_then(Value::as_str) {
+                Some("pre-award") => Some("process is pre-award".into()),
+                _ => None,
+            },
+            Applies::ChangeEvidence => {
+                if change_evidence(unit) {
+                    None
+                } else {
+                    Some("no evidence that the contract changed".into())
+                }
+            }
+            Applies::Modifications(types) => {
+                if modifications(unit, types).is_empty() {
+                    Some(format!("no modification of type {}", types.join("/")))
+                } else {
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// `change-evidence(C)`: modifications, or a final value that differs from the contract value.
+fn change_evidence(unit: &Unit<'_>) -> bool {
+    if !array(unit.get("/summary/modifications")).is_empty() {
+        return true;
+    }
+    let fin = unit.get("/summary/finalValue");
+    let con = unit.get("/summary/contractValue");
+    if is_value(fin) && is_value(con) {
+        let cur = |v: Option<&Value>| v.and_then(|v| v.get("currency")).cloned();
+        let amt = |v: Option<&Value>| v.and_then(|v| v.get("amount")).and_then(Value::as_f64);
+        return cur(fin) == cur(con) && amt(fin) != amt(con);
+    }
+    false
+}

@@ -1,0 +1,163 @@
+//! The CoST IDS element catalogue and the assessor.
+//!
+//! In: OC4IDS projects (converted here or published by others). Out: one [`Verdict`] per
+//! (element, unit) — disclosed, partial, missing or not applicable — with the JSON pointer that
+//! decided it. The catalogue is data (`elements.toml`); this module only knows how to read the
+//! kinds of check it names. It never scores: see `score`.
+
+mod assess;
+mod check;
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+pub use assess::{Verdict, assess};
+pub use check::{Applies, Check};
+
+/// The catalogue, as written in `elements.toml`.
+const ELEMENTS_TOML: &str = include_str!("elements.toml");
+
+/// Whether an element is judged once per project or once per contracting process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Once per project.
+    Project,
+    /// Once per contracting process.
+    Process,
+}
+
+/// The project-cycle stage an element belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Identification.
+    Identification,
+    /// Preparation.
+    Preparation,
+    /// Procurement.
+    Procurement,
+    /// Implementation.
+    Implementation,
+    /// Completion.
+    Completion,
+}
+
+/// One IDS element.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Element {
+    /// Code, e.g. `PJ-ID-1`.
+    pub code: String,
+    /// Stable snake_case key.
+    pub key: String,
+    /// Project or process.
+    pub level: Level,
+    /// Stage.
+    pub stage: Stage,
+    /// English name (as in the mapping tables).
+    pub en: String,
+    /// Spanish name.
+    pub es: String,
+    /// When it is due.
+    pub applies: Applies,
+    /// Only asked for when something happened (e.g. an administrative entity that differs
+    /// from the procuring entity); scored as usual but flagged.
+    #[serde(default)]
+    pub conditional: bool,
+    /// The disclosure predicate.
+    pub check: Check,
+    /// The weaker evidence that makes it partial.
+    pub partial: Option<Check>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Catalogue {
+    element: Vec<Element>,
+}
+
+/// The proactive elements, in catalogue order.
+pub fn catalogue() -> &'static [Element] {
+    static CATALOGUE: OnceLock<Vec<Element>> = OnceLock::new();
+    CATALOGUE.get_or_init(|| {
+        // The file is compiled in and checked by the tests below, so a parse failure is a
+        // build defect, not bad input.
+        let c: Catalogue = toml::from_str(ELEMENTS_TOML).expect("src/ids/elements.toml is valid");
+        c.element
+    })
+}
+
+/// The outcome of one element for one unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The data discloses it.
+    Disclosed,
+    /// Weaker evidence only (e.g. a document that may hold it).
+    Partial,
+    /// Due but not disclosed.
+    Missing,
+    /// Not due for this unit (stage not reached, event did not happen).
+    NotApplicable,
+}
+
+impl Outcome {
+    /// Short code used in tables: D, PT, N, NA.
+    pub fn short(self) -> &'static str {
+        match self {
+            Outcome::Disclosed => "D",
+            Outcome::Partial => "PT",
+            Outcome::Missing => "N",
+            Outcome::NotApplicable => "NA",
+        }
+    }
+
+    /// Spanish label for people.
+    pub fn es(self) -> &'static str {
+        match self {
+            Outcome::Disclosed => "divulgado",
+            Outcome::Partial => "parcial",
+            Outcome::Missing => "faltante",
+            Outcome::NotApplicable => "no aplica",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_has_39_unique_well_formed_codes() {
+        let c = catalogue();
+        assert_eq!(c.len(), 39);
+        let mut codes: Vec<&str> = c.iter().map(|e| e.code.as_str()).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), 39);
+        for e in c {
+            let ok = e.code.starts_with("PJ-") || e.code.starts_with("PC-");
+            assert!(ok, "{}", e.code);
+            assert_eq!(e.code.starts_with("PJ-"), e.level == Level::Project, "{}", e.code);
+            assert!(!e.es.trim().is_empty() && !e.en.trim().is_empty(), "{}", e.code);
+        }
+        let project = c.iter().filter(|e| e.level == Level::Project).count();
+        assert_eq!((project, c.len() - project), (20, 19));
+    }
+
+    #[test]
+    fn every_pointer_is_well_formed() {
+        for e in catalogue() {
+            for p in e.check.pointers().into_iter().chain(
+                e.partial
+                    .as_ref()
+                    .map(Check::pointers)
+                    .unwrap_or_default(),
+            ) {
+                assert!(p.starts_with('/') && !p.ends_with('/'), "{}: {p}", e.code);
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! costwatch: an infrastructure-contract transparency ingester.
+//!
+//! The run, stage by stage (see [`pipeline::run`]): `source` reads inputs into the `store`;
+//! `ocds` compiles releases; `oc4ids` converts them into projects; `ids` judges each CoST IDS
+//! element; `score` aggregates with polars; `publish` writes the outputs atomically.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod fixtures;
+pub mod ids;
+pub mod logging;
+pub mod oc4ids;
+pub mod ocds;
+pub mod pipeline;
+pub mod publish;
+pub mod report;
+pub mod score;
+pub mod source;
+pub mod store;
+pub mod util;
+
+pub use error::{Error, ExitCode};

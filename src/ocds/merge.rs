@@ -1,0 +1,323 @@
+//! Compiling releases: the OCDS 1.1 merge routine.
+//!
+//! In: the individual releases of one `ocid`, in any order. Out: the compiled release, plus
+//! warnings about data the routine had to interpret. Rules by path come from [`Rules`]; the
+//! runtime rules are those of the standard's merging page:
+//! - a literal, or an array holding anything but objects, replaces what was there;
+//! - `null` removes a field (but not an object or identifier-merged array built before it);
+//! - an empty object or an empty identifier-merged array changes nothing;
+//! - objects merge key by key; arrays of objects merge by `id`, compared as strings (`1` and `"1"`
+//!   are the same object), objects without `id` are appended.
+
+use serde_json::{Map, Value};
+
+use super::rules::{Rule, Rules};
+
+/// Something the merge had to interpret; never fatal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeWarning {
+    /// Path (array indices left out) where it happened.
+    pub path: String,
+    /// What happened.
+    pub message: String,
+}
+
+/// The OCDS merge routine with a fixed set of rules.
+#[derive(Debug, Clone)]
+pub struct Merger {
+    rules: Rules,
+}
+
+impl Default for Merger {
+    fn default() -> Self {
+        Merger::new(Rules::ocds_1_1())
+    }
+}
+
+impl Merger {
+    /// A merger using `rules`.
+    pub fn new(rules: Rules) -> Self {
+        Merger { rules }
+    }
+
+    /// Orders releases by `date` (instants when they parse, else text), keeping input order
+    /// for equal dates so that the later input wins.
+    pub fn sort(releases: &mut [Value]) {
+        releases.sort_by(|a, b| date_key(a).cmp(&date_key(b)));
+    }
+
+    /// Compiles releases of one ocid. They are sorted first (see [`Merger::sort`]).
+    pub fn compile(&self, releases: &[Value]) -> (Value, Vec<MergeWarning>) {
+        let mut sorted: Vec<&Value> = releases.iter().collect();
+        sorted.sort_by(|a, b| date_key(a).cmp(&date_key(b)));
+        let mut warnings = Vec::new();
+        let mut merged = Map::new();
+        merged.insert("tag".into(), Value::Array(vec![Value::from("compiled")]));
+        for release in sorted {
+            let Some(obj) = release.as_object() else {
+                warnings.push(MergeWarning {
+                    path: String::new(),
+                    message: "a release that is not an object was skipped".into(),
+                });
+                continue;
+            };
+            let ocid = obj.get("ocid").and_then(Value::as_str).unwrap_or_default();
+            match obj.get("date") {
+                Some(Value::String(date)) => {
+                    merged.insert("id".into(), Value::from(format!("{ocid}-{date}")));
+                    merged.insert("date".into(), Value::from(date.clone()));
+                }
+                _ => {
+                    warnings.push(MergeWarning {
+                        path: "date".into(),
+                        message: format!(
+                            "release {} has no date; it was merged first",
+                            obj.get("id").map(Value::to_string).unwrap_or_default()
+                        ),
+                    });
+                    merged.entry("id").or_insert_with(|| Value::from(ocid));
+                }
+            }
+            let mut body = obj.clone();
+            body.remove("tag");
+            self.merge_object(&mut merged, &body, "", &mut warnings);
+        }
+        (Value::Object(merged), warnings)
+    }
+
+    fn merge_object(
+        &self,
+        target: &mut Map<String, Value>,
+        source: &Map<String, Value>,
+        prefix: &str,
+        warnings: &mut Vec<MergeWarning>,
+    ) {
+        for (key, value) in source {
+            let path = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}/{key}")
+            };
+            let rule = self.rules.get(&path);
+            if rule == Some(Rule::Omit) {
+                continue;
+            }
+            let empty = match value {
+                Value::Object(o) => o.is_empty(),
+                Value::Array(a) => a.is_empty() && rule != Some(Rule::WholeList),
+                _ => false,
+            };
+            if empty {
+                // An empty object or identifier-merged array changes nothing.
+                continue;
+            }
+            if self.is_leaf(value, rule) {
+                if value.is_null() {
+                    // A null removes a value, but not an object or identifier-merged array
+                    // assembled from earlier releases (the reference implementations agree).
+                    if let Some(existing) = target.get(key) {
+                        if !self.is_container(existing, rule) {
+                            target.remove(key);
+                        }
+                    }
+                } else {
+                    target.insert(key.clone(), value.clone());
+                }
+                continue;
+            }
+            match value {
+                Value::Object(obj) => {
+                    let slot = target
+                        .entry(key.clone())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    if !slot.is_object() {
+                        warnings.push(MergeWarning {
+                            path: path.clone(),
+                            message: "an object replaced a value of another type".into(),
+                        });
+                        *slot = Value::Object(Map::new());
+                    }
+                    if let Value::Object(inner) = slot {
+                        self.merge_object(inner, obj, &path, warnings);
+                        if inner.is_empty() {
+                            target.remove(key);
+                        }
+                    }
+                }
+                Value::Array(items) => {
+                    let slot = target
+                        .entry(key.clone())
+                        .or_insert_with(|| Value::Array(Vec::new()));
+                    if !slot.is_array() {
+                        warnings.push(MergeWarning {
+                            path: path.clone(),
+                            message: "an array replaced a value of another type".into(),
+                        });
+                        *slot = Value::Array(Vec::new());
+                    }
+                    if let Value::Array(existing) = slot {
+                        self.merge_array(existing, items, &path, rule, warnings);
+                        if existing.is_empty() {
+                            target.remove(key);
+                        }
+                    }
+                }
+                // is_leaf() is true for every other kind of value.
+                _ => {}
+            }
+        }
+    }
+
+    /// True when the value replaces what was there instead of being merged into it.
+    fn is_leaf(&self, value: &Value, rule: Option<Rule>) -> bool {
+        match value {
+            Value::Object(_) => false,
+            Value::Array(a) => {
+                rule == Some(Rule::WholeList) || a.iter().any(|item| !item.is_object())
+            }
+            _ => true,
+        }
+    }
+
+    /// True for a value that was built by merging (an object, an identifier-merged array).
+    fn is_container(&self, existing: &Value, rule: Option<Rule>) -> bool {
+        match existing {
+            Value::Object(_) => true,
+            Value::Array(a) => {
+                rule != Some(Rule::WholeList) && !a.is_empty() && a.iter().all(Value::is_object)
+            }
+            _ => false,
+        }
+    }
+
+    fn merge_array(
+        &self,
+        existing: &mut Vec<Value>,
+        items: &[Value],
+        path: &str,
+        rule: Option<Rule>,
+        warnings: &mut Vec<MergeWarning>,
+    ) {
+        let mut seen_in_release: Vec<String> = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            let Value::Object(obj) = item else { continue };
+            let target_index = match rule {
+                Some(Rule::Append) => None,
+                Some(Rule::ByPosition) => (index < existing.len()).then_some(index),
+                _ => match obj.get("id") {
+                    None | Some(Value::Null) => None,
+                    Some(id) => match id_key(id) {
+                        Some(key) => {
+                            if seen_in_release.contains(&key) {
+                                warnings.push(MergeWarning {
+                                    path: path.to_string(),
+                                    message: format!(
+                                        "id {key} occurs more than once in one release; the objects were merged"
+                                    ),
+                                });
+                            } else {
+                                seen_in_release.push(key.clone());
+                            }
+                            existing.iter().position(|e| {
+                                e.get("id").and_then(id_key).as_deref() == Some(key.as_str())
+                            })
+                        }
+                        None => {
+                            warnings.push(MergeWarning {
+                                path: path.to_string(),
+                                message: format!(
+                                    "id {id} is neither a string nor a number; the object was appended"
+                                ),
+                            });
+                            None
+                        }
+                    },
+                },
+            };
+            match target_index {
+                Some(i) => {
+                    if let Value::Object(t) = &mut existing[i] {
+                        self.merge_object(t, obj, path, warnings);
+                    } else {
+                        let mut fresh = Map::new();
+                        self.merge_object(&mut fresh, obj, path, warnings);
+                        existing[i] = Value::Object(fresh);
+                    }
+                }
+                None => {
+                    let mut fresh = Map::new();
+                    // An object that only carries an id is still a member of the list.
+                    if let Some(id) = obj.get("id").filter(|v| !v.is_null()) {
+                        if rule != Some(Rule::Append) && rule != Some(Rule::ByPosition) {
+                            fresh.insert("id".into(), id.clone());
+                        }
+                    }
+                    self.merge_object(&mut fresh, obj, path, warnings);
+                    if !fresh.is_empty() {
+                        existing.push(Value::Object(fresh));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The identity of an array member: ids are compared as strings, so `1` matches `"1"`.
+fn id_key(id: &Value) -> Option<String> {
+    match id {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Sort key for a release date: parsed instant when possible, then the raw text.
+fn date_key(release: &Value) -> (Option<i64>, String) {
+    let raw = release
+        .get("date")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    (crate::util::parse_instant(raw), raw.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_are_compared_as_strings() {
+        let releases = vec![
+            json!({"ocid": "o", "id": "1", "date": "2020-01-01T00:00:00Z",
+                   "awards": [{"id": 1, "title": "a"}]}),
+            json!({"ocid": "o", "id": "2", "date": "2020-01-02T00:00:00Z",
+                   "awards": [{"id": "1", "status": "active"}]}),
+        ];
+        let (c, _) = Merger::default().compile(&releases);
+        assert_eq!(c["awards"], json!([{"id": 1, "title": "a", "status": "active"}]));
+    }
+
+    #[test]
+    fn releases_are_merged_in_date_order() {
+        let releases = vec![
+            json!({"ocid": "o", "id": "2", "date": "2020-01-02T00:00:00Z", "tender": {"title": "new"}}),
+            json!({"ocid": "o", "id": "1", "date": "2020-01-01T00:00:00Z", "tender": {"title": "old"}}),
+        ];
+        let (c, _) = Merger::default().compile(&releases);
+        assert_eq!(c["tender"]["title"], "new");
+        assert_eq!(c["id"], "o-2020-01-02T00:00:00Z");
+    }
+
+    #[test]
+    fn project_locations_are_replaced_whole() {
+        let loc = json!({"description": "Colón"});
+        let releases = vec![
+            json!({"ocid": "o", "id": "1", "date": "2020-01-01T00:00:00Z",
+                   "planning": {"project": {"locations": [loc.clone()]}}}),
+            json!({"ocid": "o", "id": "2", "date": "2020-01-02T00:00:00Z",
+                   "planning": {"project": {"locations": [loc.clone()]}}}),
+        ];
+        let (c, _) = Merger::default().compile(&releases);
+        assert_eq!(c["planning"]["project"]["locations"], json!([loc]));
+    }
+}

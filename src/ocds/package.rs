@@ -1,0 +1,1118 @@
+//! Streaming readers for OCDS inputs.
+//!
+//! In: bytes (plain or gzip) holding a release package, a record package, a bare release, a JSON
+//! array of any of those, concatenated values or JSON lines. Out: one [`Item`] per release or
+//! compiled release, handed to a sink as soon as it is parsed, plus [`Issue`]s for what could
+//! not be read. A package's `releases` array is never held in memory as a whole: each release is
+//! parsed and handed over on its own.
+
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Cursor, Read};
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+/// The longest first line that is tried as a JSON-lines record before the file is read as one
+/// document; a minified package of several GB on one line must not be buffered.
+const MAX_PROBE_LINE_BYTES: usize = 16 * 1024 * 1024;
+
+/// One unit of OCDS data found in an input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// An individual release (it has `ocid` and `id`).
+    Release(Value),
+    /// A `compiledRelease` taken from a record.
+    Compiled(Value),
+}
+
+/// Why part of an input could not be used; the codes are stable and few.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// Not parseable JSON (syntax error or the data ends early).
+    InvalidJson,
+    /// Bytes that are not UTF-8 (and were not read as ISO-8859-1).
+    InvalidUtf8,
+    /// Valid JSON that is not an OCDS release, record or package.
+    NotOcds,
+    /// A package that holds neither `releases` nor `records`.
+    EmptyPackage,
+    /// The file holds no JSON value at all.
+    Empty,
+    /// An encoding the reader does not decode (UTF-16, UTF-32).
+    UnsupportedEncoding,
+}
+
+impl Reason {
+    /// The stable code written to the store and the run report.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::InvalidJson => "invalid_json",
+            Reason::InvalidUtf8 => "invalid_utf8",
+            Reason::NotOcds => "not_ocds",
+            Reason::EmptyPackage => "empty_package",
+            Reason::Empty => "empty",
+            Reason::UnsupportedEncoding => "unsupported_encoding",
+        }
+    }
+}
+
+/// A part of an input that was set aside, with where and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    /// The reason code.
+    pub reason: Reason,
+    /// Human-readable detail (the parser's message, the JSON path).
+    pub detail: String,
+    /// 1-based line where known.
+    pub line: Option<u64>,
+    /// Byte offset (of the decoded stream) where known.
+    pub offset: Option<u64>,
+    /// True when the whole input was rejected (nothing from it may be kept).
+    pub fatal: bool,
+}
+
+/// The layout the reader found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One JSON document (or several concatenated).
+    Document,
+    /// One JSON value per line.
+    JsonLines,
+}
+
+/// The text encoding the input was read with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    /// UTF-8 (with or without a byte-order mark).
+    Utf8,
+    /// ISO-8859-1, each byte one code point.
+    Latin1,
+}
+
+/// What one read produced, besides the items.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Whether the input was gzip-compressed.
+    pub gzip: bool,
+    /// Document or JSON lines.
+    pub layout: Layout,
+    /// Encoding used to decode it.
+    pub encoding: Encoding,
+    /// Items handed to the sink.
+    pub items: u64,
+    /// Linked releases (in records) that carry no data and were skipped.
+    pub linked_releases: u64,
+    /// Parts set aside.
+    pub issues: Vec<Issue>,
+}
+
+impl Summary {
+    /// True when the input as a whole was rejected.
+    pub fn is_fatal(&self) -> bool {
+        self.issues.iter().any(|i| i.fatal)
+    }
+}
+
+/// Errors that stop reading: I/O, or the sink refusing an item.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError<E: std::error::Error + 'static> {
+    /// Reading the bytes failed.
+    #[error("read error: {0}")]
+    Io(#[from] io::Error),
+    /// The sink failed (a store error, say).
+    #[error(transparent)]
+    Sink(E),
+    /// The input is not UTF-8; the caller may retry it as ISO-8859-1.
+    #[error("invalid UTF-8 at byte {0}")]
+    NotUtf8(u64),
+}
+
+/// Reads one input, sending every item to `sink`.
+///
+/// With `encoding = None` the input is read as UTF-8 and [`ReadError::NotUtf8`] is returned at the
+/// first invalid byte so that the caller can discard what it stored and retry with
+/// `Some(Encoding::Latin1)`; with `Some(Encoding::Utf8)` invalid bytes are an [`Issue`] instead.
+pub fn read<'a, R, E, F>(
+    input: R,
+    encoding: Option<Encoding>,
+    sink: &mut F,
+) -> Result<Summary, ReadError<E>>
+where
+    R: Read + 'a,
+    E: std::error::Error + 'static,
+    F: FnMut(Item) -> Result<(), E>,
+{
+    let mut raw = BufReader::with_capacity(64 * 1024, input);
+    let gzip = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let decoded: Box<dyn Read + 'a> = if gzip {
+        Box::new(flate2::read::MultiGzDecoder::new(raw))
+    } else {
+        Box::new(raw)
+    };
+    let mut reader = BufReader::with_capacity(64 * 1024, decoded);
+    let head = reader.fill_buf()?;
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        let issue = Issue {
+            reason: Reason::UnsupportedEncoding,
+            detail: "UTF-16/UTF-32 byte-order mark: re-encode the file as UTF-8".into(),
+            line: Some(1),
+            offset: Some(0),
+            fatal: true,
+        };
+        return Ok(Summary {
+            gzip,
+            layout: Layout::Document,
+            encoding: Encoding::Utf8,
+            items: 0,
+            linked_releases: 0,
+            issues: vec![issue],
+        });
+    }
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        reader.consume(3);
+    }
+    let chosen = encoding.unwrap_or(Encoding::Utf8);
+    let text: Box<dyn BufRead + 'a> = match chosen {
+        Encoding::Utf8 => Box::new(reader),
+        Encoding::Latin1 => Box::new(BufReader::new(Latin1ToUtf8::new(reader))),
+    };
+    let strict_utf8 = encoding.is_none();
+    let mut state = State {
+        summary: Summary {
+            gzip,
+            layout: Layout::Document,
+            encoding: chosen,
+            items: 0,
+            linked_releases: 0,
+            issues: Vec::new(),
+        },
+        sink_error: None,
+    };
+    read_text(text, strict_utf8, &mut state, sink)?;
+    Ok(state.summary)
+}
+
+struct State<E> {
+    summary: Summary,
+    sink_error: Option<E>,
+}
+
+impl<E> State<E> {
+    fn issue(&mut self, reason: Reason, detail: String, line: Option<u64>, offset: Option<u64>) {
+        self.summary.issues.push(Issue {
+            reason,
+            detail,
+            line,
+            offset,
+            fatal: false,
+        });
+    }
+}
+
+fn read_text<'a, E, F>(
+    mut text: Box<dyn BufRead + 'a>,
+    strict_utf8: bool,
+    state: &mut State<E>,
+    sink: &mut F,
+) -> Result<(), ReadError<E>>
+where
+    E: std::error::Error + 'static,
+    F: FnMut(Item) -> Result<(), E>,
+{
+    // Probe the first non-blank line: when it is a whole JSON value and more data follows,
+    // the input is JSON lines, and each line stands or falls on its own.
+    let mut skipped_lines = 0u64;
+    let mut first = Vec::new();
+    loop {
+        first.clear();
+        let n = (&mut text)
+            .take(MAX_PROBE_LINE_BYTES as u64)
+            .read_until(b'\n', &mut first)?;
+        if n == 0 || !first.iter().all(u8::is_ascii_whitespace) {
+            break;
+        }
+        skipped_lines += 1;
+    }
+    if first.is_empty() {
+        state.summary.issues.push(Issue {
+            reason: Reason::Empty,
+            detail: "no JSON value in the input".into(),
+            line: None,
+            offset: Some(0),
+            fatal: true,
+        });
+        return Ok(());
+    }
+    let line_complete = first.ends_with(b"\n");
+    let first_parses = line_complete && serde_json::from_slice::<de::IgnoredAny>(&first).is_ok();
+    if first_parses {
+        let rest_has_data = loop {
+            let buf = text.fill_buf()?;
+            if buf.is_empty() {
+                break false;
+            }
+            if let Some(pos) = buf.iter().position(|b| !b.is_ascii_whitespace()) {
+                text.consume(pos);
+                break true;
+            }
+            let len = buf.len();
+            text.consume(len);
+        };
+        if rest_has_data {
+            state.summary.layout = Layout::JsonLines;
+            return read_lines(
+                Cursor::new(first).chain(text),
+                skipped_lines,
+                strict_utf8,
+                state,
+                sink,
+            );
+        }
+        // One value on the first line and nothing after it: a document.
+        return read_document(Cursor::new(first), skipped_lines, strict_utf8, state, sink);
+    }
+    read_document(
+        Cursor::new(first).chain(text),
+        skipped_lines,
+        strict_utf8,
+        state,
+        sink,
+    )
+}
+
+fn read_lines<R, E, F>(
+    mut input: R,
+    first_line: u64,
+    strict_utf8: bool,
+    state: &mut State<E>,
+    sink: &mut F,
+) -> Result<(), ReadError<E>>
+where
+    R: BufRead,
+    E: std::error::Error + 'static,
+    F: FnMut(Item) -> Result<(), E>,
+{
+    let mut line_no = first_line;
+    let mut offset = 0u64;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = input.read_until(b'\n', &mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        line_no += 1;
+        let start = offset;
+        offset += n as u64;
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let text = match std::str::from_utf8(&buf) {
+            Ok(t) => t,
+            Err(e) => {
+                let at = start + e.valid_up_to() as u64;
+                if strict_utf8 {
+                    return Err(ReadError::NotUtf8(at));
+                }
+                state.issue(
+                    Reason::InvalidUtf8,
+                    format!("line {line_no}: bytes that are not UTF-8"),
+                    Some(line_no),
+                    Some(at),
+                );
+                continue;
+            }
+        };
+        match serde_json::from_str::<Value>(text) {
+            Ok(value) => {
+                let where_ = format!("line {line_no}");
+                dispatch(value, &where_, Some(line_no), state, sink)?;
+            }
+            Err(e) => state.issue(
+                Reason::InvalidJson,
+                format!("line {line_no}: {e}"),
+                Some(line_no),
+                Some(start),
+            ),
+        }
+    }
+}
+
+fn read_document<R, E, F>(
+    input: R,
+    skipped_lines: u64,
+    strict_utf8: bool,
+    state: &mut State<E>,
+    sink: &mut F,
+) -> Result<(), ReadError<E>>
+where
+    R: Read,
+    E: std::error::Error + 'static,
+    F: FnMut(Item) -> Result<(), E>,
+{
+    let mut watched = BufReader::new(Utf8Watch::new(Counting::new(input)));
+    let mut values = 0u64;
+    loop {
+        // Skip whitespace between concatenated values; stop at the end.
+        let more = loop {
+            let buf = watched.fill_buf()?;
+            if buf.is_empty() {
+                break false;
+            }
+            match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+                Some(pos) => {
+                    watched.consume(pos);
+                    break true;
+                }
+                None => {
+                    let len = buf.len();
+                    watched.consume(len);
+                }
+            }
+        };
+        if !more {
+            if values == 0 {
+                state.summary.issues.push(Issue {
+                    reason: Reason::Empty,
+                    detail: "no JSON value in the input".into(),
+                    line: None,
+                    offset: Some(0),
+                    fatal: true,
+                });
+            }
+            return Ok(());
+        }
+        values += 1;
+        let mut de = serde_json::Deserializer::from_reader(&mut watched);
+        let seed = TopSeed {
+            state: &mut *state,
+            sink: &mut *sink,
+            path: if values == 1 {
+                String::new()
+            } else {
+                format!("value {values}")
+            },
+        };
+        let result = seed.deserialize(&mut de);
+        if let Err(e) = result {
+            if let Some(err) = state.sink_error.take() {
+                return Err(ReadError::Sink(err));
+            }
+            let bad = watched.get_ref().bad_at;
+            let offset = watched.get_ref().inner.count;
+            if let Some(at) = bad {
+                if strict_utf8 {
+                    return Err(ReadError::NotUtf8(at));
+                }
+            }
+            let (reason, detail) = match bad {
+                Some(at) => (
+                    Reason::InvalidUtf8,
+                    format!("bytes that are not UTF-8 at byte {at}"),
+                ),
+                None => (Reason::InvalidJson, e.to_string()),
+            };
+            let line = e.line() as u64;
+            let line = (line > 0).then_some(line + skipped_lines);
+            state.summary.issues.push(Issue {
+                reason,
+                detail,
+                line,
+                offset: Some(offset),
+                fatal: true,
+            });
+            return Ok(());
+        }
+    }
+}
+
+/// Classifies a value that was read whole (a JSON line) and sends its items on.
+fn dispatch<E, F>(
+    value: Value,
+    where_: &str,
+    line: Option<u64>,
+    state: &mut State<E>,
+    sink: &mut F,
+) -> Result<(), ReadError<E>>
+where
+    E: std::error::Error + 'static,
+    F: FnMut(Item) -> Result<(), E>,
+{
+    match value {
+        Value::Object(map) => {
+            let mut items = Vec::new();
+            classify_object(map, where_, line, state, &mut items);
+            for item in items {
+                emit(item, state, sink).map_err(ReadError::Sink)?;
+            }
+        }
+        Value::Array(values) => {
+            for (i, v) in values.into_iter().enumerate() {
+                dispatch(v, &format!("{where_}/{i}"), line, state, sink)?;
+            }
+        }
+        other => state.issue(
+            Reason::NotOcds,
+            format!(
+                "{where_}: a {} is not an OCDS release, record or package",
+                kind(&other)
+            ),
+            line,
+            None,
+        ),
+    }
+    Ok(())
+}
+
+fn emit<E, F>(item: Item, state: &mut State<E>, sink: &mut F) -> Result<(), E>
+where
+    F: FnMut(Item) -> Result<(), E>,
+{
+    state.summary.items += 1;
+    sink(item)
+}
+
+/// Turns a whole object into items: a package (releases or records), a record or a release.
+fn classify_object<E>(
+    mut map: Map<String, Value>,
+    where_: &str,
+    line: Option<u64>,
+    state: &mut State<E>,
+    out: &mut Vec<Item>,
+) {
+    let releases = map.remove("releases");
+    let records = map.remove("records");
+    let compiled = map.remove("compiledRelease");
+    let is_record = map.contains_key("ocid") && (releases.is_some() || compiled.is_some());
+    if is_record {
+        let ocid = map.get("ocid").cloned();
+        record_items(ocid, releases, compiled, where_, line, state, out);
+        return;
+    }
+    if releases.is_some() || records.is_some() {
+        if let Some(r) = releases {
+            release_list(r, &format!("{where_}/releases"), line, state, out);
+        }
+        if let Some(r) = records {
+            match r {
+                Value::Array(records) => {
+                    for (i, rec) in records.into_iter().enumerate() {
+                        record_value(rec, &format!("{where_}/records/{i}"), line, state, out);
+                    }
+                }
+                other => state.issue(
+                    Reason::NotOcds,
+                    format!("{where_}/records: expected an array, found a {}", kind(&other)),
+                    line,
+                    None,
+                ),
+            }
+        }
+        return;
+    }
+    if is_release(&map) {
+        out.push(Item::Release(Value::Object(map)));
+        return;
+    }
+    let (reason, detail) = if is_package_metadata(&map) {
+        (
+            Reason::EmptyPackage,
+            format!("{where_}: a package with neither `releases` nor `records`"),
+        )
+    } else {
+        (
+            Reason::NotOcds,
+            format!(
+                "{where_}: an object without `ocid` and `id` is not an OCDS release, record or package"
+            ),
+        )
+    };
+    state.issue(reason, detail.trim_start_matches(": ").to_string(), line, None);
+}
+
+fn record_value<E>(
+    rec: Value,
+    where_: &str,
+    line: Option<u64>,
+    state: &mut State<E>,
+    out: &mut Vec<Item>,
+) {
+    match rec {
+        Value::Object(mut map) => {
+            let releases = map.remove("releases");
+            let compiled = map.remove("compiledRelease");
+            record_items(map.remove("ocid"), releases, compiled, where_, line, state, out);
+        }
+        other => state.issue(
+            Reason::NotOcds,
+            format!("{where_}: a record must be an object, found a {}", kind(&other)),
+            line,
+            None,
+        ),
+    }
+}
+
+fn record_items<E>(
+    ocid: Option<Value>,
+    releases: Option<Value>,
+    compiled: Option<Value>,
+    where_: &str,
+    line: Option<u64>,
+    state: &mut State<E>,
+    out: &mut Vec<Item>,
+) {
+    if let Some(r) = releases {
+        release_list(r, &format!("{where_}/releases"), line, state, out);
+    }
+    match compiled {
+        Some(Value::Object(mut c)) => {
+            if !c.contains_key("ocid") {
+                if let Some(o) = ocid {
+                    c.insert("ocid".into(), o);
+                }
+            }
+            if c.get("ocid").and_then(Value::as_str).is_some() {
+                out.push(Item::Compiled(Value::Object(c)));
+            } else {
+                state.issue(
+                    Reason::NotOcds,
+                    format!("{where_}/compiledRelease: no `ocid`"),
+                    line,
+                    None,
+                );
+            }
+        }
+        Some(other) => state.issue(
+            Reason::NotOcds,
+            format!(
+                "{where_}/compiledRelease: expected an object, found a {}",
+                kind(&other)
+            ),
+            line,
+            None,
+        ),
+        None => {}
+    }
+}
+
+fn release_list<E>(
+    value: Value,
+    where_: &str,
+    line: Option<u64>,
+    state: &mut State<E>,
+    out: &mut Vec<Item>,
+) {
+    match value {
+        Value::Array(items) => {
+            for (i, v) in items.into_iter().enumerate() {
+                release_value(v, &format!("{where_}/{i}"), line, state, out);
+            }
+        }
+        other => state.issue(
+            Reason::NotOcds,
+            format!("{where_}: expected an array, found a {}", kind(&other)),
+            line,
+            None,
+        ),
+    }
+}
+
+fn release_value<E>(
+    v: Value,
+    where_: &str,
+    line: Option<u64>,
+    state: &mut State<E>,
+    out: &mut Vec<Item>,
+) {
+    match v {
+        Value::Object(map) if is_release(&map) => out.push(Item::Release(Value::Object(map))),
+        Value::Object(map) if is_linked_release(&map) => state.summary.linked_releases += 1,
+        other => state.issue(
+            Reason::NotOcds,
+            format!(
+                "{where_}: not a release (needs string `ocid` and `id`): {}",
+                preview(&other)
+            ),
+            line,
+            None,
+        ),
+    }
+}
+
+fn is_release(map: &Map<String, Value>) -> bool {
+    map.get("ocid").and_then(Value::as_str).is_some()
+        && matches!(map.get("id"), Some(Value::String(_) | Value::Number(_)))
+}
+
+fn is_linked_release(map: &Map<String, Value>) -> bool {
+    map.contains_key("url") && !map.contains_key("ocid")
+}
+
+fn is_package_metadata(map: &Map<String, Value>) -> bool {
+    map.contains_key("publisher") || map.contains_key("publishedDate") || map.contains_key("uri")
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn preview(v: &Value) -> String {
+    let mut s = v.to_string();
+    if s.len() > 80 {
+        let cut = (0..=80).rev().find(|i| s.is_char_boundary(*i)).unwrap_or(0);
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+// ---- streaming deserialisation of one top-level value -------------------------------------
+
+struct TopSeed<'a, E, F> {
+    state: &'a mut State<E>,
+    sink: &'a mut F,
+    path: String,
+}
+
+impl<'de, E, F> DeserializeSeed<'de> for TopSeed<'_, E, F>
+where
+    E: std::error::Error + 'static,
+    F: FnMut(Item) -> Result<(), E>,
+{
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, E, F> Visitor<'de> for TopSeed<'_, E, F>
+where
+    E: std::error::Error + 'static,
+    F: FnMut(Item) -> Result<(), E>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an OCDS package, record, release or an array of them")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        // Keys other than `releases`/`records` are kept; the two big arrays are streamed.
+        let mut rest = Map::new();
+        let mut streamed = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "releases" || key == "records" {
+                let where_ = join(&self.path, &key);
+                map.next_value_seed(ListSeed {
+                    state: &mut *self.state,
+                    sink: &mut *self.sink,
+                    path: where_,
+                    records: key == "records",
+                })?;
+                streamed = true;
+            } else {
+                let v: Value = map.next_value()?;
+                rest.insert(key, v);
+            }
+        }
+        let is_record = streamed && rest.contains_key("ocid");
+        if streamed && !is_record {
+            return Ok(());
+        }
+        // A record holding `releases` was streamed too; what is left is its compiled release.
+        let mut items = Vec::new();
+        if is_record {
+            let compiled = rest.remove("compiledRelease");
+            let ocid = rest.get("ocid").cloned();
+            record_items(ocid, None, compiled, &self.path, None, self.state, &mut items);
+        } else {
+            classify_object(rest, &self.path, None, self.state, &mut items);
+        }
+        for item in items {
+            if let Err(e) = emit(item, self.state, self.sink) {
+                self.state.sink_error = Some(e);
+                return Err(de::Error::custom("sink error"));
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
+        loop {
+            let seed = TopSeed {
+                state: &mut *self.state,
+                sink: &mut *self.sink,
+                path: join(&self.path, &i.to_string()),
+            };
+            if seq.next_element_seed(seed)?.is_none() {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+
+    fn visit_bool<Er: de::Error>(self, _: bool) -> Result<(), Er> {
+        self.scalar("boolean");
+        Ok(())
+    }
+    fn visit_i64<Er: de::Error>(self, _: i64) -> Result<(), Er> {
+        self.scalar("number");
+        Ok(())
+    }
+    fn visit_u64<Er: de::Error>(self, _: u64) -> Result<(), Er> {
+        self.scalar("number");
+        Ok(())
+    }
+    fn visit_f64<Er: de::Error>(self, _: f64) -> Result<(), Er> {
+        self.scalar("number");
+        Ok(())
+    }
+    fn visit_str<Er: de::Error>(self, _: &str) -> Result<(), Er> {
+        self.scalar("string");
+        Ok(())
+    }
+    fn visit_unit<Er: de::Error>(self) -> Result<(), Er> {
+        self.scalar("null");
+        Ok(())
+    }
+}
+
+impl<E, F> TopSeed<'_, E, F> {
+    fn scalar(self, what: &str) {
+        let at = if self.path.is_empty() {
+            "the input".to_string()
+        } else {
+            format!("/{}", self.path)
+        };
+        self.state.issue(
+            Reason::NotOcds,
+            format!("{at}: a {what} is not an OCDS release, record or package"),
+            None,
+            None,
+        );
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}/{key}")
+    }
+}
+
+/// Streams the elements of a package's `releases` or `records` array.
+struct ListSeed<'a, E, F> {
+    state: &'a mut State<E>,
+    sink: &'a mut F,
+    path: String,
+    records: bool,
+}
+
+impl<'de, E, F> DeserializeSeed<'de> for ListSeed<'_, E, F>
+where
+    E: std::error::Error + 'static,
+    F: FnMut(Item) -> Result<(), E>,
+{
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, E, F> Visitor<'de> for ListSeed<'_, E, F>
+where
+    E: std::error::Error + 'static,
+    F: FnMut(Item) -> Result<(), E>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
+        while let Some(v) = seq.next_element::<Value>()? {
+            let where_ = format!("/{}/{i}", self.path);
+            let mut items = Vec::new();
+            if self.records {
+                record_value(v, &where_, None, self.state, &mut items);
+            } else {
+                release_value(v, &where_, None, self.state, &mut items);
+            }
+            for item in items {
+                if let Err(e) = emit(item, self.state, self.sink) {
+                    self.state.sink_error = Some(e);
+                    return Err(de::Error::custom("sink error"));
+                }
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+        self.not_array("object");
+        Ok(())
+    }
+    fn visit_str<Er: de::Error>(self, _: &str) -> Result<(), Er> {
+        self.not_array("string");
+        Ok(())
+    }
+    fn visit_i64<Er: de::Error>(self, _: i64) -> Result<(), Er> {
+        self.not_array("number");
+        Ok(())
+    }
+    fn visit_u64<Er: de::Error>(self, _: u64) -> Result<(), Er> {
+        self.not_array("number");
+        Ok(())
+    }
+    fn visit_f64<Er: de::Error>(self, _: f64) -> Result<(), Er> {
+        self.not_array("number");
+        Ok(())
+    }
+    fn visit_bool<Er: de::Error>(self, _: bool) -> Result<(), Er> {
+        self.not_array("boolean");
+        Ok(())
+    }
+    fn visit_unit<Er: de::Error>(self) -> Result<(), Er> {
+        self.not_array("null");
+        Ok(())
+    }
+}
+
+impl<E, F> ListSeed<'_, E, F> {
+    fn not_array(self, what: &str) {
+        self.state.issue(
+            Reason::NotOcds,
+            format!("/{}: expected an array, found a {what}", self.path),
+            None,
+            None,
+        );
+    }
+}
+
+// ---- byte-level helpers ----------------------------------------------------------------
+
+/// Counts the bytes read through it, for error offsets.
+struct Counting<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R> Counting<R> {
+    fn new(inner: R) -> Self {
+        Counting { inner, count: 0 }
+    }
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// Passes bytes through and remembers the offset of the first byte that is not UTF-8, so a
+/// parser error can be told apart from an encoding problem.
+struct Utf8Watch<R> {
+    inner: Counting<R>,
+    pending: Vec<u8>,
+    bad_at: Option<u64>,
+}
+
+impl<R> Utf8Watch<R> {
+    fn new(inner: Counting<R>) -> Self {
+        Utf8Watch {
+            inner,
+            pending: Vec::new(),
+            bad_at: None,
+        }
+    }
+}
+
+impl<R: Read> Read for Utf8Watch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let start = self.inner.count;
+        let n = self.inner.read(buf)?;
+        if self.bad_at.is_some() {
+            return Ok(n);
+        }
+        if n == 0 {
+            if !self.pending.is_empty() {
+                self.bad_at = Some(start - self.pending.len() as u64);
+            }
+            return Ok(0);
+        }
+        let base = start - self.pending.len() as u64;
+        let mut data = std::mem::take(&mut self.pending);
+        data.extend_from_slice(&buf[..n]);
+        if let Err(e) = std::str::from_utf8(&data) {
+            match e.error_len() {
+                Some(_) => self.bad_at = Some(base + e.valid_up_to() as u64),
+                // An incomplete sequence at the end of the chunk: finish it on the next read.
+                None => self.pending = data[e.valid_up_to()..].to_vec(),
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Decodes ISO-8859-1 into UTF-8: every byte is the code point of the same value.
+struct Latin1ToUtf8<R> {
+    inner: R,
+    carry: Option<u8>,
+}
+
+impl<R> Latin1ToUtf8<R> {
+    fn new(inner: R) -> Self {
+        Latin1ToUtf8 { inner, carry: None }
+    }
+}
+
+impl<R: Read> Read for Latin1ToUtf8<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        let mut written = 0;
+        if let Some(b) = self.carry.take() {
+            out[0] = b;
+            written = 1;
+        }
+        // Read at most half of the room left: each byte may become two.
+        let room = (out.len() - written) / 2;
+        if room == 0 {
+            return Ok(written);
+        }
+        let mut tmp = vec![0u8; room];
+        let n = self.inner.read(&mut tmp)?;
+        for &b in &tmp[..n] {
+            if b < 0x80 {
+                out[written] = b;
+                written += 1;
+            } else {
+                out[written] = 0xC0 | (b >> 6);
+                out[written + 1] = 0x80 | (b & 0x3F);
+                written += 2;
+            }
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(bytes: &[u8], enc: Option<Encoding>) -> (Vec<Item>, Summary) {
+        let mut items = Vec::new();
+        let mut sink = |i: Item| -> Result<(), std::io::Error> {
+            items.push(i);
+            Ok(())
+        };
+        let summary = match read(bytes, enc, &mut sink) {
+            Ok(s) => s,
+            Err(ReadError::NotUtf8(_)) => {
+                items.clear();
+                let mut sink = |i: Item| -> Result<(), std::io::Error> {
+                    items.push(i);
+                    Ok(())
+                };
+                read(bytes, Some(Encoding::Latin1), &mut sink).expect("latin1 read")
+            }
+            Err(e) => panic!("{e}"),
+        };
+        (items, summary)
+    }
+
+    const R1: &str = r#"{"ocid":"ocds-1","id":"1","date":"2020-01-01T00:00:00Z"}"#;
+
+    #[test]
+    fn release_package_streams_each_release() {
+        let pkg = format!(r#"{{"uri":"x","releases":[{R1},{R1}],"publisher":{{"name":"p"}}}}"#);
+        let (items, s) = read_all(pkg.as_bytes(), None);
+        assert_eq!(items.len(), 2);
+        assert!(s.issues.is_empty());
+        assert_eq!(s.layout, Layout::Document);
+    }
+
+    #[test]
+    fn record_package_yields_releases_and_compiled() {
+        let pkg = format!(
+            r#"{{"records":[{{"ocid":"ocds-1","releases":[{R1},{{"url":"u#1","date":"d","tag":["tender"]}}],"compiledRelease":{{"ocid":"ocds-1","id":"c"}}}}]}}"#
+        );
+        let (items, s) = read_all(pkg.as_bytes(), None);
+        assert_eq!(items.len(), 2);
+        assert!(matches!(items[1], Item::Compiled(_)));
+        assert_eq!(s.linked_releases, 1);
+    }
+
+    #[test]
+    fn json_lines_keep_good_lines() {
+        let text = format!("{R1}\n{{\"broken\n{R1}\n42\n");
+        let (items, s) = read_all(text.as_bytes(), None);
+        assert_eq!(items.len(), 2);
+        assert_eq!(s.layout, Layout::JsonLines);
+        let codes: Vec<_> = s.issues.iter().map(|i| (i.reason, i.line)).collect();
+        assert_eq!(
+            codes,
+            vec![(Reason::InvalidJson, Some(2)), (Reason::NotOcds, Some(4))]
+        );
+    }
+
+    #[test]
+    fn truncated_document_is_fatal() {
+        let pkg = format!(r#"{{"releases":[{R1},{{"ocid":"#);
+        let (_, s) = read_all(pkg.as_bytes(), None);
+        assert!(s.is_fatal());
+        assert_eq!(s.issues[0].reason, Reason::InvalidJson);
+    }
+
+    #[test]
+    fn gzip_is_detected_from_content() {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(format!("[{R1}]").as_bytes()).expect("write");
+        let bytes = enc.finish().expect("finish");
+        let (items, s) = read_all(&bytes, None);
+        assert!(s.gzip);
+        assert_eq!(items.len(), 1);
+    }
+
+    #[test]
+    fn latin1_is_retried() {
+        let mut bytes = br#"{"ocid":"ocds-1","id":"1","title":"Cami"#.to_vec();
+        bytes.push(0xF3); // ó in ISO-8859-1
+        bytes.extend_from_slice(b"n\"}");
+        let (items, s) = read_all(&bytes, None);
+        assert_eq!(s.encoding, Encoding::Latin1);
+        let Item::Release(v) = &items[0] else {
+            panic!("not a release")
+        };
+        assert_eq!(v["title"], "Camión");
+    }
+
+    #[test]
+    fn empty_input_and_scalars_are_issues() {
+        let (_, s) = read_all(b"  \n ", None);
+        assert_eq!(s.issues[0].reason, Reason::Empty);
+        let (_, s) = read_all(b"[1, \"x\"]", None);
+        assert_eq!(s.issues.len(), 2);
+        assert!(s.issues.iter().all(|i| i.reason == Reason::NotOcds));
+    }
+}

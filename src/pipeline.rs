@@ -1,0 +1,279 @@
+//! The whole run on one screen: fetch → compile → convert → assess → score → publish.
+
+use std::collections::BTreeMap;
+
+use chrono::{SecondsFormat, Utc};
+use serde_json::Value;
+
+use crate::config::{Config, EntityRole};
+use crate::ids::{self, Outcome, Verdict};
+use crate::ocds::{Merger, history};
+use crate::publish::{EntityInfo, PackageMeta, ProjectFigures, ProjectSheet, Staging};
+use crate::report::{RunReport, Status};
+use crate::store::Store;
+use crate::{Error, ExitCode, oc4ids, score, source};
+
+/// Options given on the command line for one run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Recompile every ocid, not only those with new data.
+    pub full: bool,
+}
+
+/// What a finished run tells its caller.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The report as published.
+    pub report: RunReport,
+}
+
+impl RunOutcome {
+    /// 0 when everything was read, 3 when something was quarantined.
+    pub fn exit_code(&self) -> ExitCode {
+        match self.report.status {
+            Status::Ok => ExitCode::Ok,
+            Status::Partial => ExitCode::Partial,
+        }
+    }
+}
+
+/// Runs every stage once.
+pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
+    let clock = std::time::Instant::now();
+    let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    let as_of = config.as_of.clone().unwrap_or_else(|| started_at.clone());
+    let as_of_ns = crate::util::parse_instant(&as_of).unwrap_or_default();
+
+    let store = Store::open(&config.store)?;
+    let run_id = store.begin_run(&started_at)?;
+    let mut report = RunReport::new(run_id, &config.origin, &started_at, &as_of);
+    tracing::info!(run_id, config = %config.origin, "run started");
+
+    // ── fetch ──────────────────────────────────────────────────────────────────────────
+    for s in &config.sources {
+        source::fetch(s, &store, run_id, &mut report)?;
+    }
+    report.conflicts = store.conflicts_in_run(run_id)?;
+    report.conflicts_total = store.conflicts_total()?;
+
+    // ── compile (only the ocids with new data, unless --full) ─────────────────────────
+    compile(&store, run_id, opts.full, &mut report)?;
+
+    // ── convert, assess, publish each project; collect verdicts for scoring ─────────────
+    let meta = PackageMeta {
+        uri: config.publisher.uri.clone(),
+        publisher: config.publisher.name.clone(),
+        published_date: as_of.clone(),
+        license: config.publisher.license.clone(),
+        publication_policy: config.publisher.publication_policy.clone(),
+    };
+    let mut staging = Staging::new(&config.output, &meta)?;
+    let convert_opts = oc4ids::Options {
+        id_prefix: config.id_prefix.clone(),
+        as_of: as_of_ns,
+    };
+    let mut input = score::Input::default();
+    let mut process_counts = Vec::new();
+    let mut entities: BTreeMap<String, EntityInfo> = BTreeMap::new();
+    store.for_each_project(config.grouping, |key, rows| {
+        let converted = oc4ids::convert(key, &rows, &convert_opts);
+        let verdicts = ids::assess(&converted.project);
+        let entity = attribute(&converted, config.entity);
+        let project_id = converted.project["id"].as_str().unwrap_or(key).to_string();
+        for v in &verdicts {
+            input.push(
+                &project_id,
+                &entity.entity,
+                v.code,
+                v.level,
+                v.process.as_deref(),
+                v.outcome,
+                weight(config, v.code),
+            );
+        }
+        let processes = rows.len() as u32;
+        process_counts.push((project_id, entity.entity.clone(), processes));
+        report.processes += u64::from(processes);
+        report.conversion_notes += converted.notes.len() as u64;
+        staging.project(&ProjectSheet {
+            project: &converted.project,
+            entity: &entity,
+            score: figures(&verdicts, config),
+            verdicts: &verdicts,
+            notes: &converted.notes,
+        })?;
+        entities.entry(entity.entity.clone()).or_insert(entity);
+        Ok(())
+    })?;
+    report.projects = staging.projects();
+
+    // ── score ──────────────────────────────────────────────────────────────────────────
+    let scores =
+        score::compute(input, &process_counts).map_err(|e| Error::Score(e.to_string()))?;
+    report.entities = scores.entities.len() as u64;
+    let entity_list: Vec<EntityInfo> = entities.into_values().collect();
+    staging.scores(&scores, &entity_list)?;
+
+    // ── publish ────────────────────────────────────────────────────────────────────────
+    if !report.quarantined.is_empty() {
+        report.status = Status::Partial;
+    }
+    report.store = Some(store.totals()?);
+    report.finished_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    report.duration_seconds = (clock.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    staging.report(&report)?;
+    staging.commit()?;
+    let status = match report.status {
+        Status::Ok => "ok",
+        Status::Partial => "partial",
+    };
+    let text = serde_json::to_string(&report).unwrap_or_default();
+    store.finish_run(run_id, &report.finished_at, status, &text)?;
+    tracing::info!(
+        status,
+        projects = report.projects,
+        entities = report.entities,
+        quarantined = report.quarantined.len(),
+        "run finished"
+    );
+    Ok(RunOutcome { report })
+}
+
+/// Compiles the ocids that need it, one at a time.
+fn compile(store: &Store, run_id: i64, full: bool, report: &mut RunReport) -> Result<(), Error> {
+    let merger = Merger::default();
+    for ocid in store.ocids_to_compile(run_id, full)? {
+        let mut releases = store.releases_of(&ocid)?;
+        let (compiled, hist, n) = if releases.is_empty() {
+            let Some(c) = store.record_compiled_of(&ocid)? else {
+                continue;
+            };
+            let h = history::from_compiled(&c);
+            (c, h, 0)
+        } else {
+            Merger::sort(&mut releases);
+            let (c, warnings) = merger.compile(&releases);
+            for w in &warnings {
+                tracing::debug!(ocid = %ocid, path = %w.path, "{}", w.message);
+            }
+            report.merge_warnings += warnings.len() as u64;
+            (c, history::extract(&releases), releases.len() as u64)
+        };
+        store.save_compiled(&ocid, &compiled, &hist, n, run_id)?;
+        report.compiled += 1;
+    }
+    Ok(())
+}
+
+fn weight(config: &Config, code: &str) -> f64 {
+    config.weights.get(code).copied().unwrap_or(1.0)
+}
+
+/// The project's own figures: the same rule as `score::compute`, for one project.
+fn figures(verdicts: &[Verdict], config: &Config) -> ProjectFigures {
+    let mut per_element: BTreeMap<&str, (f64, f64, u32)> = BTreeMap::new();
+    let mut f = ProjectFigures {
+        score: 0.0,
+        lenient_score: 0.0,
+        disclosed: 0,
+        partial: 0,
+        missing: 0,
+        not_applicable: 0,
+    };
+    for v in verdicts {
+        match v.outcome {
+            Outcome::Disclosed => f.disclosed += 1,
+            Outcome::Partial => f.partial += 1,
+            Outcome::Missing => f.missing += 1,
+            Outcome::NotApplicable => {
+                f.not_applicable += 1;
+                continue;
+            }
+        }
+        let e = per_element.entry(v.code).or_default();
+        e.0 += f64::from(u8::from(v.outcome == Outcome::Disclosed));
+        e.1 += f64::from(u8::from(v.outcome != Outcome::Missing));
+        e.2 += 1;
+    }
+    let (mut s, mut l, mut w) = (0.0, 0.0, 0.0);
+    for (code, (d, dl, n)) in per_element {
+        let wt = weight(config, code);
+        s += wt * d / f64::from(n);
+        l += wt * dl / f64::from(n);
+        w += wt;
+    }
+    if w > 0.0 {
+        f.score = (s / w * 10000.0).round() / 100.0;
+        f.lenient_score = (l / w * 10000.0).round() / 100.0;
+    }
+    f
+}
+
+/// The entity a project counts towards, by the configured role.
+fn attribute(converted: &oc4ids::Converted, role: EntityRole) -> EntityInfo {
+    let p = &converted.project;
+    let parties = p.get("parties").and_then(Value::as_array);
+    let party = |id: &str| -> Option<&Value> {
+        parties?
+            .iter()
+            .find(|q| q.get("id").and_then(Value::as_str) == Some(id))
+    };
+    let most_common = |ids: Vec<String>| -> Option<String> {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for id in ids {
+            match counts.iter_mut().find(|(i, _)| *i == id) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((id, 1)),
+            }
+        }
+        // Highest count wins; on a tie the first seen (lowest ocid) wins.
+        let max = counts.iter().map(|(_, n)| *n).max()?;
+        counts.into_iter().find(|(_, n)| *n == max).map(|(i, _)| i)
+    };
+    let chosen: Option<String> = match role {
+        EntityRole::PublicAuthority => p
+            .pointer("/publicAuthority/id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| converted.buyers.first().cloned()),
+        EntityRole::ProcuringEntity => most_common(
+            p.get("contractingProcesses")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.pointer("/summary/tender/procuringEntity/id"))
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        ),
+        EntityRole::Buyer => most_common(converted.buyers.clone()),
+    };
+    let Some(org) = chosen.as_deref().and_then(party) else {
+        return EntityInfo {
+            entity: "sin-entidad".into(),
+            name: "(sin entidad identificada / no entity identified)".into(),
+        };
+    };
+    let name = org
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let scheme = org.pointer("/identifier/scheme").and_then(Value::as_str);
+    let ident = org.pointer("/identifier/id").and_then(|v| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    });
+    let entity = match (scheme, ident) {
+        (Some(s), Some(i)) => format!("{s}-{i}"),
+        _ if !name.is_empty() => name
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => chosen.unwrap_or_default(),
+    };
+    EntityInfo { entity, name }
+}

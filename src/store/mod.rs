@@ -1,0 +1,660 @@
+//! The store: one SQLite file (WAL) that everything after fetch can be rebuilt from.
+//!
+//! In: inputs with their provenance, releases, compiled releases from records, quarantined
+//! parts, runs. Out: the releases of one ocid at a time, compiled releases grouped by project.
+//! It never interprets OCDS beyond the keys it indexes (`ocid`, `id`, `date`).
+
+mod schema;
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+pub use schema::SCHEMA_VERSION;
+
+/// Store errors: they abort the run before anything is published.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite failed.
+    #[error("store {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// The SQLite error.
+        source: rusqlite::Error,
+    },
+    /// The lock file could not be created or is held by another run.
+    #[error("store {path}: {reason}")]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The database was written by a newer costwatch.
+    #[error(
+        "store {path}: schema version {found} is newer than this costwatch understands ({known})"
+    )]
+    TooNew {
+        /// The database file.
+        path: PathBuf,
+        /// Version in the file.
+        found: i64,
+        /// Newest version known here.
+        known: i64,
+    },
+    /// Stored JSON could not be read back (the file was edited by hand?).
+    #[error("store {path}: stored JSON for {what} is unreadable: {source}")]
+    Json {
+        /// The database file.
+        path: PathBuf,
+        /// Which row.
+        what: String,
+        /// Parser error.
+        source: serde_json::Error,
+    },
+}
+
+/// What happened to a release offered to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// First time this (ocid, id) was seen.
+    New,
+    /// The same (ocid, id) with the same content: counted and ignored.
+    Repeat,
+    /// The same (ocid, id) with different content: kept and reported.
+    Conflict,
+}
+
+/// Provenance of one input (a file, later a page).
+#[derive(Debug, Clone)]
+pub struct InputRecord<'a> {
+    /// Source id from the config.
+    pub source_id: &'a str,
+    /// Path or URL.
+    pub location: &'a str,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes as read.
+    pub sha256: &'a str,
+    /// Modification time (RFC 3339) where known.
+    pub modified_at: Option<String>,
+    /// When it was read (RFC 3339).
+    pub read_at: &'a str,
+}
+
+/// One quarantined part of an input.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QuarantineRow {
+    /// Source id.
+    pub source_id: String,
+    /// Path or URL.
+    pub location: String,
+    /// 1-based line, where known.
+    pub line: Option<u64>,
+    /// Byte offset, where known.
+    pub byte_offset: Option<u64>,
+    /// Reason code.
+    pub reason: String,
+    /// Detail for a person.
+    pub detail: String,
+}
+
+/// A conflicting repeat: same (ocid, release id), different content.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ConflictRow {
+    /// The ocid.
+    pub ocid: String,
+    /// The release id.
+    pub release_id: String,
+    /// Where the differing version came from.
+    pub location: String,
+}
+
+/// A compiled release as stored, with the key used to group it into a project.
+#[derive(Debug, Clone)]
+pub struct CompiledRow {
+    /// The ocid.
+    pub ocid: String,
+    /// The compiled release.
+    pub data: Value,
+    /// Facts only the release history shows (see `ocds::history`).
+    pub history: Value,
+    /// Releases merged into it.
+    pub releases: u64,
+}
+
+/// How compiled releases are grouped into projects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    /// By `planning.project.id`, else one project per ocid.
+    PlanningProjectId,
+    /// One project per ocid.
+    Ocid,
+}
+
+/// An open store with its lock held.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    // Held for the life of the store: a second run on the same store waits for nobody, it fails.
+    _lock: File,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, takes its lock and migrates it.
+    pub fn open(path: &Path) -> Result<Store, Error> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::Lock {
+                path: dir.to_path_buf(),
+                reason: format!("cannot create folder: {e}"),
+            })?;
+        }
+        let lock_path = path.with_extension("lock");
+        let lock = File::create(&lock_path).map_err(|e| Error::Lock {
+            path: lock_path.clone(),
+            reason: format!("cannot create lock file: {e}"),
+        })?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::Lock {
+                    path: lock_path,
+                    reason: "another costwatch run is using this store".into(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::Lock {
+                    path: lock_path,
+                    reason: e.to_string(),
+                });
+            }
+        }
+        let sq = |source| Error::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(sq)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sq)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sq)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
+        schema::migrate(&mut conn, path)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            _lock: lock,
+        })
+    }
+
+    fn sq(&self, source: rusqlite::Error) -> Error {
+        Error::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Starts a run and returns its id.
+    pub fn begin_run(&self, started_at: &str) -> Result<i64, Error> {
+        self.conn
+            .execute(
+                "INSERT INTO runs (started_at, status) VALUES (?1, 'running')",
+                params![started_at],
+            )
+            .map_err(|e| self.sq(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Records how a run ended, with its report.
+    pub fn finish_run(
+        &self,
+        run_id: i64,
+        finished_at: &str,
+        status: &str,
+        report: &str,
+    ) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "UPDATE runs SET finished_at = ?2, status = ?3, report = ?4 WHERE id = ?1",
+                params![run_id, finished_at, status, report],
+            )
+            .map_err(|e| self.sq(e))?;
+        Ok(())
+    }
+
+    /// Opens a savepoint around one input, so a rejected input leaves nothing behind.
+    pub fn begin_input(&self) -> Result<(), Error> {
+        self.conn
+            .execute_batch("SAVEPOINT input")
+            .map_err(|e| self.sq(e))
+    }
+
+    /// Keeps what the current input stored.
+    pub fn commit_input(&self) -> Result<(), Error> {
+        self.conn
+            .execute_batch("RELEASE input")
+            .map_err(|e| self.sq(e))
+    }
+
+    /// Discards what the current input stored.
+    pub fn rollback_input(&self) -> Result<(), Error> {
+        self.conn
+            .execute_batch("ROLLBACK TO input; RELEASE input")
+            .map_err(|e| self.sq(e))
+    }
+
+    /// Records an input's provenance; returns its id.
+    pub fn record_input(&self, run_id: i64, input: &InputRecord<'_>) -> Result<i64, Error> {
+        self.conn
+            .execute(
+                "INSERT INTO inputs (run_id, source_id, location, size, sha256, modified_at, read_at, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'reading')",
+                params![
+                    run_id,
+                    input.source_id,
+                    input.location,
+                    input.size as i64,
+                    input.sha256,
+                    input.modified_at,
+                    input.read_at
+                ],
+            )
+            .map_err(|e| self.sq(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Completes an input's row once it has been read.
+    pub fn finish_input(
+        &self,
+        input_id: i64,
+        status: &str,
+        format: &str,
+        items: u64,
+    ) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "UPDATE inputs SET status = ?2, format = ?3, items = ?4 WHERE id = ?1",
+                params![input_id, status, format, items as i64],
+            )
+            .map_err(|e| self.sq(e))?;
+        Ok(())
+    }
+
+    /// Stores a release unless an identical one is there.
+    pub fn insert_release(
+        &self,
+        release: &Value,
+        input_id: i64,
+        run_id: i64,
+    ) -> Result<Inserted, Error> {
+        let ocid = release
+            .get("ocid")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let release_id = match release.get("id") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        let hash = crate::util::content_hash(release);
+        let mut find = self
+            .conn
+            .prepare_cached(
+                "SELECT hash FROM releases WHERE ocid = ?1 AND release_id = ?2 ORDER BY id",
+            )
+            .map_err(|e| self.sq(e))?;
+        let hashes: Vec<String> = find
+            .query_map(params![ocid, release_id], |r| r.get(0))
+            .map_err(|e| self.sq(e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| self.sq(e))?;
+        if hashes.iter().any(|h| *h == hash) {
+            return Ok(Inserted::Repeat);
+        }
+        let date = release.get("date").and_then(Value::as_str);
+        self.conn
+            .prepare_cached(
+                "INSERT INTO releases (ocid, release_id, hash, date, data, input_id, run_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    ocid,
+                    release_id,
+                    hash,
+                    date,
+                    release.to_string(),
+                    input_id,
+                    run_id
+                ])
+            })
+            .map_err(|e| self.sq(e))?;
+        if hashes.is_empty() {
+            return Ok(Inserted::New);
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO conflicts (ocid, release_id, hash, input_id, run_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut s| s.execute(params![ocid, release_id, hash, input_id, run_id]))
+            .map_err(|e| self.sq(e))?;
+        Ok(Inserted::Conflict)
+    }
+
+    /// Stores a compiled release taken from a record, unless an identical one is there.
+    pub fn insert_record_compiled(
+        &self,
+        compiled: &Value,
+        input_id: i64,
+        run_id: i64,
+    ) -> Result<Inserted, Error> {
+        let ocid = compiled
+            .get("ocid")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let hash = crate::util::content_hash(compiled);
+        let changed = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO record_compiled (ocid, hash, data, input_id, run_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut s| s.execute(params![ocid, hash, compiled.to_string(), input_id, run_id]))
+            .map_err(|e| self.sq(e))?;
+        Ok(if changed == 0 {
+            Inserted::Repeat
+        } else {
+            Inserted::New
+        })
+    }
+
+    /// Sets a part of an input aside with its reason.
+    pub fn quarantine(&self, run_id: i64, row: &QuarantineRow) -> Result<(), Error> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO quarantine (run_id, source_id, location, line, byte_offset, reason, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    run_id,
+                    row.source_id,
+                    row.location,
+                    row.line.map(|v| v as i64),
+                    row.byte_offset.map(|v| v as i64),
+                    row.reason,
+                    row.detail
+                ])
+            })
+            .map_err(|e| self.sq(e))?;
+        Ok(())
+    }
+
+    /// Conflicting repeats first stored in this run.
+    pub fn conflicts_in_run(&self, run_id: i64) -> Result<Vec<ConflictRow>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT c.ocid, c.release_id, i.location FROM conflicts c
+                 JOIN inputs i ON i.id = c.input_id WHERE c.run_id = ?1 ORDER BY c.ocid, c.release_id",
+            )
+            .map_err(|e| self.sq(e))?;
+        let rows = stmt
+            .query_map(params![run_id], |r| {
+                Ok(ConflictRow {
+                    ocid: r.get(0)?,
+                    release_id: r.get(1)?,
+                    location: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.sq(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.sq(e))?;
+        Ok(rows)
+    }
+
+    /// Number of conflicting repeats ever stored.
+    pub fn conflicts_total(&self) -> Result<u64, Error> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM conflicts", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(|e| self.sq(e))
+    }
+
+    /// The ocids whose compiled release must be (re)built: new data in this run, or never
+    /// compiled, or everything when `all`.
+    pub fn ocids_to_compile(&self, run_id: i64, all: bool) -> Result<Vec<String>, Error> {
+        let sql = if all {
+            "SELECT ocid FROM releases UNION SELECT ocid FROM record_compiled ORDER BY 1"
+        } else {
+            "SELECT ocid FROM releases WHERE run_id = ?1
+             UNION SELECT ocid FROM record_compiled WHERE run_id = ?1
+             UNION SELECT ocid FROM releases WHERE ocid NOT IN (SELECT ocid FROM compiled)
+             UNION SELECT ocid FROM record_compiled WHERE ocid NOT IN (SELECT ocid FROM compiled)
+             ORDER BY 1"
+        };
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.sq(e))?;
+        let rows: Result<Vec<String>, _> = if all {
+            stmt.query_map([], |r| r.get(0))
+                .and_then(|rows| rows.collect())
+        } else {
+            stmt.query_map(params![run_id], |r| r.get(0))
+                .and_then(|rows| rows.collect())
+        };
+        rows.map_err(|e| self.sq(e))
+    }
+
+    /// The releases of one ocid; of conflicting versions of one release, the last stored.
+    pub fn releases_of(&self, ocid: &str) -> Result<Vec<Value>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT release_id, data FROM releases WHERE id IN (
+                    SELECT MAX(id) FROM releases WHERE ocid = ?1 GROUP BY release_id)
+                 ORDER BY id",
+            )
+            .map_err(|e| self.sq(e))?;
+        let rows = stmt
+            .query_map(params![ocid], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.sq(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, text) = row.map_err(|e| self.sq(e))?;
+            out.push(self.parse(&text, || format!("release {ocid}/{id}"))?);
+        }
+        Ok(out)
+    }
+
+    /// The latest compiled release given by a record for this ocid, if any.
+    pub fn record_compiled_of(&self, ocid: &str) -> Result<Option<Value>, Error> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT data FROM record_compiled WHERE ocid = ?1 ORDER BY id DESC LIMIT 1",
+                params![ocid],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sq(e))?;
+        text.map(|t| self.parse(&t, || format!("compiled release {ocid}")))
+            .transpose()
+    }
+
+    fn parse(&self, text: &str, what: impl Fn() -> String) -> Result<Value, Error> {
+        serde_json::from_str(text).map_err(|source| Error::Json {
+            path: self.path.clone(),
+            what: what(),
+            source,
+        })
+    }
+
+    /// Saves a compiled release with the project id it names (if any).
+    pub fn save_compiled(
+        &self,
+        ocid: &str,
+        compiled: &Value,
+        history: &Value,
+        releases: u64,
+        run_id: i64,
+    ) -> Result<(), Error> {
+        let project_id = compiled
+            .pointer("/planning/project/id")
+            .and_then(|v| match v {
+                Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
+        self.conn
+            .prepare_cached(
+                "INSERT INTO compiled (ocid, planning_project_id, data, history, releases, run_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(ocid) DO UPDATE SET planning_project_id = excluded.planning_project_id,
+                   data = excluded.data, history = excluded.history,
+                   releases = excluded.releases, run_id = excluded.run_id",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    ocid,
+                    project_id,
+                    compiled.to_string(),
+                    history.to_string(),
+                    releases as i64,
+                    run_id
+                ])
+            })
+            .map_err(|e| self.sq(e))?;
+        Ok(())
+    }
+
+    /// Walks projects in key order, handing each its compiled releases (ordered by ocid).
+    /// Only one project's releases are in memory at a time.
+    pub fn for_each_project(
+        &self,
+        grouping: Grouping,
+        mut f: impl FnMut(&str, Vec<CompiledRow>) -> Result<(), crate::Error>,
+    ) -> Result<(), crate::Error> {
+        let key = match grouping {
+            Grouping::PlanningProjectId => "COALESCE(planning_project_id, ocid)",
+            Grouping::Ocid => "ocid",
+        };
+        let sql = format!(
+            "SELECT {key} AS k, ocid, data, history, releases FROM compiled ORDER BY k, ocid"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sq(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.sq(e))?;
+        let mut current: Option<String> = None;
+        let mut batch = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.sq(e))? {
+            let k: String = row.get(0).map_err(|e| self.sq(e))?;
+            let ocid: String = row.get(1).map_err(|e| self.sq(e))?;
+            let text: String = row.get(2).map_err(|e| self.sq(e))?;
+            let history: Option<String> = row.get(3).map_err(|e| self.sq(e))?;
+            let releases: i64 = row.get(4).map_err(|e| self.sq(e))?;
+            if current.as_deref() != Some(k.as_str()) {
+                if let Some(prev) = current.take() {
+                    f(&prev, std::mem::take(&mut batch))?;
+                }
+                current = Some(k);
+            }
+            let data = self.parse(&text, || format!("compiled release {ocid}"))?;
+            let history = match history {
+                Some(h) => self.parse(&h, || format!("history of {ocid}"))?,
+                None => Value::Null,
+            };
+            batch.push(CompiledRow {
+                ocid,
+                data,
+                history,
+                releases: releases as u64,
+            });
+        }
+        if let Some(prev) = current {
+            f(&prev, batch)?;
+        }
+        Ok(())
+    }
+
+    /// Counts of what the store holds, for the run report.
+    pub fn totals(&self) -> Result<StoreTotals, Error> {
+        let count = |sql: &str| -> Result<u64, Error> {
+            self.conn
+                .query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(|e| self.sq(e))
+        };
+        Ok(StoreTotals {
+            releases: count("SELECT COUNT(*) FROM releases")?,
+            ocids: count("SELECT COUNT(*) FROM compiled")?,
+            inputs: count("SELECT COUNT(*) FROM inputs")?,
+            runs: count("SELECT COUNT(*) FROM runs")?,
+        })
+    }
+}
+
+/// What the store holds in total.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct StoreTotals {
+    /// Stored releases (conflicting versions counted apart).
+    pub releases: u64,
+    /// Compiled ocids.
+    pub ocids: u64,
+    /// Inputs ever read.
+    pub inputs: u64,
+    /// Runs ever started.
+    pub runs: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn repeats_and_conflicts_are_told_apart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("s.sqlite")).expect("open");
+        let run = store.begin_run("2024-01-01T00:00:00Z").expect("run");
+        let input = store
+            .record_input(
+                run,
+                &InputRecord {
+                    source_id: "s",
+                    location: "f.json",
+                    size: 1,
+                    sha256: "x",
+                    modified_at: None,
+                    read_at: "2024-01-01T00:00:00Z",
+                },
+            )
+            .expect("input");
+        let r = json!({"ocid": "o", "id": "1", "date": "2024-01-01T00:00:00Z", "tag": ["tender"]});
+        let reordered = json!({"tag": ["tender"], "date": "2024-01-01T00:00:00Z", "id": "1", "ocid": "o"});
+        let changed = json!({"ocid": "o", "id": "1", "date": "2024-01-01T00:00:00Z", "tag": ["award"]});
+        assert_eq!(store.insert_release(&r, input, run).expect("a"), Inserted::New);
+        assert_eq!(
+            store.insert_release(&reordered, input, run).expect("b"),
+            Inserted::Repeat
+        );
+        assert_eq!(
+            store.insert_release(&changed, input, run).expect("c"),
+            Inserted::Conflict
+        );
+        let kept = store.releases_of("o").expect("releases");
+        assert_eq!(kept, vec![changed]);
+        assert_eq!(store.conflicts_total().expect("total"), 1);
+    }
+
+    #[test]
+    fn a_second_open_is_refused_while_locked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.sqlite");
+        let _first = Store::open(&path).expect("open");
+        let err = Store::open(&path).err().expect("locked");
+        assert!(err.to_string().contains("another costwatch run"));
+    }
+}

@@ -1,0 +1,112 @@
+//! Versioned migrations. Each entry upgrades the schema by one version, inside a transaction;
+//! `PRAGMA user_version` records how far a database has come. Never edit a released entry:
+//! add a new one.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::Error;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: inputs, releases, records' compiled releases, conflicts, quarantine, runs, compiled.
+    "
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,
+        report TEXT
+    );
+    CREATE TABLE inputs (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        source_id TEXT NOT NULL,
+        location TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        modified_at TEXT,
+        read_at TEXT NOT NULL,
+        format TEXT,
+        items INTEGER,
+        status TEXT NOT NULL
+    );
+    CREATE TABLE releases (
+        id INTEGER PRIMARY KEY,
+        ocid TEXT NOT NULL,
+        release_id TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        date TEXT,
+        data TEXT NOT NULL,
+        input_id INTEGER NOT NULL REFERENCES inputs(id),
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        UNIQUE (ocid, release_id, hash)
+    );
+    CREATE INDEX releases_run ON releases(run_id);
+    CREATE TABLE record_compiled (
+        id INTEGER PRIMARY KEY,
+        ocid TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        data TEXT NOT NULL,
+        input_id INTEGER NOT NULL REFERENCES inputs(id),
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        UNIQUE (ocid, hash)
+    );
+    CREATE TABLE conflicts (
+        id INTEGER PRIMARY KEY,
+        ocid TEXT NOT NULL,
+        release_id TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        input_id INTEGER NOT NULL REFERENCES inputs(id),
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        UNIQUE (ocid, release_id, hash)
+    );
+    CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        source_id TEXT NOT NULL,
+        location TEXT NOT NULL,
+        line INTEGER,
+        byte_offset INTEGER,
+        reason TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE TABLE compiled (
+        ocid TEXT PRIMARY KEY,
+        planning_project_id TEXT,
+        data TEXT NOT NULL,
+        history TEXT,
+        releases INTEGER NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(id)
+    );
+    CREATE INDEX compiled_project ON compiled(planning_project_id);
+    ",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
+    let sq = |source| Error::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    let current: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(sq)?;
+    if current > SCHEMA_VERSION {
+        return Err(Error::TooNew {
+            path: path.to_path_buf(),
+            found: current,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction().map_err(sq)?;
+        tx.execute_batch(sql).map_err(sq)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)
+            .map_err(sq)?;
+        tx.commit().map_err(sq)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! Small helpers shared by several stages: dates, hashes, canonical JSON.
+
+use chrono::{DateTime, NaiveDate};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Parses an RFC 3339 date-time (or a bare `YYYY-MM-DD`, taken as midnight UTC) into
+/// nanoseconds since the epoch.
+pub fn parse_instant(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return dt.timestamp_nanos_opt();
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|d| d.and_utc().timestamp_nanos_opt())
+}
+
+/// True when `text` is an RFC 3339 date-time (the schema's `format: date-time`).
+pub fn is_date_time(text: &str) -> bool {
+    DateTime::parse_from_rfc3339(text.trim()).is_ok()
+}
+
+/// Lower-case hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// Hash of a JSON value that ignores key order, so that the same release re-serialised by a
+/// publisher with keys in another order is recognised as an identical repeat.
+pub fn content_hash(value: &Value) -> String {
+    let mut buf = Vec::new();
+    write_canonical(value, &mut buf);
+    sha256_hex(&buf)
+}
+
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(Value::from(k.as_str()).to_string().as_bytes());
+                out.push(b':');
+                write_canonical(&map[k], out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(v, out);
+            }
+            out.push(b']');
+        }
+        other => out.extend_from_slice(other.to_string().as_bytes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_ignores_key_order() {
+        let a: Value = serde_json::from_str(r#"{"a":1,"b":{"c":2,"d":[1,2]}}"#).expect("json");
+        let b: Value = serde_json::from_str(r#"{"b":{"d":[1,2],"c":2},"a":1}"#).expect("json");
+        assert_eq!(content_hash(&a), content_hash(&b));
+    }
+
+    #[test]
+    fn instants_parse_with_offsets() {
+        assert_eq!(
+            parse_instant("2020-01-01T05:00:00-05:00"),
+            parse_instant("2020-01-01T10:00:00Z")
+        );
+        assert!(parse_instant("2020-01-01").is_some());
+        assert!(parse_instant("soon").is_none());
+    }
+}
