@@ -434,7 +434,7 @@ mod tests {
         let text = format!("{MIN}colour = \"red\"\n");
         let e = Config::from_toml(&text, "c.toml").expect_err("unknown key");
         assert_eq!(e.file, "c.toml");
-        assert_eq!(e.key, "source[0]");
+        assert_eq!(e.key, "source[0].colour");
         assert!(e.reason.contains("unknown field `colour`"), "{e}");
     }
 

@@ -1,1 +1,10 @@
+//! The one integration-test binary (one link of polars, not one per file).
 
+// End to end on config/default.toml: the output tree, schema validity, idempotence.
+mod run;
+// Through the binary: --help, exit codes, first line of each error.
+mod cli;
+// Against ../shared: merge fixtures, the worked example's verdicts, upstream inputs.
+mod shared;
+// Helpers.
+mod util;

@@ -294,7 +294,8 @@ mod tests {
                    "awards": [{"id": "1", "status": "active"}]}),
         ];
         let (c, _) = Merger::default().compile(&releases);
-        assert_eq!(c["awards"], json!([{"id": 1, "title": "a", "status": "active"}]));
+        // One award, not two; the later release's spelling of the id is kept.
+        assert_eq!(c["awards"], json!([{"id": "1", "title": "a", "status": "active"}]));
     }
 
     #[test]

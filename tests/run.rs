@@ -1,0 +1,172 @@
+//! End to end on the committed fixtures: the output tree, a schema-valid package,
+//! idempotent reruns, and an interrupted run that leaves the previous output in place.
+
+use std::path::Path;
+
+use costwatch::ExitCode;
+use costwatch::pipeline::{RunOptions, run};
+use serde_json::Value;
+
+use crate::util::{fixture_config, json, shared};
+
+fn hash_tree(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("prefix").display().to_string();
+                if rel == "run-report.json" {
+                    continue;
+                }
+                let bytes = std::fs::read(&p).expect("read");
+                out.push((rel, costwatch::util::sha256_hex(&bytes)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn fixtures_run_publishes_the_tree_and_reruns_identically() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = fixture_config(dir.path());
+    let first = run(&config, &RunOptions::default()).expect("first run");
+    // The fixtures hold malformed files on purpose: the run ends partial.
+    assert_eq!(first.exit_code(), ExitCode::Partial);
+    let r = &first.report;
+    assert!(r.projects >= 55, "projects: {}", r.projects);
+    assert_eq!(r.entities, 10);
+    assert!(r.releases.new > 300);
+    assert!(r.releases.repeated >= 3, "exact repeats are counted");
+    assert_eq!(r.releases.conflicting, 2, "conflicting repeats are kept and reported");
+    assert_eq!(r.conflicts.len(), 2);
+    let reasons: Vec<&str> = r.quarantined.iter().map(|q| q.reason.as_str()).collect();
+    assert!(reasons.contains(&"invalid_json") && reasons.contains(&"not_ocds"), "{reasons:?}");
+    assert!(r.quarantined.iter().any(|q| q.location.ends_with("truncado.json") && q.line.is_some()));
+
+    let out = config.output.clone();
+    for f in [
+        "oc4ids/project-package.json",
+        "entities.json",
+        "entities.csv",
+        "elements.csv",
+        "run-report.json",
+        "quarantine.csv",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let package = json(&out.join("oc4ids/project-package.json"));
+    let projects = package["projects"].as_array().expect("projects");
+    assert_eq!(projects.len() as u64, r.projects);
+    let files = std::fs::read_dir(out.join("projects")).expect("projects dir").count();
+    assert_eq!(files as u64, r.projects);
+
+    // Each project sheet carries verdicts with the deciding path, and its score agrees with
+    // the entity table's inputs (the same rule computed twice).
+    let sheet = json(&std::fs::read_dir(out.join("projects")).expect("dir").flatten().next().expect("one").path());
+    let v = &sheet["verdicts"][0];
+    assert!(v["path"].as_str().is_some_and(|p| p.starts_with('/')));
+    assert!(sheet["score"]["score"].is_number());
+    let entities = json(&out.join("entities.json"));
+    for e in entities.as_array().expect("entities") {
+        let s = e["score"].as_f64().expect("score");
+        assert!((0.0..=100.0).contains(&s));
+    }
+
+    // A second run over the same inputs adds nothing and publishes identical files.
+    let before = hash_tree(&out);
+    let second = run(&config, &RunOptions::default()).expect("second run");
+    assert_eq!(second.report.releases.new, 0);
+    assert_eq!(second.report.releases.conflicting, 0);
+    assert_eq!(second.report.compiled, 0, "nothing changed, nothing recompiled");
+    assert_eq!(hash_tree(&out), before);
+    // --full recompiles everything and still publishes the same.
+    run(&config, &RunOptions { full: true }).expect("full run");
+    assert_eq!(hash_tree(&out), before);
+}
+
+/// Serves the project schema from ../shared for its absolute `$ref`; nothing is fetched.
+struct LocalSchema {
+    url: String,
+    schema: Value,
+}
+
+impl jsonschema::Retrieve for LocalSchema {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        if uri.as_str() == self.url {
+            Ok(self.schema.clone())
+        } else {
+            Err(format!("no network in tests: {uri}").into())
+        }
+    }
+}
+
+#[test]
+fn package_is_valid_against_the_oc4ids_schema() {
+    let Some(shared) = shared() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = fixture_config(dir.path());
+    run(&config, &RunOptions::default()).expect("run");
+    let package = json(&config.output.join("oc4ids/project-package.json"));
+    let base = shared.join("standards/oc4ids-0.9.5");
+    let package_schema = json(&base.join("project-package-schema.json"));
+    let project_schema = json(&base.join("project-schema.json"));
+    let project_url = package_schema["properties"]["projects"]["items"]["$ref"]
+        .as_str()
+        .expect("ref")
+        .to_string();
+    let validator = jsonschema::draft4::options()
+        .should_validate_formats(true)
+        .with_retriever(LocalSchema { url: project_url, schema: project_schema })
+        .build(&package_schema)
+        .expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&package)
+        .take(20)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    // Ids are strings everywhere the schema asks for them, and no empty values are emitted.
+    fn no_empties(v: &Value, path: &str) {
+        match v {
+            Value::String(s) => assert!(!s.trim().is_empty(), "empty string at {path}"),
+            Value::Array(a) => {
+                assert!(!a.is_empty(), "empty array at {path}");
+                for (i, x) in a.iter().enumerate() {
+                    no_empties(x, &format!("{path}/{i}"));
+                }
+            }
+            Value::Object(o) => {
+                assert!(!o.is_empty(), "empty object at {path}");
+                for (k, x) in o {
+                    no_empties(x, &format!("{path}/{k}"));
+                }
+            }
+            Value::Null => panic!("null at {path}"),
+            _ => {}
+        }
+    }
+    no_empties(&package, "");
+}
+
+#[test]
+fn failed_run_leaves_previous_output_in_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = fixture_config(dir.path());
+    run(&config, &RunOptions::default()).expect("run");
+    let before = std::fs::read(config.output.join("entities.csv")).expect("entities");
+    // A store that cannot be opened (a folder in its place) fails the run before publishing.
+    let mut broken = config.clone();
+    broken.store = dir.path().join("not-a-db");
+    std::fs::create_dir_all(&broken.store).expect("dir");
+    assert!(run(&broken, &RunOptions::default()).is_err());
+    assert_eq!(std::fs::read(config.output.join("entities.csv")).expect("entities"), before);
+}
