@@ -299,7 +299,10 @@ impl Config {
             } else {
                 path
             };
-            err(key, format!("{}{}", inner.message(), line_of(text, inner.span())))
+            err(
+                key,
+                format!("{}{}", inner.message(), line_of(text, inner.span())),
+            )
         })?;
         Config::resolve(raw, origin)
     }
@@ -310,13 +313,13 @@ impl Config {
             key: key.to_string(),
             reason,
         };
-        if let Some(as_of) = &raw.run.as_of {
-            if !crate::util::is_date_time(as_of) {
-                return Err(err(
-                    "run.as_of",
-                    format!("`{as_of}` is not an RFC 3339 date-time (e.g. 2025-06-30T00:00:00Z)"),
-                ));
-            }
+        if let Some(as_of) = &raw.run.as_of
+            && !crate::util::is_date_time(as_of)
+        {
+            return Err(err(
+                "run.as_of",
+                format!("`{as_of}` is not an RFC 3339 date-time (e.g. 2025-06-30T00:00:00Z)"),
+            ));
         }
         if raw.publisher.name.trim().is_empty() {
             return Err(err("publisher.name", "must not be empty".into()));

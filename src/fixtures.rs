@@ -50,26 +50,144 @@ struct Entity {
 }
 
 const ENTITIES: &[Entity] = &[
-    Entity { code: "MOP", name: "Ministerio de Obras Públicas", ruc: "8-NT-1-10001", sector: "transport.road", completeness: 0.95, street: "Curundú, edificio 1019", email: "transparencia@mop.example.pa", currency: "PAB", kinds: &["carretera", "puente"] },
-    Entity { code: "MINSA", name: "Ministerio de Salud", ruc: "8-NT-1-10002", sector: "health", completeness: 0.8, street: "Ancón, avenida Gorgas, edificio 265", email: "compras@minsa.example.pa", currency: "PAB", kinds: &["salud"] },
-    Entity { code: "MEDUCA", name: "Ministerio de Educación", ruc: "8-NT-1-10003", sector: "education", completeness: 0.65, street: "Cárdenas, Villa de las Fuentes", email: "infraestructura@meduca.example.pa", currency: "PAB", kinds: &["escuela"] },
-    Entity { code: "MIVIOT", name: "Ministerio de Vivienda y Ordenamiento Territorial", ruc: "8-NT-1-10004", sector: "socialHousing", completeness: 0.55, street: "Avenida Ricardo J. Alfaro", email: "contrataciones@miviot.example.pa", currency: "USD", kinds: &["vivienda"] },
-    Entity { code: "IDAAN", name: "Instituto de Acueductos y Alcantarillados Nacionales", ruc: "8-NT-1-10005", sector: "waterAndWaste", completeness: 0.7, street: "Vía Brasil, edificio Sede", email: "compras@idaan.example.pa", currency: "PAB", kinds: &["acueducto", "alcantarillado"] },
-    Entity { code: "ETESA", name: "Empresa de Transmisión Eléctrica, S.A.", ruc: "8-NT-1-10006", sector: "energy", completeness: 0.85, street: "Avenida Ricardo J. Alfaro, Plaza Sun Tower", email: "licitaciones@etesa.example.pa", currency: "USD", kinds: &["transmision"] },
-    Entity { code: "PANDEPORTES", name: "Instituto Panameño de Deportes", ruc: "8-NT-1-10007", sector: "cultureSportsAndRecreation", completeness: 0.4, street: "Estadio Rommel Fernández", email: "", currency: "PAB", kinds: &["deporte"] },
-    Entity { code: "MUPA", name: "Municipio de Panamá", ruc: "8-NT-2-20001", sector: "transport.urban", completeness: 0.6, street: "Palacio Municipal, avenida Cuba", email: "compras@mupa.example.pa", currency: "PAB", kinds: &["calles", "parque"] },
-    Entity { code: "MUSM", name: "Municipio de San Miguelito", ruc: "8-NT-2-20002", sector: "transport.urban", completeness: 0.3, street: "", email: "", currency: "PAB", kinds: &["calles"] },
-    Entity { code: "MUDAVID", name: "Municipio de David", ruc: "8-NT-2-20003", sector: "waterAndWaste", completeness: 0.2, street: "", email: "", currency: "PAB", kinds: &["mercado", "calles"] },
+    Entity {
+        code: "MOP",
+        name: "Ministerio de Obras Públicas",
+        ruc: "8-NT-1-10001",
+        sector: "transport.road",
+        completeness: 0.95,
+        street: "Curundú, edificio 1019",
+        email: "transparencia@mop.example.pa",
+        currency: "PAB",
+        kinds: &["carretera", "puente"],
+    },
+    Entity {
+        code: "MINSA",
+        name: "Ministerio de Salud",
+        ruc: "8-NT-1-10002",
+        sector: "health",
+        completeness: 0.8,
+        street: "Ancón, avenida Gorgas, edificio 265",
+        email: "compras@minsa.example.pa",
+        currency: "PAB",
+        kinds: &["salud"],
+    },
+    Entity {
+        code: "MEDUCA",
+        name: "Ministerio de Educación",
+        ruc: "8-NT-1-10003",
+        sector: "education",
+        completeness: 0.65,
+        street: "Cárdenas, Villa de las Fuentes",
+        email: "infraestructura@meduca.example.pa",
+        currency: "PAB",
+        kinds: &["escuela"],
+    },
+    Entity {
+        code: "MIVIOT",
+        name: "Ministerio de Vivienda y Ordenamiento Territorial",
+        ruc: "8-NT-1-10004",
+        sector: "socialHousing",
+        completeness: 0.55,
+        street: "Avenida Ricardo J. Alfaro",
+        email: "contrataciones@miviot.example.pa",
+        currency: "USD",
+        kinds: &["vivienda"],
+    },
+    Entity {
+        code: "IDAAN",
+        name: "Instituto de Acueductos y Alcantarillados Nacionales",
+        ruc: "8-NT-1-10005",
+        sector: "waterAndWaste",
+        completeness: 0.7,
+        street: "Vía Brasil, edificio Sede",
+        email: "compras@idaan.example.pa",
+        currency: "PAB",
+        kinds: &["acueducto", "alcantarillado"],
+    },
+    Entity {
+        code: "ETESA",
+        name: "Empresa de Transmisión Eléctrica, S.A.",
+        ruc: "8-NT-1-10006",
+        sector: "energy",
+        completeness: 0.85,
+        street: "Avenida Ricardo J. Alfaro, Plaza Sun Tower",
+        email: "licitaciones@etesa.example.pa",
+        currency: "USD",
+        kinds: &["transmision"],
+    },
+    Entity {
+        code: "PANDEPORTES",
+        name: "Instituto Panameño de Deportes",
+        ruc: "8-NT-1-10007",
+        sector: "cultureSportsAndRecreation",
+        completeness: 0.4,
+        street: "Estadio Rommel Fernández",
+        email: "",
+        currency: "PAB",
+        kinds: &["deporte"],
+    },
+    Entity {
+        code: "MUPA",
+        name: "Municipio de Panamá",
+        ruc: "8-NT-2-20001",
+        sector: "transport.urban",
+        completeness: 0.6,
+        street: "Palacio Municipal, avenida Cuba",
+        email: "compras@mupa.example.pa",
+        currency: "PAB",
+        kinds: &["calles", "parque"],
+    },
+    Entity {
+        code: "MUSM",
+        name: "Municipio de San Miguelito",
+        ruc: "8-NT-2-20002",
+        sector: "transport.urban",
+        completeness: 0.3,
+        street: "",
+        email: "",
+        currency: "PAB",
+        kinds: &["calles"],
+    },
+    Entity {
+        code: "MUDAVID",
+        name: "Municipio de David",
+        ruc: "8-NT-2-20003",
+        sector: "waterAndWaste",
+        completeness: 0.2,
+        street: "",
+        email: "",
+        currency: "PAB",
+        kinds: &["mercado", "calles"],
+    },
 ];
 
 /// (province, district, corregimiento, longitude, latitude)
 const PLACES: &[(&str, &str, &str, f64, f64)] = &[
     ("Panamá", "Panamá", "Juan Díaz", -79.4667, 9.0333),
     ("Panamá", "Panamá", "Pedregal", -79.4347, 9.0686),
-    ("Panamá", "San Miguelito", "Belisario Porras", -79.4997, 9.0639),
-    ("Panamá", "San Miguelito", "Amelia Denis de Icaza", -79.5103, 9.0447),
+    (
+        "Panamá",
+        "San Miguelito",
+        "Belisario Porras",
+        -79.4997,
+        9.0639,
+    ),
+    (
+        "Panamá",
+        "San Miguelito",
+        "Amelia Denis de Icaza",
+        -79.5103,
+        9.0447,
+    ),
     ("Panamá Oeste", "Arraiján", "Vista Alegre", -79.6961, 8.9333),
-    ("Panamá Oeste", "La Chorrera", "Barrio Colón", -79.7833, 8.8833),
+    (
+        "Panamá Oeste",
+        "La Chorrera",
+        "Barrio Colón",
+        -79.7833,
+        8.8833,
+    ),
     ("Chiriquí", "David", "San Pablo Viejo", -82.4167, 8.4500),
     ("Chiriquí", "Boquete", "Alto Boquete", -82.4333, 8.7667),
     ("Colón", "Colón", "Sabanitas", -79.8000, 9.3333),
@@ -77,13 +195,22 @@ const PLACES: &[(&str, &str, &str, f64, f64)] = &[
     ("Veraguas", "Santiago", "Canto del Llano", -80.9667, 8.1000),
     ("Herrera", "Chitré", "Monagrillo", -80.4167, 7.9667),
     ("Los Santos", "Las Tablas", "La Palma", -80.2833, 7.7667),
-    ("Bocas del Toro", "Changuinola", "Finca 30", -82.5167, 9.4333),
+    (
+        "Bocas del Toro",
+        "Changuinola",
+        "Finca 30",
+        -82.5167,
+        9.4333,
+    ),
     ("Darién", "Chepigana", "Santa Fe", -78.1500, 8.6500),
 ];
 
 const SUPPLIERS: &[(&str, &str)] = &[
     ("Constructora Istmeña, S.A.", "155600001-2-2015"),
-    ("Ingeniería y Proyectos del Pacífico, S.A.", "155600002-2-2016"),
+    (
+        "Ingeniería y Proyectos del Pacífico, S.A.",
+        "155600002-2-2016",
+    ),
     ("Consorcio Vial Chiriquí", "155600003-2-2018"),
     ("Hidro Obras de Panamá, S.A.", "155600004-2-2012"),
     ("Supervisiones Técnicas Azuero, S.A.", "155600005-2-2019"),
@@ -97,35 +224,51 @@ fn title_for(kind: &str, place: &(&str, &str, &str, f64, f64), n: u64) -> (Strin
     match kind {
         "carretera" => (
             format!("Rehabilitación de la carretera {dist}–{corr}, tramo {n}"),
-            format!("Rehabilitación de 12 km de carretera con carpeta asfáltica, cunetas y señalización en el corregimiento de {corr}, distrito de {dist}, provincia de {prov}."),
+            format!(
+                "Rehabilitación de 12 km de carretera con carpeta asfáltica, cunetas y señalización en el corregimiento de {corr}, distrito de {dist}, provincia de {prov}."
+            ),
         ),
         "puente" => (
             format!("Construcción de puente vehicular en {corr}"),
-            format!("Puente de concreto de dos carriles y 45 m de luz sobre el río, con accesos, en {corr}, {dist}."),
+            format!(
+                "Puente de concreto de dos carriles y 45 m de luz sobre el río, con accesos, en {corr}, {dist}."
+            ),
         ),
         "salud" => (
             format!("Construcción del Centro de Salud de {corr}"),
-            format!("Centro de salud de primer nivel con consultorios, laboratorio y farmacia para {corr}, distrito de {dist}."),
+            format!(
+                "Centro de salud de primer nivel con consultorios, laboratorio y farmacia para {corr}, distrito de {dist}."
+            ),
         ),
         "escuela" => (
             format!("Ampliación de la Escuela de {corr}"),
-            format!("Construcción de 8 aulas, comedor y servicios sanitarios en la escuela de {corr}, {dist}."),
+            format!(
+                "Construcción de 8 aulas, comedor y servicios sanitarios en la escuela de {corr}, {dist}."
+            ),
         ),
         "vivienda" => (
             format!("Construcción de 120 viviendas de interés social en {corr}"),
-            format!("Viviendas unifamiliares con urbanización, agua potable y electricidad en {corr}, distrito de {dist}, provincia de {prov}."),
+            format!(
+                "Viviendas unifamiliares con urbanización, agua potable y electricidad en {corr}, distrito de {dist}, provincia de {prov}."
+            ),
         ),
         "acueducto" => (
             format!("Mejoramiento del acueducto de {dist}"),
-            format!("Nueva toma de agua, planta potabilizadora de 5 MGD y 18 km de tuberías para {dist}."),
+            format!(
+                "Nueva toma de agua, planta potabilizadora de 5 MGD y 18 km de tuberías para {dist}."
+            ),
         ),
         "alcantarillado" => (
             format!("Sistema de alcantarillado sanitario de {corr}"),
-            format!("Redes colectoras y estación de bombeo para el corregimiento de {corr}, {dist}."),
+            format!(
+                "Redes colectoras y estación de bombeo para el corregimiento de {corr}, {dist}."
+            ),
         ),
         "transmision" => (
             format!("Línea de transmisión 230 kV {dist}–{corr}"),
-            format!("Línea de transmisión de doble circuito y ampliación de subestación en {dist}, provincia de {prov}."),
+            format!(
+                "Línea de transmisión de doble circuito y ampliación de subestación en {dist}, provincia de {prov}."
+            ),
         ),
         "deporte" => (
             format!("Construcción de cancha sintética en {corr}"),
@@ -137,11 +280,15 @@ fn title_for(kind: &str, place: &(&str, &str, &str, f64, f64), n: u64) -> (Strin
         ),
         "mercado" => (
             format!("Construcción del nuevo mercado municipal de {dist}"),
-            format!("Edificio de mercado con 140 puestos, cuarto frío y estacionamientos en {dist}."),
+            format!(
+                "Edificio de mercado con 140 puestos, cuarto frío y estacionamientos en {dist}."
+            ),
         ),
         _ => (
             format!("Pavimentación de calles en {corr}"),
-            format!("Pavimentación de 3 km de calles internas con drenajes pluviales en {corr}, {dist}."),
+            format!(
+                "Pavimentación de 3 km de calles internas con drenajes pluviales en {corr}, {dist}."
+            ),
         ),
     }
 }
@@ -209,7 +356,10 @@ fn releases() -> Vec<(usize, Vec<Value>)> {
                     },
                 });
                 if rng.chance(e.completeness) {
-                    planning["rationale"] = json!(format!("Atender la demanda de {} en {}, {}.", kind, place.2, place.1));
+                    planning["rationale"] = json!(format!(
+                        "Atender la demanda de {} en {}, {}.",
+                        kind, place.2, place.1
+                    ));
                 }
                 if rng.chance(e.completeness) {
                     planning["budget"]["budgetBreakdown"] = json!([{
@@ -227,7 +377,10 @@ fn releases() -> Vec<(usize, Vec<Value>)> {
                     ("environmentalImpact", "Estudio de impacto ambiental"),
                     ("feasibilityStudy", "Estudio de factibilidad"),
                     ("projectScope", "Alcance del proyecto"),
-                    ("landAndSettlementImpact", "Plan de afectaciones y reasentamiento"),
+                    (
+                        "landAndSettlementImpact",
+                        "Plan de afectaciones y reasentamiento",
+                    ),
                 ] {
                     if rng.chance(e.completeness - 0.15) {
                         docs.push(json!({"id": format!("{t}-{}", pn + 1), "documentType": t, "title": name,
@@ -261,17 +414,25 @@ fn releases() -> Vec<(usize, Vec<Value>)> {
                     "tender": {"id": format!("{ocid}-tender"), "status": "planning",
                                "value": {"amount": estimate, "currency": e.currency}},
                 });
-                if r0["planning"]["budget"].get("budgetBreakdown").is_some() {
-                    r0["parties"].as_array_mut().map(|a| a.push(json!({
+                if r0["planning"]["budget"].get("budgetBreakdown").is_some()
+                    && let Some(a) = r0["parties"].as_array_mut()
+                {
+                    a.push(json!({
                         "id": "PA-RUC-8-NT-1-10000", "name": "Ministerio de Economía y Finanzas",
-                        "identifier": {"scheme": "PA-RUC", "id": "8-NT-1-10000"}, "roles": ["funder"]})));
+                        "identifier": {"scheme": "PA-RUC", "id": "8-NT-1-10000"}, "roles": ["funder"]}));
                 }
                 list.push(r0);
                 if stage == 0 {
                     continue;
                 }
                 let d1 = add_days(&d0, 30);
-                let method = if k == 0 { ("open", "Licitación pública") } else if rng.chance(0.5) { ("selective", "Licitación por mejor valor") } else { ("direct", "Contratación directa por excepción") };
+                let method = if k == 0 {
+                    ("open", "Licitación pública")
+                } else if rng.chance(0.5) {
+                    ("selective", "Licitación por mejor valor")
+                } else {
+                    ("direct", "Contratación directa por excepción")
+                };
                 let mut tender = json!({
                     "id": format!("{ocid}-tender"), "title": process_title, "status": "active",
                     "procurementMethod": method.0,
@@ -337,7 +498,9 @@ fn releases() -> Vec<(usize, Vec<Value>)> {
                     let mut amendment = json!({"id": "adenda-1", "date": d4,
                         "description": "Adenda n.º 1: aumento del monto y extensión del plazo por obras adicionales"});
                     if rng.chance(e.completeness) {
-                        amendment["rationale"] = json!("Condiciones del suelo distintas a las previstas en el estudio geotécnico.");
+                        amendment["rationale"] = json!(
+                            "Condiciones del suelo distintas a las previstas en el estudio geotécnico."
+                        );
                     }
                     list.push(json!({"ocid": ocid, "id": format!("{ocid}-amendment-1"), "date": d4, "tag": ["contractAmendment"],
                         "initiationType": "tender",
@@ -412,25 +575,43 @@ pub fn write_all(dir: &Path) -> std::io::Result<()> {
                 let text: String = list.iter().map(|r| format!("{r}\n")).collect();
                 std::fs::write(ocds.join(format!("{slug}.jsonl")), text)?;
             }
-            _ => std::fs::write(ocds.join(format!("{slug}.json")), pretty(&package(list, published)))?,
+            _ => std::fs::write(
+                ocds.join(format!("{slug}.json")),
+                pretty(&package(list, published)),
+            )?,
         }
     }
     // Exact repeats (the same releases published again) and a conflicting repeat (a release
     // corrected in place, same id, different content).
     let mop = &by_entity[0].1;
     let repeats: Vec<Value> = mop.iter().take(3).cloned().collect();
-    std::fs::write(ocds.join("mop-repetidos.json"), pretty(&package(&repeats, published)))?;
-    let mut corrected: Vec<Value> = by_entity[1].1.iter().filter(|r| r["tag"][0] == "tender").take(2).cloned().collect();
+    std::fs::write(
+        ocds.join("mop-repetidos.json"),
+        pretty(&package(&repeats, published)),
+    )?;
+    let mut corrected: Vec<Value> = by_entity[1]
+        .1
+        .iter()
+        .filter(|r| r["tag"][0] == "tender")
+        .take(2)
+        .cloned()
+        .collect();
     for r in &mut corrected {
         if let Some(t) = r["tender"]["title"].as_str() {
             r["tender"]["title"] = json!(format!("{t} (corregido)"));
         }
     }
-    std::fs::write(ocds.join("minsa-correcciones.json"), pretty(&package(&corrected, published)))?;
+    std::fs::write(
+        ocds.join("minsa-correcciones.json"),
+        pretty(&package(&corrected, published)),
+    )?;
     // Malformed inputs: each must be quarantined with its reason while the run goes on.
     let full = pretty(&package(&by_entity[2].1[..2], published));
     std::fs::write(bad.join("truncado.json"), &full[..full.len() / 2])?;
-    std::fs::write(bad.join("no-es-ocds.json"), "{\n  \"proyecto\": \"Cinta Costera\",\n  \"monto\": 1000\n}\n")?;
+    std::fs::write(
+        bad.join("no-es-ocds.json"),
+        "{\n  \"proyecto\": \"Cinta Costera\",\n  \"monto\": 1000\n}\n",
+    )?;
     let good = &by_entity[3].1[0];
     std::fs::write(
         bad.join("lineas-mixtas.jsonl"),
@@ -449,7 +630,10 @@ mod tests {
         assert_eq!(all.len(), 10);
         let mut ocids: Vec<String> = all
             .iter()
-            .flat_map(|(_, l)| l.iter().filter_map(|r| r["ocid"].as_str().map(str::to_string)))
+            .flat_map(|(_, l)| {
+                l.iter()
+                    .filter_map(|r| r["ocid"].as_str().map(str::to_string))
+            })
             .collect();
         ocids.sort();
         ocids.dedup();

@@ -15,7 +15,11 @@ pub enum LogFormat {
 
 /// Installs the global subscriber; logs go to stderr. `RUST_LOG` overrides the level.
 pub fn init(format: LogFormat, verbose: bool) {
-    let default = if verbose { "costwatch=debug" } else { "costwatch=info" };
+    let default = if verbose {
+        "costwatch=debug"
+    } else {
+        "costwatch=info"
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -108,8 +108,7 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     report.projects = staging.projects();
 
     // ── score ──────────────────────────────────────────────────────────────────────────
-    let scores =
-        score::compute(input, &process_counts).map_err(|e| Error::Score(e.to_string()))?;
+    let scores = score::compute(input, &process_counts).map_err(|e| Error::Score(e.to_string()))?;
     report.entities = scores.entities.len() as u64;
     let entity_list: Vec<EntityInfo> = entities.into_values().collect();
     staging.scores(&scores, &entity_list)?;

@@ -36,8 +36,17 @@ fn config_errors_exit_2_naming_file_and_key() {
         .assert()
         .code(2);
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    let first = err.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
-    assert!(first.starts_with(&format!("error: {}: projects.entity: unknown variant `mayor`", file.display())), "{first}");
+    let first = err
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default();
+    assert!(
+        first.starts_with(&format!(
+            "error: {}: projects.entity: unknown variant `mayor`",
+            file.display()
+        )),
+        "{first}"
+    );
 }
 
 #[test]
@@ -75,12 +84,63 @@ fn store_failure_exits_1() {
 #[test]
 fn generated_fixtures_match_the_committed_ones() {
     let dir = tempfile::tempdir().expect("tempdir");
-    costwatch().args(["generate-fixtures", "--out"]).arg(dir.path()).assert().success();
+    costwatch()
+        .args(["generate-fixtures", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
     for sub in ["ocds", "malformed"] {
-        for e in std::fs::read_dir(root().join("fixtures").join(sub)).expect("fixtures").flatten() {
+        for e in std::fs::read_dir(root().join("fixtures").join(sub))
+            .expect("fixtures")
+            .flatten()
+        {
             let committed = std::fs::read(e.path()).expect("read");
             let fresh = std::fs::read(dir.path().join(sub).join(e.file_name())).expect("generated");
-            assert!(committed == fresh, "{} differs from the generator's output", e.path().display());
+            assert!(
+                committed == fresh,
+                "{} differs from the generator's output",
+                e.path().display()
+            );
         }
+    }
+}
+
+#[test]
+fn dockerfile_copies_existing_paths_and_runs_the_binary() {
+    let text = std::fs::read_to_string(root().join("Dockerfile")).expect("Dockerfile");
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("COPY ") && !l.contains("--from"))
+    {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        for src in &parts[1..parts.len() - 1] {
+            assert!(root().join(src).exists(), "Dockerfile copies missing {src}");
+        }
+    }
+    assert!(text.contains("ENTRYPOINT [\"costwatch\"]"));
+}
+
+#[test]
+fn readme_states_the_two_commands_and_every_exit_code() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let first_screen: String = readme.lines().take(12).collect::<Vec<_>>().join("\n");
+    assert!(first_screen.contains("cargo run --release -- run"));
+    assert!(first_screen.contains("cargo test"));
+    for (code, word) in [(0, "ok"), (3, "partial"), (2, "usage"), (1, "failure")] {
+        assert!(
+            readme.contains(&format!("| {code} | {word}")),
+            "exit code {code} undocumented"
+        );
+    }
+}
+
+#[test]
+fn example_configs_load() {
+    for entry in std::fs::read_dir(root().join("config"))
+        .expect("config")
+        .flatten()
+    {
+        costwatch::config::Config::load(&entry.path())
+            .unwrap_or_else(|e| panic!("{}: {e}", entry.path().display()));
     }
 }

@@ -43,11 +43,21 @@ fn fixtures_run_publishes_the_tree_and_reruns_identically() {
     assert_eq!(r.entities, 10);
     assert!(r.releases.new > 300);
     assert!(r.releases.repeated >= 3, "exact repeats are counted");
-    assert_eq!(r.releases.conflicting, 2, "conflicting repeats are kept and reported");
+    assert_eq!(
+        r.releases.conflicting, 2,
+        "conflicting repeats are kept and reported"
+    );
     assert_eq!(r.conflicts.len(), 2);
     let reasons: Vec<&str> = r.quarantined.iter().map(|q| q.reason.as_str()).collect();
-    assert!(reasons.contains(&"invalid_json") && reasons.contains(&"not_ocds"), "{reasons:?}");
-    assert!(r.quarantined.iter().any(|q| q.location.ends_with("truncado.json") && q.line.is_some()));
+    assert!(
+        reasons.contains(&"invalid_json") && reasons.contains(&"not_ocds"),
+        "{reasons:?}"
+    );
+    assert!(
+        r.quarantined
+            .iter()
+            .any(|q| q.location.ends_with("truncado.json") && q.line.is_some())
+    );
 
     let out = config.output.clone();
     for f in [
@@ -63,12 +73,21 @@ fn fixtures_run_publishes_the_tree_and_reruns_identically() {
     let package = json(&out.join("oc4ids/project-package.json"));
     let projects = package["projects"].as_array().expect("projects");
     assert_eq!(projects.len() as u64, r.projects);
-    let files = std::fs::read_dir(out.join("projects")).expect("projects dir").count();
+    let files = std::fs::read_dir(out.join("projects"))
+        .expect("projects dir")
+        .count();
     assert_eq!(files as u64, r.projects);
 
     // Each project sheet carries verdicts with the deciding path, and its score agrees with
     // the entity table's inputs (the same rule computed twice).
-    let sheet = json(&std::fs::read_dir(out.join("projects")).expect("dir").flatten().next().expect("one").path());
+    let sheet = json(
+        &std::fs::read_dir(out.join("projects"))
+            .expect("dir")
+            .flatten()
+            .next()
+            .expect("one")
+            .path(),
+    );
     let v = &sheet["verdicts"][0];
     assert!(v["path"].as_str().is_some_and(|p| p.starts_with('/')));
     assert!(sheet["score"]["score"].is_number());
@@ -83,7 +102,10 @@ fn fixtures_run_publishes_the_tree_and_reruns_identically() {
     let second = run(&config, &RunOptions::default()).expect("second run");
     assert_eq!(second.report.releases.new, 0);
     assert_eq!(second.report.releases.conflicting, 0);
-    assert_eq!(second.report.compiled, 0, "nothing changed, nothing recompiled");
+    assert_eq!(
+        second.report.compiled, 0,
+        "nothing changed, nothing recompiled"
+    );
     assert_eq!(hash_tree(&out), before);
     // --full recompiles everything and still publishes the same.
     run(&config, &RunOptions { full: true }).expect("full run");
@@ -125,7 +147,10 @@ fn package_is_valid_against_the_oc4ids_schema() {
         .to_string();
     let validator = jsonschema::draft4::options()
         .should_validate_formats(true)
-        .with_retriever(LocalSchema { url: project_url, schema: project_schema })
+        .with_retriever(LocalSchema {
+            url: project_url,
+            schema: project_schema,
+        })
         .build(&package_schema)
         .expect("schema compiles");
     let errors: Vec<String> = validator
@@ -168,5 +193,8 @@ fn failed_run_leaves_previous_output_in_place() {
     broken.store = dir.path().join("not-a-db");
     std::fs::create_dir_all(&broken.store).expect("dir");
     assert!(run(&broken, &RunOptions::default()).is_err());
-    assert_eq!(std::fs::read(config.output.join("entities.csv")).expect("entities"), before);
+    assert_eq!(
+        std::fs::read(config.output.join("entities.csv")).expect("entities"),
+        before
+    );
 }

@@ -30,8 +30,14 @@ fn merge_fixtures_compile_as_expected() {
             .collect();
         entries.sort();
         for path in entries {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-            let Some(stem) = name.strip_suffix("-compiled.json") else { continue };
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            let Some(stem) = name.strip_suffix("-compiled.json") else {
+                continue;
+            };
             let input = json(&path.with_file_name(format!("{stem}.json")));
             let got = compile_case(&rules, &input);
             checked += 1;
@@ -42,9 +48,21 @@ fn merge_fixtures_compile_as_expected() {
     }
     // Publisher overrides: the input concatenated with itself, merged by position or appended.
     for (input, expected, rule) in [
-        ("identifier-merge-duplicate-id", "identifier-merge-duplicate-id-by-position", Rule::ByPosition),
-        ("identifier-merge-duplicate-id", "identifier-merge-duplicate-id-append", Rule::Append),
-        ("identifier-merge-no-id", "identifier-merge-no-id-append", Rule::Append),
+        (
+            "identifier-merge-duplicate-id",
+            "identifier-merge-duplicate-id-by-position",
+            Rule::ByPosition,
+        ),
+        (
+            "identifier-merge-duplicate-id",
+            "identifier-merge-duplicate-id-append",
+            Rule::Append,
+        ),
+        (
+            "identifier-merge-no-id",
+            "identifier-merge-no-id-append",
+            Rule::Append,
+        ),
     ] {
         let mut rules = Rules::ocds_1_1();
         rules.set("nested/array", rule);
@@ -58,7 +76,12 @@ fn merge_fixtures_compile_as_expected() {
         }
     }
     assert!(checked >= 30, "only {checked} cases found");
-    assert!(failures.is_empty(), "{} of {checked} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// The built-in rule table equals the rules derived from the OCDS 1.1.5 release schema
@@ -68,10 +91,21 @@ fn builtin_rules_match_the_schemas() {
     let Some(shared) = shared() else { return };
     let std = shared.join("standards");
     let mut schema = json(&std.join("ocds-1.1.5/release-schema.json"));
-    for ext in ["project", "budget_breakdown", "location", "contract_completion"] {
-        merge_patch(&mut schema, &json(&std.join(format!("ocds-extensions/{ext}/release-schema.json"))));
+    for ext in [
+        "project",
+        "budget_breakdown",
+        "location",
+        "contract_completion",
+    ] {
+        merge_patch(
+            &mut schema,
+            &json(&std.join(format!("ocds-extensions/{ext}/release-schema.json"))),
+        );
     }
-    assert_eq!(Rules::from_schema(&schema).sorted(), Rules::ocds_1_1().sorted());
+    assert_eq!(
+        Rules::from_schema(&schema).sorted(),
+        Rules::ocds_1_1().sorted()
+    );
 }
 
 /// Spec §10.1: the proactive verdicts on the OC4IDS worked example.
@@ -126,7 +160,11 @@ fn worked_example_verdicts() {
     assert_eq!(got.len(), expected.len());
     assert!(diff.is_empty(), "{}", diff.join("\n"));
     // The administrative entity is conditional and flagged as such.
-    assert!(ids::assess(project).iter().any(|v| v.code == "PC-PR-3" && v.conditional && v.outcome == Outcome::Disclosed));
+    assert!(
+        ids::assess(project)
+            .iter()
+            .any(|v| v.code == "PC-PR-3" && v.conditional && v.outcome == Outcome::Disclosed)
+    );
 }
 
 fn read_file(path: &std::path::Path) -> (usize, package::Summary) {
@@ -143,8 +181,12 @@ fn read_file(path: &std::path::Path) -> (usize, package::Summary) {
                 n += 1;
                 Ok(())
             };
-            package::read(std::fs::File::open(path).expect("open"), Some(package::Encoding::Latin1), &mut sink)
-                .expect("latin-1 read")
+            package::read(
+                std::fs::File::open(path).expect("open"),
+                Some(package::Encoding::Latin1),
+                &mut sink,
+            )
+            .expect("latin-1 read")
         }
         Err(e) => panic!("{}: {e}", path.display()),
     };
@@ -159,8 +201,16 @@ fn upstream_inputs_are_read_or_quarantined() {
     let cases: &[(&str, usize, bool)] = &[
         // (path, items, fatal)
         ("ocds/mexico-cdmx/release-package-1.json", 2, false),
-        ("ocds/mexico-cdmx/release-package_encoding-iso-8859-1.json", 3, false),
-        ("ocds/mexico-cdmx/release-package_encoding-utf-8.json", 3, false),
+        (
+            "ocds/mexico-cdmx/release-package_encoding-iso-8859-1.json",
+            3,
+            false,
+        ),
+        (
+            "ocds/mexico-cdmx/release-package_encoding-utf-8.json",
+            3,
+            false,
+        ),
         ("ocds/mexico-cdmx/release-package_split.json", 4, false),
         ("ocds/mexico-federal/record-package-1.json", 2, false),
         ("compressed/ocds-sample-data.json.gz", 6, false),
@@ -176,14 +226,22 @@ fn upstream_inputs_are_read_or_quarantined() {
         assert_eq!(s.is_fatal(), *fatal, "{path}: {:?}", s.issues);
     }
     // ISO-8859-1 and UTF-8 copies give the same data.
-    let (_, latin) = read_file(&up.join("ocds/mexico-cdmx/release-package_encoding-iso-8859-1.json"));
+    let (_, latin) =
+        read_file(&up.join("ocds/mexico-cdmx/release-package_encoding-iso-8859-1.json"));
     assert_eq!(latin.encoding, package::Encoding::Latin1);
     // Every other edge case reads without panicking, and anything unusable has a reason.
-    for dir in ["edge-cases/cardinal-rs", "edge-cases/ocdskit", "edge-cases/lib-cove-oc4ids"] {
+    for dir in [
+        "edge-cases/cardinal-rs",
+        "edge-cases/ocdskit",
+        "edge-cases/lib-cove-oc4ids",
+    ] {
         for entry in std::fs::read_dir(up.join(dir)).expect("dir").flatten() {
             let (n, s) = read_file(&entry.path());
-            assert!(n > 0 || !s.issues.is_empty() || entry.path().ends_with("detect-format_array.json"),
-                "{}: nothing read and no reason", entry.path().display());
+            assert!(
+                n > 0 || !s.issues.is_empty() || entry.path().ends_with("detect-format_array.json"),
+                "{}: nothing read and no reason",
+                entry.path().display()
+            );
         }
     }
 }

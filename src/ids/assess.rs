@@ -85,12 +85,12 @@ fn judge(element: &'static Element, unit: &Unit<'_>, process: Option<String>) ->
         return verdict(Outcome::NotApplicable, path, why);
     }
     let found = element.check.eval(unit);
-    if found.outcome == Outcome::Missing {
-        if let Some(partial) = &element.partial {
-            let weaker = partial.eval(unit);
-            if weaker.outcome != Outcome::Missing {
-                return verdict(Outcome::Partial, weaker.path, weaker.reason);
-            }
+    if found.outcome == Outcome::Missing
+        && let Some(partial) = &element.partial
+    {
+        let weaker = partial.eval(unit);
+        if weaker.outcome != Outcome::Missing {
+            return verdict(Outcome::Partial, weaker.path, weaker.reason);
         }
     }
     verdict(found.outcome, found.path, found.reason)

@@ -236,9 +236,15 @@ fn resolve<'a>(project: &'a Value, reference: &Value) -> Option<(usize, &'a Valu
 }
 
 fn addr(v: Option<&Value>) -> bool {
-    ["streetAddress", "locality", "region", "postalCode", "countryName"]
-        .iter()
-        .any(|k| is_str(v.and_then(|a| a.get(*k))))
+    [
+        "streetAddress",
+        "locality",
+        "region",
+        "postalCode",
+        "countryName",
+    ]
+    .iter()
+    .any(|k| is_str(v.and_then(|a| a.get(*k))))
 }
 
 fn elec(v: Option<&Value>) -> bool {
@@ -305,10 +311,7 @@ impl Check {
                     Found::no(unit.abs(p), "no text")
                 }
             }
-            Check::AnyString(p) => match array(unit.get(p))
-                .iter()
-                .position(|v| is_str(Some(v)))
-            {
+            Check::AnyString(p) => match array(unit.get(p)).iter().position(|v| is_str(Some(v))) {
                 Some(i) => Found::yes(unit.abs(&format!("{p}/{i}")), "non-blank text"),
                 None => Found::no(unit.abs(p), "no value"),
             },
@@ -358,8 +361,13 @@ impl Check {
             }
             Check::PartyNamed(role) => {
                 match parties(unit.project, role).find(|(_, p)| is_str(p.get("name"))) {
-                    Some((i, _)) => Found::yes(format!("/parties/{i}/name"), format!("named {role}")),
-                    None => Found::no("/parties".into(), format!("no named party with role {role}")),
+                    Some((i, _)) => {
+                        Found::yes(format!("/parties/{i}/name"), format!("named {role}"))
+                    }
+                    None => Found::no(
+                        "/parties".into(),
+                        format!("no named party with role {role}"),
+                    ),
                 }
             }
             Check::OrgRef(p) => org_ref(unit, p, unit.get(p)),
@@ -393,7 +401,10 @@ impl Check {
                         format!("/additionalClassifications/{i}"),
                         "classification with scheme and id",
                     ),
-                    None => Found::no("/additionalClassifications".into(), "no matching classification"),
+                    None => Found::no(
+                        "/additionalClassifications".into(),
+                        "no matching classification",
+                    ),
                 }
             }
             Check::SubsectorCode(p) => match array(unit.get(p))
@@ -440,25 +451,29 @@ impl Check {
                     .enumerate()
                 {
                     for (j, bd) in array(group.get("budgetBreakdown")).iter().enumerate() {
-                        let path = format!("/budget/budgetBreakdowns/{i}/budgetBreakdown/{j}/sourceParty");
-                        if let Some(r) = bd.get("sourceParty") {
-                            if ref_named(unit.project, r) {
-                                return Found::yes(path, "named source party");
-                            }
+                        let path =
+                            format!("/budget/budgetBreakdowns/{i}/budgetBreakdown/{j}/sourceParty");
+                        if let Some(r) = bd.get("sourceParty")
+                            && ref_named(unit.project, r)
+                        {
+                            return Found::yes(path, "named source party");
                         }
                     }
                 }
                 Found::no("/budget/budgetBreakdowns".into(), "no named source party")
             }
             Check::FinancePartyNamed => {
-                for (i, f) in array(unit.project.pointer("/budget/finance")).iter().enumerate() {
-                    if let Some(r) = f.get("financingParty") {
-                        if ref_named(unit.project, r) {
-                            return Found::yes(
-                                format!("/budget/finance/{i}/financingParty"),
-                                "named financing party",
-                            );
-                        }
+                for (i, f) in array(unit.project.pointer("/budget/finance"))
+                    .iter()
+                    .enumerate()
+                {
+                    if let Some(r) = f.get("financingParty")
+                        && ref_named(unit.project, r)
+                    {
+                        return Found::yes(
+                            format!("/budget/finance/{i}/financingParty"),
+                            "named financing party",
+                        );
                     }
                 }
                 Found::no("/budget/finance".into(), "no named financing party")
@@ -490,14 +505,20 @@ impl Check {
             }
             Check::Rationale(types) => {
                 let mods = modifications(unit, types);
-                let with = mods.iter().filter(|(_, m)| is_str(m.get("rationale"))).count();
+                let with = mods
+                    .iter()
+                    .filter(|(_, m)| is_str(m.get("rationale")))
+                    .count();
                 let path = unit.abs("/summary/modifications");
                 if mods.is_empty() {
                     Found::no(path, "no modification")
                 } else if with == mods.len() {
                     Found::yes(path, "every modification has a rationale")
                 } else if with > 0 {
-                    Found::partly(path, format!("{with} of {} modifications have a rationale", mods.len()))
+                    Found::partly(
+                        path,
+                        format!("{with} of {} modifications have a rationale", mods.len()),
+                    )
                 } else {
                     Found::no(path, "no modification has a rationale")
                 }
@@ -561,9 +582,10 @@ fn org_ref(unit: &Unit<'_>, ptr: &str, r: Option<&Value>) -> Found {
         return Found::yes(unit.abs(&format!("{ptr}/name")), "named reference");
     }
     match resolve(unit.project, r) {
-        Some((i, p)) if is_str(p.get("name")) => {
-            Found::yes(format!("/parties/{i}/name"), "reference resolves to a named party")
-        }
+        Some((i, p)) if is_str(p.get("name")) => Found::yes(
+            format!("/parties/{i}/name"),
+            "reference resolves to a named party",
+        ),
         _ => Found::no(unit.abs(ptr), "reference without name"),
     }
 }
@@ -576,16 +598,20 @@ fn contact(unit: &Unit<'_>, role: &str, reference: Option<&str>) -> Found {
         Some(hit) => vec![hit],
         None => parties(unit.project, role).collect(),
     };
-    let mut best = Found::no("/parties".into(), format!("no {role} party with an address"));
+    let mut best = Found::no(
+        "/parties".into(),
+        format!("no {role} party with an address"),
+    );
     for (i, p) in candidates {
         let a = addr(p.get("address"));
         let e = elec(p.get("contactPoint"));
         let f = match (a, e) {
             (true, true) => Found::yes(format!("/parties/{i}"), "postal and electronic address"),
             (true, false) => Found::partly(format!("/parties/{i}/address"), "postal address only"),
-            (false, true) => {
-                Found::partly(format!("/parties/{i}/contactPoint"), "electronic address only")
-            }
+            (false, true) => Found::partly(
+                format!("/parties/{i}/contactPoint"),
+                "electronic address only",
+            ),
             (false, false) => continue,
         };
         if f.rank() < best.rank() {
@@ -598,7 +624,10 @@ fn contact(unit: &Unit<'_>, role: &str, reference: Option<&str>) -> Found {
 /// `doc(L, T)` with the cross-level rule: a document of the type at the other level is partial.
 fn document(unit: &Unit<'_>, types: &[String]) -> Found {
     let (own, own_path) = match unit.process {
-        Some(_) => (unit.get("/summary/documents"), unit.abs("/summary/documents")),
+        Some(_) => (
+            unit.get("/summary/documents"),
+            unit.abs("/summary/documents"),
+        ),
         None => (unit.project.get("documents"), "/documents".to_string()),
     };
     if let Some(i) = doc_match(own, types) {
@@ -614,7 +643,10 @@ fn document(unit: &Unit<'_>, types: &[String]) -> Found {
             }
         }
         None => {
-            for (c, cp) in array(unit.project.get("contractingProcesses")).iter().enumerate() {
+            for (c, cp) in array(unit.project.get("contractingProcesses"))
+                .iter()
+                .enumerate()
+            {
                 if let Some(i) = doc_match(cp.pointer("/summary/documents"), types) {
                     return Found::partly(
                         format!("/contractingProcesses/{c}/summary/documents/{i}"),
@@ -629,7 +661,12 @@ fn document(unit: &Unit<'_>, types: &[String]) -> Found {
 
 // ---- applicability ------------------------------------------------------------------------
 
-const COMPLETION_OR_LATER: [&str; 4] = ["completion", "maintenance", "decommissioning", "decommissioned"];
+const COMPLETION_OR_LATER: [&str; 4] = [
+    "completion",
+    "maintenance",
+    "decommissioning",
+    "decommissioned",
+];
 
 impl Applies {
     /// `None` when due; `Some(reason)` when not applicable.
@@ -652,9 +689,9 @@ impl Applies {
                 None => {
                     let cps = array(unit.project.get("contractingProcesses"));
                     let all_closed = !cps.is_empty()
-                        && cps
-                            .iter()
-                            .all(|c| c.pointer("/summary/status").and_then(Value::as_str) == Some("closed"));
+                        && cps.iter().all(|c| {
+                            c.pointer("/summary/status").and_then(Value::as_str) == Some("closed")
+                        });
                     if all_closed {
                         None
                     } else {

@@ -140,8 +140,17 @@ mod tests {
         for e in c {
             let ok = e.code.starts_with("PJ-") || e.code.starts_with("PC-");
             assert!(ok, "{}", e.code);
-            assert_eq!(e.code.starts_with("PJ-"), e.level == Level::Project, "{}", e.code);
-            assert!(!e.es.trim().is_empty() && !e.en.trim().is_empty(), "{}", e.code);
+            assert_eq!(
+                e.code.starts_with("PJ-"),
+                e.level == Level::Project,
+                "{}",
+                e.code
+            );
+            assert!(
+                !e.es.trim().is_empty() && !e.en.trim().is_empty(),
+                "{}",
+                e.code
+            );
         }
         let project = c.iter().filter(|e| e.level == Level::Project).count();
         assert_eq!((project, c.len() - project), (20, 19));
@@ -150,12 +159,12 @@ mod tests {
     #[test]
     fn every_pointer_is_well_formed() {
         for e in catalogue() {
-            for p in e.check.pointers().into_iter().chain(
-                e.partial
-                    .as_ref()
-                    .map(Check::pointers)
-                    .unwrap_or_default(),
-            ) {
+            for p in e
+                .check
+                .pointers()
+                .into_iter()
+                .chain(e.partial.as_ref().map(Check::pointers).unwrap_or_default())
+            {
                 assert!(p.starts_with('/') && !p.ends_with('/'), "{}: {p}", e.code);
             }
         }

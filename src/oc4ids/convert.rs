@@ -74,7 +74,13 @@ pub fn convert(key: &str, rows: &[CompiledRow], opts: &Options) -> Converted {
     c.parties.collect(rows);
     let mut project = Map::new();
     project.insert("id".into(), Value::from(project_id(key, &opts.id_prefix)));
-    c.text_field(&mut project, rows, "title", "/planning/project/title", "/tender/title");
+    c.text_field(
+        &mut project,
+        rows,
+        "title",
+        "/planning/project/title",
+        "/tender/title",
+    );
     c.text_field(
         &mut project,
         rows,
@@ -88,21 +94,18 @@ pub fn convert(key: &str, rows: &[CompiledRow], opts: &Options) -> Converted {
     c.budget(&mut project, rows);
     c.documents(&mut project, rows);
 
-    let processes: Vec<Value> = rows
-        .iter()
-        .map(|row| c.process(row, opts.as_of))
-        .collect();
+    let processes: Vec<Value> = rows.iter().map(|row| c.process(row, opts.as_of)).collect();
 
     // Public authority: parties already in that role, and every buyer (mapping: buyer → add
     // publicAuthority). The reference is set only when there is exactly one.
     let mut buyers = Vec::new();
     for row in rows {
-        if let Some(b) = row.data.get("buyer") {
-            if let Some(id) = c.parties.reference_id(&row.ocid, b) {
-                c.parties.add_role(&id, "publicAuthority");
-                if !buyers.contains(&id) {
-                    buyers.push(id);
-                }
+        if let Some(b) = row.data.get("buyer")
+            && let Some(id) = c.parties.reference_id(&row.ocid, b)
+        {
+            c.parties.add_role(&id, "publicAuthority");
+            if !buyers.contains(&id) {
+                buyers.push(id);
             }
         }
     }
@@ -166,10 +169,10 @@ impl Converter {
                 project.insert(field.into(), Value::from(one.clone()));
             }
             [] => {
-                if let [row] = rows {
-                    if let Some(t) = text(row.data.pointer(fallback)) {
-                        project.insert(field.into(), Value::from(t));
-                    }
+                if let [row] = rows
+                    && let Some(t) = text(row.data.pointer(fallback))
+                {
+                    project.insert(field.into(), Value::from(t));
                 }
             }
             many => self.note(
@@ -211,13 +214,16 @@ impl Converter {
                 let scheme = text(s.get("scheme"));
                 let id = id_text(s.get("id"));
                 match (scheme.as_deref(), id) {
-                    (Some("oc4idsProjectSector"), Some(code)) => push_unique(&mut sectors, Value::from(code)),
+                    (Some("oc4idsProjectSector"), Some(code)) => {
+                        push_unique(&mut sectors, Value::from(code))
+                    }
                     (Some(_), Some(_)) => push_unique(&mut classifications, s.clone()),
                     _ => {}
                 }
             }
-            if let Some(Value::Array(list)) =
-                row.data.pointer("/planning/project/additionalClassifications")
+            if let Some(Value::Array(list)) = row
+                .data
+                .pointer("/planning/project/additionalClassifications")
             {
                 for c in list {
                     push_unique(&mut classifications, c.clone());
@@ -391,7 +397,11 @@ impl Converter {
             summary.insert("status".into(), Value::from(s));
         }
         let mut tender = Map::new();
-        for key in ["procurementMethod", "procurementMethodDetails", "numberOfTenderers"] {
+        for key in [
+            "procurementMethod",
+            "procurementMethodDetails",
+            "numberOfTenderers",
+        ] {
             if let Some(v) = cr.pointer(&format!("/tender/{key}")) {
                 tender.insert(key.into(), v.clone());
             }
@@ -431,7 +441,10 @@ impl Converter {
                 [] => {}
                 many => self.note(
                     &format!("/contractingProcesses/{}/summary/tender/{field}", row.ocid),
-                    format!("{} parties with role {role}; the reference is left unset", many.len()),
+                    format!(
+                        "{} parties with role {role}; the reference is left unset",
+                        many.len()
+                    ),
                 ),
             }
         }
@@ -497,7 +510,8 @@ impl Converter {
                     }
                 }
                 if !m.is_empty() {
-                    let id = id_text(a.get("id")).unwrap_or_else(|| (modifications.len() + 1).to_string());
+                    let id = id_text(a.get("id"))
+                        .unwrap_or_else(|| (modifications.len() + 1).to_string());
                     m.shift_insert(0, "id".into(), Value::from(id));
                     modifications.push(Value::Object(m));
                 }
@@ -514,10 +528,10 @@ impl Converter {
 fn process_title(cr: &Value) -> Option<String> {
     for list in ["contracts", "awards"] {
         let items = array(cr.get(list));
-        if items.len() == 1 {
-            if let Some(t) = text(items[0].get("title")) {
-                return Some(t);
-            }
+        if items.len() == 1
+            && let Some(t) = text(items[0].get("title"))
+        {
+            return Some(t);
         }
     }
     text(cr.pointer("/tender/title"))
@@ -527,10 +541,10 @@ fn process_title(cr: &Value) -> Option<String> {
 fn process_description(cr: &Value) -> Option<String> {
     for list in ["contracts", "awards"] {
         let items = array(cr.get(list));
-        if items.len() == 1 {
-            if let Some(t) = text(items[0].get("description")) {
-                return Some(t);
-            }
+        if items.len() == 1
+            && let Some(t) = text(items[0].get("description"))
+        {
+            return Some(t);
         }
     }
     text(cr.pointer("/tender/description")).or_else(|| {
@@ -548,19 +562,17 @@ fn contract_period(cr: &Value) -> Option<Value> {
     let mut start: Option<(i64, String)> = None;
     let mut end: Option<(i64, String)> = None;
     for a in array(cr.get("awards")) {
-        if let Some(s) = text(a.pointer("/contractPeriod/startDate")) {
-            if let Some(t) = crate::util::parse_instant(&s) {
-                if start.as_ref().is_none_or(|(b, _)| t < *b) {
-                    start = Some((t, s));
-                }
-            }
+        if let Some(s) = text(a.pointer("/contractPeriod/startDate"))
+            && let Some(t) = crate::util::parse_instant(&s)
+            && start.as_ref().is_none_or(|(b, _)| t < *b)
+        {
+            start = Some((t, s));
         }
-        if let Some(s) = text(a.pointer("/contractPeriod/endDate")) {
-            if let Some(t) = crate::util::parse_instant(&s) {
-                if end.as_ref().is_none_or(|(b, _)| t > *b) {
-                    end = Some((t, s));
-                }
-            }
+        if let Some(s) = text(a.pointer("/contractPeriod/endDate"))
+            && let Some(t) = crate::util::parse_instant(&s)
+            && end.as_ref().is_none_or(|(b, _)| t > *b)
+        {
+            end = Some((t, s));
         }
     }
     if let (Some((_, s)), Some((_, e))) = (&start, &end) {
@@ -580,7 +592,9 @@ fn sum_values<'a>(values: impl Iterator<Item = &'a Value>) -> Result<Value, Stri
         let amount = v.get("amount").filter(|a| a.is_number());
         let cur = text(v.get("currency"));
         let (Some(amount), Some(cur)) = (amount, cur) else {
-            return Err("an amount lacks a numeric value or a currency; the total is not published".into());
+            return Err(
+                "an amount lacks a numeric value or a currency; the total is not published".into(),
+            );
         };
         if currency.as_ref().is_some_and(|c| *c != cur) {
             return Err("amounts in more than one currency; no exchange rates are configured, so the total is not published".into());
@@ -636,10 +650,10 @@ fn unique_ids(docs: Vec<(&str, Value)>) -> Vec<Value> {
 fn distinct_text(rows: &[CompiledRow], pointer: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for row in rows {
-        if let Some(t) = text(row.data.pointer(pointer)) {
-            if !out.contains(&t) {
-                out.push(t);
-            }
+        if let Some(t) = text(row.data.pointer(pointer))
+            && !out.contains(&t)
+        {
+            out.push(t);
         }
     }
     out
@@ -752,11 +766,17 @@ impl Parties {
             None => {
                 let base = match (&scheme, &ident) {
                     (Some(s), Some(i)) => format!("{s}-{i}"),
-                    _ => original.clone().unwrap_or_else(|| format!("{}", self.list.len() + 1)),
+                    _ => original
+                        .clone()
+                        .unwrap_or_else(|| format!("{}", self.list.len() + 1)),
                 };
                 let mut id = base.clone();
                 let mut n = 1;
-                while self.list.iter().any(|q| id_text(q.get("id")).as_deref() == Some(&id)) {
+                while self
+                    .list
+                    .iter()
+                    .any(|q| id_text(q.get("id")).as_deref() == Some(&id))
+                {
                     n += 1;
                     id = format!("{base}-{n}");
                 }
@@ -811,28 +831,27 @@ impl Parties {
     }
 
     fn add_role(&mut self, id: &str, role: &str) {
-        if let Some(p) = self.find_mut(id) {
-            if let Some(Value::Array(roles)) = p.get_mut("roles") {
-                if !roles.iter().any(|r| r.as_str() == Some(role)) {
-                    roles.push(Value::from(role));
-                }
-            }
+        if let Some(p) = self.find_mut(id)
+            && let Some(Value::Array(roles)) = p.get_mut("roles")
+            && !roles.iter().any(|r| r.as_str() == Some(role))
+        {
+            roles.push(Value::from(role));
         }
     }
 
     /// The canonical id a reference (by id, else by identifier, else by name) points to.
     fn reference_id(&self, ocid: &str, r: &Value) -> Option<String> {
-        if let Some(id) = id_text(r.get("id")) {
-            if let Some(c) = self.ids.get(&(ocid.to_string(), id)) {
-                return Some(c.clone());
-            }
+        if let Some(id) = id_text(r.get("id"))
+            && let Some(c) = self.ids.get(&(ocid.to_string(), id))
+        {
+            return Some(c.clone());
         }
         let scheme = text(r.pointer("/identifier/scheme"));
         let ident = id_text(r.pointer("/identifier/id"));
-        if let (Some(s), Some(i)) = (scheme, ident) {
-            if let Some(c) = self.identities.get(&format!("id:{s}-{i}")) {
-                return Some(c.clone());
-            }
+        if let (Some(s), Some(i)) = (scheme, ident)
+            && let Some(c) = self.identities.get(&format!("id:{s}-{i}"))
+        {
+            return Some(c.clone());
         }
         let name = text(r.get("name"))?;
         let procs = self.by_process.get(ocid)?;
@@ -862,7 +881,11 @@ impl Parties {
     fn with_role(&self, role: &str) -> Vec<String> {
         self.list
             .iter()
-            .filter(|q| array(q.get("roles")).iter().any(|r| r.as_str() == Some(role)))
+            .filter(|q| {
+                array(q.get("roles"))
+                    .iter()
+                    .any(|r| r.as_str() == Some(role))
+            })
             .filter_map(|q| id_text(q.get("id")))
             .collect()
     }

@@ -55,6 +55,9 @@ mod tests {
         let mut v = json!({"a": null, "b": " ", "c": [], "d": {"e": {}}, "f": [1, 1, {"g": null}], "h": 0,
                            "geometry": {"coordinates": [8.5, 8.5]}});
         clean(&mut v);
-        assert_eq!(v, json!({"f": [1], "h": 0, "geometry": {"coordinates": [8.5, 8.5]}}));
+        assert_eq!(
+            v,
+            json!({"f": [1], "h": 0, "geometry": {"coordinates": [8.5, 8.5]}})
+        );
     }
 }

@@ -31,7 +31,10 @@ pub fn process_status(cr: &Value, now: i64) -> Option<&'static str> {
     let awards = array(cr.get("awards"));
     let contracts = array(cr.get("contracts"));
     let tender_status = tender.and_then(status_of);
-    if matches!(tender_status, Some("cancelled" | "unsuccessful" | "withdrawn")) {
+    if matches!(
+        tender_status,
+        Some("cancelled" | "unsuccessful" | "withdrawn")
+    ) {
         return Some("closed");
     }
     if contracts.iter().any(|c| status_of(c) == Some("active")) {
@@ -58,11 +61,17 @@ pub fn process_status(cr: &Value, now: i64) -> Option<&'static str> {
             if !c.is_empty() {
                 c
             } else {
-                let a: Vec<&Value> = awards.iter().filter_map(|a| a.get("contractPeriod")).collect();
+                let a: Vec<&Value> = awards
+                    .iter()
+                    .filter_map(|a| a.get("contractPeriod"))
+                    .collect();
                 if !a.is_empty() {
                     a
                 } else {
-                    tender.and_then(|t| t.get("contractPeriod")).into_iter().collect()
+                    tender
+                        .and_then(|t| t.get("contractPeriod"))
+                        .into_iter()
+                        .collect()
                 }
             }
         };
@@ -95,7 +104,9 @@ pub fn process_status(cr: &Value, now: i64) -> Option<&'static str> {
     let award_dates: Vec<Option<i64>> = if awards.iter().any(|a| a.get("date").is_some()) {
         awards.iter().map(|a| instant(a.get("date"))).collect()
     } else {
-        vec![instant(tender.and_then(|t| t.pointer("/awardPeriod/startDate")))]
+        vec![instant(
+            tender.and_then(|t| t.pointer("/awardPeriod/startDate")),
+        )]
     };
     if !award_dates.is_empty() && award_dates.iter().all(|d| d.is_some_and(|d| d > now)) {
         return Some("pre-award");
@@ -115,8 +126,14 @@ mod tests {
     #[test]
     fn statuses_follow_the_codelist() {
         let now = at("2024-06-01T00:00:00Z");
-        assert_eq!(process_status(&json!({"tender": {"status": "active"}}), now), Some("pre-award"));
-        assert_eq!(process_status(&json!({"tender": {"status": "cancelled"}}), now), Some("closed"));
+        assert_eq!(
+            process_status(&json!({"tender": {"status": "active"}}), now),
+            Some("pre-award")
+        );
+        assert_eq!(
+            process_status(&json!({"tender": {"status": "cancelled"}}), now),
+            Some("closed")
+        );
         let running = json!({"tender": {}, "awards": [{"status": "active",
             "contractPeriod": {"startDate": "2024-01-01T00:00:00Z", "endDate": "2025-01-01T00:00:00Z"}}]});
         assert_eq!(process_status(&running, now), Some("active"));

@@ -43,13 +43,13 @@ impl Merger {
     /// Orders releases by `date` (instants when they parse, else text), keeping input order
     /// for equal dates so that the later input wins.
     pub fn sort(releases: &mut [Value]) {
-        releases.sort_by(|a, b| date_key(a).cmp(&date_key(b)));
+        releases.sort_by_key(date_key);
     }
 
     /// Compiles releases of one ocid. They are sorted first (see [`Merger::sort`]).
     pub fn compile(&self, releases: &[Value]) -> (Value, Vec<MergeWarning>) {
         let mut sorted: Vec<&Value> = releases.iter().collect();
-        sorted.sort_by(|a, b| date_key(a).cmp(&date_key(b)));
+        sorted.sort_by_key(|r| date_key(r));
         let mut warnings = Vec::new();
         let mut merged = Map::new();
         merged.insert("tag".into(), Value::Array(vec![Value::from("compiled")]));
@@ -115,10 +115,10 @@ impl Merger {
                 if value.is_null() {
                     // A null removes a value, but not an object or identifier-merged array
                     // assembled from earlier releases (the reference implementations agree).
-                    if let Some(existing) = target.get(key) {
-                        if !self.is_container(existing, rule) {
-                            target.remove(key);
-                        }
+                    if let Some(existing) = target.get(key)
+                        && !self.is_container(existing, rule)
+                    {
+                        target.remove(key);
                     }
                 } else {
                     target.insert(key.clone(), value.clone());
@@ -247,10 +247,11 @@ impl Merger {
                 None => {
                     let mut fresh = Map::new();
                     // An object that only carries an id is still a member of the list.
-                    if let Some(id) = obj.get("id").filter(|v| !v.is_null()) {
-                        if rule != Some(Rule::Append) && rule != Some(Rule::ByPosition) {
-                            fresh.insert("id".into(), id.clone());
-                        }
+                    if let Some(id) = obj.get("id").filter(|v| !v.is_null())
+                        && rule != Some(Rule::Append)
+                        && rule != Some(Rule::ByPosition)
+                    {
+                        fresh.insert("id".into(), id.clone());
                     }
                     self.merge_object(&mut fresh, obj, path, warnings);
                     if !fresh.is_empty() {
@@ -295,7 +296,10 @@ mod tests {
         ];
         let (c, _) = Merger::default().compile(&releases);
         // One award, not two; the later release's spelling of the id is kept.
-        assert_eq!(c["awards"], json!([{"id": "1", "title": "a", "status": "active"}]));
+        assert_eq!(
+            c["awards"],
+            json!([{"id": "1", "title": "a", "status": "active"}])
+        );
     }
 
     #[test]

@@ -401,10 +401,10 @@ where
             }
             let bad = watched.get_ref().bad_at;
             let offset = watched.get_ref().inner.count;
-            if let Some(at) = bad {
-                if strict_utf8 {
-                    return Err(ReadError::NotUtf8(at));
-                }
+            if let Some(at) = bad
+                && strict_utf8
+            {
+                return Err(ReadError::NotUtf8(at));
             }
             let (reason, detail) = match bad {
                 Some(at) => (
@@ -503,7 +503,10 @@ fn classify_object<E>(
                 }
                 other => state.issue(
                     Reason::NotOcds,
-                    format!("{where_}/records: expected an array, found a {}", kind(&other)),
+                    format!(
+                        "{where_}/records: expected an array, found a {}",
+                        kind(&other)
+                    ),
                     line,
                     None,
                 ),
@@ -528,7 +531,12 @@ fn classify_object<E>(
             ),
         )
     };
-    state.issue(reason, detail.trim_start_matches(": ").to_string(), line, None);
+    state.issue(
+        reason,
+        detail.trim_start_matches(": ").to_string(),
+        line,
+        None,
+    );
 }
 
 fn record_value<E>(
@@ -542,11 +550,22 @@ fn record_value<E>(
         Value::Object(mut map) => {
             let releases = map.remove("releases");
             let compiled = map.remove("compiledRelease");
-            record_items(map.remove("ocid"), releases, compiled, where_, line, state, out);
+            record_items(
+                map.remove("ocid"),
+                releases,
+                compiled,
+                where_,
+                line,
+                state,
+                out,
+            );
         }
         other => state.issue(
             Reason::NotOcds,
-            format!("{where_}: a record must be an object, found a {}", kind(&other)),
+            format!(
+                "{where_}: a record must be an object, found a {}",
+                kind(&other)
+            ),
             line,
             None,
         ),
@@ -567,10 +586,10 @@ fn record_items<E>(
     }
     match compiled {
         Some(Value::Object(mut c)) => {
-            if !c.contains_key("ocid") {
-                if let Some(o) = ocid {
-                    c.insert("ocid".into(), o);
-                }
+            if !c.contains_key("ocid")
+                && let Some(o) = ocid
+            {
+                c.insert("ocid".into(), o);
             }
             if c.get("ocid").and_then(Value::as_str).is_some() {
                 out.push(Item::Compiled(Value::Object(c)));
@@ -733,7 +752,9 @@ where
         if is_record {
             let compiled = rest.remove("compiledRelease");
             let ocid = rest.get("ocid").cloned();
-            record_items(ocid, None, compiled, &self.path, None, self.state, &mut items);
+            record_items(
+                ocid, None, compiled, &self.path, None, self.state, &mut items,
+            );
         } else {
             classify_object(rest, &self.path, None, self.state, &mut items);
         }
@@ -864,7 +885,10 @@ where
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
         self.not_array("object");
         Ok(())
     }

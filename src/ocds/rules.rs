@@ -116,11 +116,7 @@ impl Rules {
 
     /// Every rule, sorted by path (for comparisons and reports).
     pub fn sorted(&self) -> Vec<(String, Rule)> {
-        let mut v: Vec<_> = self
-            .by_path
-            .iter()
-            .map(|(k, r)| (k.clone(), *r))
-            .collect();
+        let mut v: Vec<_> = self.by_path.iter().map(|(k, r)| (k.clone(), *r)).collect();
         v.sort();
         v
     }
@@ -184,7 +180,8 @@ fn walk(
         let strategy = value.get("mergeStrategy").and_then(Value::as_str);
         if flag("omitWhenMerged") || strategy == Some("ocdsOmit") {
             out.insert(path, Rule::Omit);
-        } else if t.contains(&"array") && (flag("wholeListMerge") || strategy == Some("ocdsVersion"))
+        } else if t.contains(&"array")
+            && (flag("wholeListMerge") || strategy == Some("ocdsVersion"))
         {
             out.insert(path, Rule::WholeList);
         } else if t.contains(&"object") && value.get("properties").is_some() {
@@ -196,13 +193,13 @@ fn walk(
             let it = types(items);
             if it.iter().any(|x| *x != "object") {
                 out.insert(path, Rule::WholeList);
-            } else if it.contains(&"object") {
-                if let Some(p) = items.get("properties").and_then(Value::as_object) {
-                    if p.contains_key("id") {
-                        walk(p, &path, root, out, depth + 1);
-                    } else {
-                        out.insert(path, Rule::WholeList);
-                    }
+            } else if it.contains(&"object")
+                && let Some(p) = items.get("properties").and_then(Value::as_object)
+            {
+                if p.contains_key("id") {
+                    walk(p, &path, root, out, depth + 1);
+                } else {
+                    out.insert(path, Rule::WholeList);
                 }
             }
         }

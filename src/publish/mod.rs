@@ -101,7 +101,10 @@ impl Staging {
         let mut head = serde_json::Map::new();
         head.insert("uri".into(), Value::from(meta.uri.clone()));
         head.insert("version".into(), Value::from("0.9"));
-        head.insert("publishedDate".into(), Value::from(meta.published_date.clone()));
+        head.insert(
+            "publishedDate".into(),
+            Value::from(meta.published_date.clone()),
+        );
         head.insert("publisher".into(), json!({ "name": meta.publisher }));
         if let Some(l) = &meta.license {
             head.insert("license".into(), Value::from(l.clone()));
@@ -126,7 +129,11 @@ impl Staging {
     pub fn project(&mut self, sheet: &ProjectSheet<'_>) -> Result<(), Error> {
         let text = serde_json::to_string_pretty(sheet.project).unwrap_or_default();
         let indented = text.replace('\n', "\n    ");
-        let sep = if self.projects == 0 { "\n    " } else { ",\n    " };
+        let sep = if self.projects == 0 {
+            "\n    "
+        } else {
+            ",\n    "
+        };
         write!(self.package, "{sep}{indented}").map_err(io(&self.package_path))?;
         self.projects += 1;
         let id = sheet
@@ -134,7 +141,10 @@ impl Staging {
             .get("id")
             .and_then(Value::as_str)
             .unwrap_or("project");
-        let path = self.dir.join("projects").join(format!("{}.json", safe_file_name(id)));
+        let path = self
+            .dir
+            .join("projects")
+            .join(format!("{}.json", safe_file_name(id)));
         write_json(&path, sheet)
     }
 

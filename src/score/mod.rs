@@ -359,12 +359,52 @@ mod tests {
     fn process_elements_average_over_processes() {
         let mut input = Input::default();
         // Project A: one project element disclosed, one process element disclosed in 1 of 2.
-        input.push("A", "e1", "PJ-ID-4", Level::Project, None, Outcome::Disclosed, 1.0);
-        input.push("A", "e1", "PC-PR-9", Level::Process, Some("o1"), Outcome::Disclosed, 1.0);
-        input.push("A", "e1", "PC-PR-9", Level::Process, Some("o2"), Outcome::Partial, 1.0);
-        input.push("A", "e1", "PC-PR-4", Level::Process, Some("o2"), Outcome::NotApplicable, 1.0);
+        input.push(
+            "A",
+            "e1",
+            "PJ-ID-4",
+            Level::Project,
+            None,
+            Outcome::Disclosed,
+            1.0,
+        );
+        input.push(
+            "A",
+            "e1",
+            "PC-PR-9",
+            Level::Process,
+            Some("o1"),
+            Outcome::Disclosed,
+            1.0,
+        );
+        input.push(
+            "A",
+            "e1",
+            "PC-PR-9",
+            Level::Process,
+            Some("o2"),
+            Outcome::Partial,
+            1.0,
+        );
+        input.push(
+            "A",
+            "e1",
+            "PC-PR-4",
+            Level::Process,
+            Some("o2"),
+            Outcome::NotApplicable,
+            1.0,
+        );
         // Project B: nothing disclosed.
-        input.push("B", "e1", "PJ-ID-4", Level::Project, None, Outcome::Missing, 1.0);
+        input.push(
+            "B",
+            "e1",
+            "PJ-ID-4",
+            Level::Project,
+            None,
+            Outcome::Missing,
+            1.0,
+        );
         let counts = vec![("A".into(), "e1".into(), 2), ("B".into(), "e1".into(), 0)];
         let s = compute(input, &counts).expect("scores");
         assert_eq!(s.projects[0].score, 75.0);
@@ -374,7 +414,11 @@ mod tests {
         assert_eq!(s.entities[0].score, 37.5);
         assert_eq!((s.entities[0].projects, s.entities[0].processes), (2, 2));
         assert_eq!(s.processes.len(), 2);
-        let share = s.elements.iter().find(|e| e.code == "PC-PR-9").expect("share");
+        let share = s
+            .elements
+            .iter()
+            .find(|e| e.code == "PC-PR-9")
+            .expect("share");
         assert_eq!((share.disclosed, share.applicable), (1, 2));
     }
 }

@@ -145,7 +145,17 @@ fn ingest_file(
             Err(ReadError::NotUtf8(at)) => {
                 // Only reachable with an explicit encoding, where read() reports issues instead.
                 store.rollback_input()?;
-                return reject(source, &record, store, run_id, report, "invalid_utf8", Some(at), None, "bytes that are not UTF-8".into());
+                return reject(
+                    source,
+                    &record,
+                    store,
+                    run_id,
+                    report,
+                    "invalid_utf8",
+                    Some(at),
+                    None,
+                    "bytes that are not UTF-8".into(),
+                );
             }
             Err(ReadError::Sink(e)) => {
                 store.rollback_input()?;
@@ -158,7 +168,17 @@ fn ingest_file(
                 } else {
                     "unreadable"
                 };
-                return reject(source, &record, store, run_id, report, reason, None, None, e.to_string());
+                return reject(
+                    source,
+                    &record,
+                    store,
+                    run_id,
+                    report,
+                    reason,
+                    None,
+                    None,
+                    e.to_string(),
+                );
             }
         };
         let mut format = match summary.layout {
@@ -189,7 +209,11 @@ fn ingest_file(
                 issue.detail,
             );
         }
-        let status = if summary.issues.is_empty() { "ok" } else { "partial" };
+        let status = if summary.issues.is_empty() {
+            "ok"
+        } else {
+            "partial"
+        };
         store.finish_input(input_id, status, &format, summary.items)?;
         store.commit_input()?;
         report.releases = counts;
@@ -269,11 +293,9 @@ fn reject(
 fn fingerprint(path: &std::path::Path) -> std::io::Result<(u64, String, Option<String>)> {
     use sha2::{Digest, Sha256};
     let mut file = std::fs::File::open(path)?;
-    let modified = file
-        .metadata()
-        .and_then(|m| m.modified())
-        .ok()
-        .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let modified = file.metadata().and_then(|m| m.modified()).ok().map(|t| {
+        chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    });
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;

@@ -177,7 +177,8 @@ impl Store {
             source,
         };
         let mut conn = Connection::open(path).map_err(sq)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(sq)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sq)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(sq)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(sq)?;
@@ -310,7 +311,7 @@ impl Store {
             .map_err(|e| self.sq(e))?
             .collect::<Result<_, _>>()
             .map_err(|e| self.sq(e))?;
-        if hashes.iter().any(|h| *h == hash) {
+        if hashes.contains(&hash) {
             return Ok(Inserted::Repeat);
         }
         let date = release.get("date").and_then(Value::as_str);
@@ -362,7 +363,9 @@ impl Store {
                 "INSERT OR IGNORE INTO record_compiled (ocid, hash, data, input_id, run_id)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )
-            .and_then(|mut s| s.execute(params![ocid, hash, compiled.to_string(), input_id, run_id]))
+            .and_then(|mut s| {
+                s.execute(params![ocid, hash, compiled.to_string(), input_id, run_id])
+            })
             .map_err(|e| self.sq(e))?;
         Ok(if changed == 0 {
             Inserted::Repeat
@@ -633,9 +636,14 @@ mod tests {
             )
             .expect("input");
         let r = json!({"ocid": "o", "id": "1", "date": "2024-01-01T00:00:00Z", "tag": ["tender"]});
-        let reordered = json!({"tag": ["tender"], "date": "2024-01-01T00:00:00Z", "id": "1", "ocid": "o"});
-        let changed = json!({"ocid": "o", "id": "1", "date": "2024-01-01T00:00:00Z", "tag": ["award"]});
-        assert_eq!(store.insert_release(&r, input, run).expect("a"), Inserted::New);
+        let reordered =
+            json!({"tag": ["tender"], "date": "2024-01-01T00:00:00Z", "id": "1", "ocid": "o"});
+        let changed =
+            json!({"ocid": "o", "id": "1", "date": "2024-01-01T00:00:00Z", "tag": ["award"]});
+        assert_eq!(
+            store.insert_release(&r, input, run).expect("a"),
+            Inserted::New
+        );
         assert_eq!(
             store.insert_release(&reordered, input, run).expect("b"),
             Inserted::Repeat
