@@ -6,5 +6,7 @@ mod run;
 mod cli;
 // Against ../shared: merge fixtures, the worked example's verdicts, upstream inputs.
 mod shared;
+// Laws kept for any input (proptest).
+mod props;
 // Helpers.
 mod util;
