@@ -202,8 +202,8 @@ fn figures(verdicts: &[Verdict], config: &Config) -> ProjectFigures {
         w += wt;
     }
     if w > 0.0 {
-        f.score = (s / w * 10000.0).round() / 100.0;
-        f.lenient_score = (l / w * 10000.0).round() / 100.0;
+        f.score = crate::util::round_to(100.0 * s / w, 2);
+        f.lenient_score = crate::util::round_to(100.0 * l / w, 2);
     }
     f
 }

@@ -746,7 +746,7 @@ impl Parties {
 
     fn add(&mut self, ocid: &str, p: &Map<String, Value>) {
         let original = id_text(p.get("id"));
-        let scheme = text(p.pointer_get("identifier", "scheme"));
+        let scheme = text(p.get("identifier").and_then(|i| i.get("scheme")));
         let ident = id_text(p.get("identifier").and_then(|i| i.get("id")));
         let identity = match (&scheme, &ident) {
             (Some(s), Some(i)) => format!("id:{s}-{i}"),
@@ -910,15 +910,5 @@ impl Parties {
 
     fn output(&self) -> Vec<Value> {
         self.list.iter().cloned().map(Value::Object).collect()
-    }
-}
-
-trait PointerGet {
-    fn pointer_get(&self, a: &str, b: &str) -> Option<&Value>;
-}
-
-impl PointerGet for Map<String, Value> {
-    fn pointer_get(&self, a: &str, b: &str) -> Option<&Value> {
-        self.get(a).and_then(|v| v.get(b))
     }
 }

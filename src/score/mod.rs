@@ -316,7 +316,7 @@ fn read_shares(df: &DataFrame) -> PolarsResult<Vec<ElementShare>> {
             share: if a[i] == 0 {
                 0.0
             } else {
-                round4(f64::from(d[i]) / f64::from(a[i]))
+                crate::util::round_to(f64::from(d[i]) / f64::from(a[i]), 4)
             },
             disclosed: d[i],
             applicable: a[i],
@@ -342,13 +342,8 @@ fn rank(mut entities: Vec<EntityScore>) -> Vec<EntityScore> {
     entities
 }
 
-/// Scores are published with two decimals: more would suggest a precision they do not have.
 fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
-
-fn round4(x: f64) -> f64 {
-    (x * 10000.0).round() / 10000.0
+    crate::util::round_to(x, 2)
 }
 
 #[cfg(test)]
@@ -358,53 +353,30 @@ mod tests {
     #[test]
     fn process_elements_average_over_processes() {
         let mut input = Input::default();
-        // Project A: one project element disclosed, one process element disclosed in 1 of 2.
-        input.push(
-            "A",
-            "e1",
-            "PJ-ID-4",
-            Level::Project,
-            None,
-            Outcome::Disclosed,
-            1.0,
-        );
-        input.push(
-            "A",
-            "e1",
-            "PC-PR-9",
-            Level::Process,
-            Some("o1"),
-            Outcome::Disclosed,
-            1.0,
-        );
-        input.push(
-            "A",
-            "e1",
-            "PC-PR-9",
-            Level::Process,
-            Some("o2"),
-            Outcome::Partial,
-            1.0,
-        );
-        input.push(
-            "A",
-            "e1",
-            "PC-PR-4",
-            Level::Process,
-            Some("o2"),
-            Outcome::NotApplicable,
-            1.0,
-        );
-        // Project B: nothing disclosed.
-        input.push(
-            "B",
-            "e1",
-            "PJ-ID-4",
-            Level::Project,
-            None,
-            Outcome::Missing,
-            1.0,
-        );
+        // Project A: one project element disclosed, one process element disclosed in 1 of 2;
+        // project B: nothing disclosed.
+        let rows = [
+            ("A", "PJ-ID-4", Level::Project, None, Outcome::Disclosed),
+            (
+                "A",
+                "PC-PR-9",
+                Level::Process,
+                Some("o1"),
+                Outcome::Disclosed,
+            ),
+            ("A", "PC-PR-9", Level::Process, Some("o2"), Outcome::Partial),
+            (
+                "A",
+                "PC-PR-4",
+                Level::Process,
+                Some("o2"),
+                Outcome::NotApplicable,
+            ),
+            ("B", "PJ-ID-4", Level::Project, None, Outcome::Missing),
+        ];
+        for (project, code, level, process, outcome) in rows {
+            input.push(project, "e1", code, level, process, outcome, 1.0);
+        }
         let counts = vec![("A".into(), "e1".into(), 2), ("B".into(), "e1".into(), 0)];
         let s = compute(input, &counts).expect("scores");
         assert_eq!(s.projects[0].score, 75.0);

@@ -142,42 +142,23 @@ fn ingest_file(
                 attempt = Some(Encoding::Latin1);
                 continue;
             }
-            Err(ReadError::NotUtf8(at)) => {
-                // Only reachable with an explicit encoding, where read() reports issues instead.
+            Err(e) => {
                 store.rollback_input()?;
-                return reject(
-                    source,
-                    &record,
-                    store,
-                    run_id,
-                    report,
-                    "invalid_utf8",
-                    Some(at),
-                    None,
-                    "bytes that are not UTF-8".into(),
-                );
-            }
-            Err(ReadError::Sink(e)) => {
-                store.rollback_input()?;
-                return Err(e.into());
-            }
-            Err(ReadError::Io(e)) => {
-                store.rollback_input()?;
-                let reason = if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    "truncated"
-                } else {
-                    "unreadable"
+                let (reason, offset, detail) = match e {
+                    ReadError::Sink(e) => return Err(e.into()),
+                    // With an explicit encoding read() reports bad bytes as issues; kept total.
+                    ReadError::NotUtf8(at) => (
+                        "invalid_utf8",
+                        Some(at),
+                        "bytes that are not UTF-8".to_string(),
+                    ),
+                    ReadError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                        ("truncated", None, e.to_string())
+                    }
+                    ReadError::Io(e) => ("unreadable", None, e.to_string()),
                 };
                 return reject(
-                    source,
-                    &record,
-                    store,
-                    run_id,
-                    report,
-                    reason,
-                    None,
-                    None,
-                    e.to_string(),
+                    source, &record, store, run_id, report, reason, offset, None, detail,
                 );
             }
         };
@@ -307,10 +288,5 @@ fn fingerprint(path: &std::path::Path) -> std::io::Result<(u64, String, Option<S
         size += n as u64;
         hasher.update(&buf[..n]);
     }
-    let hash = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((size, hash, modified))
+    Ok((size, crate::util::hex(&hasher.finalize()), modified))
 }
