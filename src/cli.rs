@@ -7,7 +7,9 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 use crate::logging::{self, LogFormat};
 use crate::pipeline::{self, RunOptions};
+use crate::source::ProgressMode;
 use crate::{Error, ExitCode};
+use std::io::IsTerminal;
 
 /// costwatch: scores the disclosure of public infrastructure projects against the CoST IDS.
 #[derive(Debug, Parser)]
@@ -39,7 +41,8 @@ pub enum Command {
         /// SQLite store; overrides `run.store` in the configuration.
         #[arg(long, value_name = "FILE")]
         store: Option<PathBuf>,
-        /// Recompile every ocid in the store, not only those with new data.
+        /// Ignore checkpoints: fetch every page, window and file again, and recompile every
+        /// ocid in the store, not only those with new data.
         #[arg(long)]
         full: bool,
     },
@@ -59,7 +62,12 @@ pub enum Command {
 /// Runs a parsed command line and returns the exit code; errors are printed here.
 pub fn run(cli: Cli) -> ExitCode {
     logging::init(cli.log_format, cli.verbose);
-    match execute(cli.command) {
+    let progress = match cli.log_format {
+        LogFormat::Json => ProgressMode::JsonLines,
+        LogFormat::Human if std::io::stderr().is_terminal() => ProgressMode::Bars,
+        LogFormat::Human => ProgressMode::Quiet,
+    };
+    match execute(cli.command, progress) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
@@ -68,7 +76,7 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn execute(command: Command) -> Result<ExitCode, Error> {
+fn execute(command: Command, progress: ProgressMode) -> Result<ExitCode, Error> {
     match command {
         Command::Run {
             config,
@@ -86,7 +94,7 @@ fn execute(command: Command) -> Result<ExitCode, Error> {
             if let Some(store) = store {
                 cfg.store = store;
             }
-            let outcome = pipeline::run(&cfg, &RunOptions { full })?;
+            let outcome = pipeline::run(&cfg, &RunOptions { full, progress })?;
             let r = &outcome.report;
             eprintln!(
                 "{}: {} projects, {} entities, {} releases new, {} repeated, {} conflicting, {} quarantined → {}",

@@ -11,6 +11,12 @@ use serde::Deserialize;
 
 use crate::store::Grouping;
 
+mod source;
+
+pub use source::{
+    Api, Bulk, EncodingName, Http, Paginate, RawSource, Source, SourceKind, SourceSpec, Template,
+};
+
 /// The embedded default configuration: the committed fixtures in, `./out` out.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
@@ -172,47 +178,6 @@ pub enum EntityRole {
     Buyer,
 }
 
-/// `[[source]]`
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSource {
-    /// Unique id, used in the store and the report.
-    pub id: String,
-    /// The kind of source.
-    pub kind: SourceKind,
-    /// Files, folders or glob patterns (`local`).
-    #[serde(default)]
-    pub paths: Vec<String>,
-    /// Text encoding: `auto` (UTF-8, else ISO-8859-1), `utf-8` or `iso-8859-1`.
-    #[serde(default)]
-    pub encoding: EncodingName,
-    /// What the source is, for people.
-    pub about: Option<String>,
-}
-
-/// `source.kind`
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum SourceKind {
-    /// Files on disk.
-    Local,
-}
-
-/// `source.encoding`
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum EncodingName {
-    /// UTF-8, and ISO-8859-1 for a file that is not UTF-8.
-    #[default]
-    Auto,
-    /// UTF-8 only; other bytes are quarantined.
-    #[serde(rename = "utf-8")]
-    Utf8,
-    /// ISO-8859-1.
-    #[serde(rename = "iso-8859-1")]
-    Latin1,
-}
-
 /// The resolved configuration the stages consume.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -249,17 +214,6 @@ pub struct Publisher {
     pub license: Option<String>,
     /// Publication policy.
     pub publication_policy: Option<String>,
-}
-
-/// A source, resolved.
-#[derive(Debug, Clone)]
-pub struct Source {
-    /// Id.
-    pub id: String,
-    /// Paths and patterns.
-    pub paths: Vec<String>,
-    /// Encoding choice.
-    pub encoding: EncodingName,
 }
 
 impl Config {
@@ -352,25 +306,10 @@ impl Config {
                     format!("`{}` is used by another source", s.id),
                 ));
             }
-            if s.kind == SourceKind::Local && s.paths.is_empty() {
-                return Err(err(
-                    &format!("{key}.paths"),
-                    "a local source needs at least one path".into(),
-                ));
-            }
-            for p in &s.paths {
-                if let Err(e) = glob::Pattern::new(p) {
-                    return Err(err(
-                        &format!("{key}.paths"),
-                        format!("`{p}` is not a valid pattern: {e}"),
-                    ));
-                }
-            }
-            sources.push(Source {
-                id: s.id,
-                paths: s.paths,
-                encoding: s.encoding,
-            });
+            let resolved = s
+                .resolve()
+                .map_err(|(k, reason)| err(&format!("{key}.{k}"), reason))?;
+            sources.push(resolved);
         }
         for (code, w) in &raw.weights {
             if crate::ids::catalogue().iter().all(|e| e.code != *code) {

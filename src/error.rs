@@ -12,7 +12,8 @@ pub enum ExitCode {
     Failure = 1,
     /// The command line or the configuration is wrong: nothing was done.
     UsageOrConfig = 2,
-    /// The run completed and published, but some input was quarantined.
+    /// The run completed and published, but some input was quarantined or a source was
+    /// partial or down.
     Partial = 3,
 }
 
@@ -47,6 +48,8 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Config(_) => ExitCode::UsageOrConfig,
+            // A source that cannot be set up (a token variable not set) is a config problem.
+            Error::Source(crate::source::Error::Setup { .. }) => ExitCode::UsageOrConfig,
             _ => ExitCode::Failure,
         }
     }

@@ -1,6 +1,6 @@
 //! The whole run on one screen: fetch → compile → convert → assess → score → publish.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{SecondsFormat, Utc};
 use serde_json::Value;
@@ -8,16 +8,18 @@ use serde_json::Value;
 use crate::config::{Config, EntityRole};
 use crate::ids::{self, Outcome, Verdict};
 use crate::ocds::{Merger, history};
-use crate::publish::{EntityInfo, PackageMeta, ProjectFigures, ProjectSheet, Staging};
-use crate::report::{RunReport, Status};
-use crate::store::Store;
+use crate::publish::{EntityInfo, PackageMeta, ProjectFigures, ProjectSheet, Staging, StaleMark};
+use crate::report::{Health, RunReport, Status};
+use crate::store::{Provenance, Store};
 use crate::{Error, ExitCode, oc4ids, score, source};
 
 /// Options given on the command line for one run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
-    /// Recompile every ocid, not only those with new data.
+    /// Ignore checkpoints and recompile every ocid, not only those with new data.
     pub full: bool,
+    /// Progress bars, JSON page lines, or nothing.
+    pub progress: source::ProgressMode,
 }
 
 /// What a finished run tells its caller.
@@ -28,7 +30,8 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
-    /// 0 when everything was read, 3 when something was quarantined.
+    /// 0 when everything was read, 3 when something was quarantined or a source was partial
+    /// or down.
     pub fn exit_code(&self) -> ExitCode {
         match self.report.status {
             Status::Ok => ExitCode::Ok,
@@ -50,9 +53,19 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     tracing::info!(run_id, config = %config.origin, "run started");
 
     // ── fetch ──────────────────────────────────────────────────────────────────────────
-    for s in &config.sources {
-        source::fetch(s, &store, run_id, &mut report)?;
-    }
+    let fetch = source::FetchOptions {
+        full: opts.full,
+        progress: opts.progress,
+    };
+    source::fetch_all(&config.sources, &store, run_id, &mut report, fetch)?;
+    // A source that is down keeps its stored data; what rests on it is marked stale.
+    let down: Vec<(String, Option<String>)> = report
+        .sources
+        .iter()
+        .filter(|s| s.stale)
+        .map(|s| (s.id.clone(), s.last_good_fetch.clone()))
+        .collect();
+    let stale = Stale::new(&store, &down)?;
     report.conflicts = store.conflicts_in_run(run_id)?;
     report.conflicts_total = store.conflicts_total()?;
 
@@ -72,49 +85,63 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         id_prefix: config.id_prefix.clone(),
         as_of: as_of_ns,
     };
-    let mut input = score::Input::default();
-    let mut process_counts = Vec::new();
-    let mut entities: BTreeMap<String, EntityInfo> = BTreeMap::new();
-    store.for_each_project(config.grouping, |key, rows| {
-        let converted = oc4ids::convert(key, &rows, &convert_opts);
-        let verdicts = ids::assess(&converted.project);
-        let entity = attribute(&converted, config.entity);
-        let project_id = converted.project["id"].as_str().unwrap_or(key).to_string();
-        for v in &verdicts {
-            input.push(
-                &project_id,
-                &entity.entity,
-                v.code,
-                v.level,
-                v.process.as_deref(),
-                v.outcome,
-                weight(config, v.code),
-            );
-        }
-        let processes = rows.len() as u32;
-        process_counts.push((project_id, entity.entity.clone(), processes));
-        report.processes += u64::from(processes);
-        report.conversion_notes += converted.notes.len() as u64;
-        staging.project(&ProjectSheet {
-            project: &converted.project,
-            entity: &entity,
-            score: figures(&verdicts, config),
-            verdicts: &verdicts,
-            notes: &converted.notes,
-        })?;
-        entities.entry(entity.entity.clone()).or_insert(entity);
-        Ok(())
+    let mut out = Publishing {
+        config,
+        staging: &mut staging,
+        input: score::Input::default(),
+        process_counts: Vec::new(),
+        entities: BTreeMap::new(),
+        stale: &stale,
+    };
+    // Projects from OC4IDS sources first: they claim the processes they name.
+    let mut claimed: HashSet<String> = HashSet::new();
+    store.for_each_oc4ids_project(|project, provenance| {
+        let ocids = oc4ids::ocids_of(&project);
+        let rows = store.compiled_of(&ocids)?;
+        let key = project
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let from_ocds = (!rows.is_empty()).then(|| oc4ids::convert(&key, &rows, &convert_opts));
+        let converted = oc4ids::enrich(project, from_ocds.as_ref());
+        claimed.extend(ocids.iter().cloned());
+        let processes = ocids.len() as u32;
+        let touched: Vec<&str> = rows.iter().map(|r| r.ocid.as_str()).collect();
+        out.project(
+            &converted,
+            processes,
+            &touched,
+            Some(provenance),
+            &mut report,
+        )
     })?;
+    store.for_each_project(config.grouping, |key, mut rows| {
+        rows.retain(|r| !claimed.contains(&r.ocid));
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let converted = oc4ids::convert(key, &rows, &convert_opts);
+        let touched: Vec<&str> = rows.iter().map(|r| r.ocid.as_str()).collect();
+        out.project(&converted, rows.len() as u32, &touched, None, &mut report)
+    })?;
+    let Publishing {
+        input,
+        process_counts,
+        entities,
+        ..
+    } = out;
     report.projects = staging.projects();
 
     // ── score ──────────────────────────────────────────────────────────────────────────
     let scores = score::compute(input, &process_counts).map_err(|e| Error::Score(e.to_string()))?;
     report.entities = scores.entities.len() as u64;
     let entity_list: Vec<EntityInfo> = entities.into_values().collect();
+    report.stale_entities = entity_list.iter().filter(|e| e.stale.is_some()).count() as u64;
     staging.scores(&scores, &entity_list)?;
 
     // ── publish ────────────────────────────────────────────────────────────────────────
-    if !report.quarantined.is_empty() {
+    if !report.quarantined.is_empty() || report.sources.iter().any(|s| s.status != Health::Ok) {
         report.status = Status::Partial;
     }
     report.store = Some(store.totals()?);
@@ -162,6 +189,102 @@ fn compile(store: &Store, run_id: i64, full: bool, report: &mut RunReport) -> Re
         report.compiled += 1;
     }
     Ok(())
+}
+
+/// What is gathered while projects are published, for scoring afterwards.
+struct Publishing<'a> {
+    config: &'a Config,
+    staging: &'a mut Staging,
+    input: score::Input,
+    process_counts: Vec<(String, String, u32)>,
+    entities: BTreeMap<String, EntityInfo>,
+    stale: &'a Stale,
+}
+
+impl Publishing<'_> {
+    /// Assesses one project, writes its sheet, and keeps its verdicts for scoring.
+    fn project(
+        &mut self,
+        converted: &oc4ids::Converted,
+        processes: u32,
+        ocids: &[&str],
+        provenance: Option<Provenance>,
+        report: &mut RunReport,
+    ) -> Result<(), Error> {
+        let config = self.config;
+        let verdicts = ids::assess(&converted.project);
+        let mut entity = attribute(converted, config.entity);
+        let stale = self.stale.of(ocids, provenance.as_ref());
+        entity.stale.clone_from(&stale);
+        let project_id = converted.project["id"].as_str().unwrap_or("-").to_string();
+        for v in &verdicts {
+            self.input.push(
+                &project_id,
+                &entity.entity,
+                v.code,
+                v.level,
+                v.process.as_deref(),
+                v.outcome,
+                weight(config, v.code),
+            );
+        }
+        self.process_counts
+            .push((project_id, entity.entity.clone(), processes));
+        report.processes += u64::from(processes);
+        report.conversion_notes += converted.notes.len() as u64;
+        self.staging.project(&ProjectSheet {
+            project: &converted.project,
+            entity: &entity,
+            score: figures(&verdicts, config),
+            verdicts: &verdicts,
+            notes: &converted.notes,
+            provenance: provenance.as_ref(),
+            stale: stale.as_ref(),
+        })?;
+        // An entity is stale when any of its projects rests on a source that is down.
+        let e = self
+            .entities
+            .entry(entity.entity.clone())
+            .or_insert_with(|| entity.clone());
+        if e.stale.is_none() {
+            e.stale = stale;
+        }
+        Ok(())
+    }
+}
+
+/// The ocids that rest on sources that are down, and when each source last gave data.
+struct Stale {
+    ocids: HashMap<String, usize>,
+    sources: Vec<(String, Option<String>)>,
+}
+
+impl Stale {
+    fn new(store: &Store, down: &[(String, Option<String>)]) -> Result<Stale, Error> {
+        let mut ocids = HashMap::new();
+        for (i, (source, _)) in down.iter().enumerate() {
+            for ocid in store.ocids_from(std::slice::from_ref(source))? {
+                ocids.entry(ocid).or_insert(i);
+            }
+        }
+        Ok(Stale {
+            ocids,
+            sources: down.to_vec(),
+        })
+    }
+
+    /// The stale mark of a project built from `ocids` (and maybe an OC4IDS project).
+    fn of(&self, ocids: &[&str], provenance: Option<&Provenance>) -> Option<StaleMark> {
+        let by_project = provenance.and_then(|p| self.sources.iter().find(|(s, _)| *s == p.source));
+        let by_ocid = ocids
+            .iter()
+            .find_map(|o| self.ocids.get(*o))
+            .and_then(|i| self.sources.get(*i));
+        by_project.or(by_ocid).map(|(source, last)| StaleMark {
+            source: source.clone(),
+            last_good_fetch: last.clone(),
+        })
+    }
 }
 
 fn weight(config: &Config, code: &str) -> f64 {
@@ -251,6 +374,7 @@ fn attribute(converted: &oc4ids::Converted, role: EntityRole) -> EntityInfo {
         return EntityInfo {
             entity: "sin-entidad".into(),
             name: "(sin entidad identificada / no entity identified)".into(),
+            stale: None,
         };
     };
     let name = org
@@ -274,5 +398,9 @@ fn attribute(converted: &oc4ids::Converted, role: EntityRole) -> EntityInfo {
             .join(" "),
         _ => chosen.unwrap_or_default(),
     };
-    EntityInfo { entity, name }
+    EntityInfo {
+        entity,
+        name,
+        stale: None,
+    }
 }

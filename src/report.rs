@@ -10,8 +10,148 @@ use crate::store::{ConflictRow, QuarantineRow, StoreTotals};
 pub enum Status {
     /// Everything was read.
     Ok,
-    /// Published, but some input was quarantined.
+    /// Published, but some input was quarantined or a source was partial or down.
     Partial,
+}
+
+/// A source's result in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    /// Every page or file was read.
+    Ok,
+    /// Data came, but some pages, files or parts were quarantined.
+    Partial,
+    /// Nothing came: unreachable, or 404 for the whole run. Its stored data is kept and
+    /// marked stale.
+    Down,
+}
+
+impl Health {
+    /// The code written to reports and logs.
+    pub fn code(self) -> &'static str {
+        match self {
+            Health::Ok => "ok",
+            Health::Partial => "partial",
+            Health::Down => "down",
+        }
+    }
+}
+
+/// How many errors a source report keeps word for word.
+const FIRST_ERRORS: usize = 5;
+
+/// One source's fetch: counts, first errors, checkpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    /// Source id.
+    pub id: String,
+    /// Source kind.
+    pub kind: String,
+    /// ok, partial or down.
+    pub status: Health,
+    /// Pages or files stored.
+    pub pages: u64,
+    /// Pages or files quarantined whole (given up on, unreadable, not OCDS).
+    pub pages_quarantined: u64,
+    /// Parts quarantined inside pages or files that were kept (a bad JSON line, say).
+    pub parts_quarantined: u64,
+    /// Files skipped because their content had not changed since they were last stored.
+    pub pages_unchanged: u64,
+    /// HTTP requests sent, tries included.
+    pub requests: u64,
+    /// Tries that were repeated.
+    pub retries: u64,
+    /// Releases, compiled releases and projects read.
+    pub items: u64,
+    /// Stored for the first time.
+    pub new: u64,
+    /// Identical repeats (overlap, pagination drift).
+    pub repeated: u64,
+    /// Same id, different content.
+    pub conflicting: u64,
+    /// Body bytes received or read.
+    pub bytes: u64,
+    /// The first errors, word for word.
+    pub first_errors: Vec<String>,
+    /// Errors beyond those kept.
+    pub more_errors: u64,
+    /// The checkpoint the fetch started from (absent on a first or `--full` run).
+    pub resumed_from: Option<serde_json::Value>,
+    /// The checkpoint after the fetch.
+    pub checkpoint: serde_json::Value,
+    /// Newest release date seen from this source, ever.
+    pub newest_release: Option<String>,
+    /// When the source last gave data (this run unless it is down).
+    pub last_good_fetch: Option<String>,
+    /// True when the source is down and the outputs use its stored data.
+    pub stale: bool,
+    /// Seconds spent.
+    pub elapsed_seconds: f64,
+    /// Pages (or files) per second.
+    pub pages_per_second: f64,
+    /// Set by an adapter when the source as a whole did not answer (404 on the first page).
+    #[serde(skip)]
+    pub unreachable: bool,
+}
+
+impl SourceReport {
+    /// An empty report for a source about to be fetched.
+    pub fn new(id: &str, kind: &str) -> SourceReport {
+        SourceReport {
+            id: id.to_string(),
+            kind: kind.to_string(),
+            status: Health::Ok,
+            pages: 0,
+            pages_quarantined: 0,
+            parts_quarantined: 0,
+            pages_unchanged: 0,
+            requests: 0,
+            retries: 0,
+            items: 0,
+            new: 0,
+            repeated: 0,
+            conflicting: 0,
+            bytes: 0,
+            first_errors: Vec::new(),
+            more_errors: 0,
+            resumed_from: None,
+            checkpoint: serde_json::Value::Null,
+            newest_release: None,
+            last_good_fetch: None,
+            stale: false,
+            elapsed_seconds: 0.0,
+            pages_per_second: 0.0,
+            unreachable: false,
+        }
+    }
+
+    /// Keeps an error if it is among the first few.
+    pub fn note_error(&mut self, text: String) {
+        if self.first_errors.len() < FIRST_ERRORS {
+            self.first_errors.push(text);
+        } else {
+            self.more_errors += 1;
+        }
+    }
+
+    /// Settles the status from the counts.
+    pub fn finish(&mut self, elapsed: std::time::Duration) {
+        let secs = elapsed.as_secs_f64();
+        self.elapsed_seconds = crate::util::round_to(secs, 3);
+        if secs > 0.0 {
+            self.pages_per_second = crate::util::round_to(self.pages as f64 / secs, 2);
+        }
+        let got_data = self.pages > 0 || self.pages_unchanged > 0;
+        self.status = if self.unreachable || (!got_data && self.pages_quarantined > 0) {
+            Health::Down
+        } else if self.pages_quarantined > 0 || self.parts_quarantined > 0 {
+            Health::Partial
+        } else {
+            Health::Ok
+        };
+        self.stale = self.status == Health::Down;
+    }
 }
 
 /// One input as read.
@@ -67,6 +207,8 @@ pub struct RunReport {
     pub as_of: String,
     /// `ok` or `partial`.
     pub status: Status,
+    /// Each source's health: ok, partial or down, with counts and first errors.
+    pub sources: Vec<SourceReport>,
     /// Inputs read.
     pub inputs: Vec<InputReport>,
     /// Release counts.
@@ -87,6 +229,8 @@ pub struct RunReport {
     pub processes: u64,
     /// Entities scored.
     pub entities: u64,
+    /// Entities whose figures rest on a source that was down (stored data, marked stale).
+    pub stale_entities: u64,
     /// Conversion notes (values left unset and why), counted.
     pub conversion_notes: u64,
     /// What the store holds after the run.
@@ -105,6 +249,7 @@ impl RunReport {
             duration_seconds: 0.0,
             as_of: as_of.to_string(),
             status: Status::Ok,
+            sources: Vec::new(),
             inputs: Vec::new(),
             releases: ReleaseCounts::default(),
             conflicts: Vec::new(),
@@ -115,6 +260,7 @@ impl RunReport {
             projects: 0,
             processes: 0,
             entities: 0,
+            stale_entities: 0,
             conversion_notes: 0,
             store: None,
         }

@@ -108,7 +108,14 @@ fn fixtures_run_publishes_the_tree_and_reruns_identically() {
     );
     assert_eq!(hash_tree(&out), before);
     // --full recompiles everything and still publishes the same.
-    run(&config, &RunOptions { full: true }).expect("full run");
+    run(
+        &config,
+        &RunOptions {
+            full: true,
+            ..Default::default()
+        },
+    )
+    .expect("full run");
     assert_eq!(hash_tree(&out), before);
 }
 

@@ -29,9 +29,11 @@ pub fn fixture_config(dir: &Path) -> costwatch::config::Config {
     let mut c = costwatch::config::Config::embedded().expect("embedded config");
     c.store = dir.join("store.sqlite");
     c.output = dir.join("out");
-    c.sources[0].paths = vec![
-        root().join("fixtures/ocds").display().to_string(),
-        root().join("fixtures/malformed").display().to_string(),
-    ];
+    c.sources[0].spec = costwatch::config::SourceSpec::Local {
+        paths: vec![
+            root().join("fixtures/ocds").display().to_string(),
+            root().join("fixtures/malformed").display().to_string(),
+        ],
+    };
     c
 }

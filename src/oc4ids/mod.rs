@@ -5,11 +5,13 @@
 //! empty strings, arrays or objects (each is a schema error or a lib-cove warning).
 
 mod convert;
+mod enrich;
 mod status;
 
 use serde_json::Value;
 
 pub use convert::{Converted, Note, Options, convert, project_id};
+pub use enrich::{enrich, ocids_of};
 pub use status::process_status;
 
 /// Removes nulls, blank strings, empty arrays and objects (recursively) and repeated array

@@ -193,6 +193,28 @@ where
     Ok(state.summary)
 }
 
+/// Reads a value already parsed whole (an API page), sending every item to `sink`. Nothing in it
+/// is fatal: the caller decides what a page without items means.
+pub fn read_value<E, F>(value: Value, sink: &mut F) -> Result<Summary, ReadError<E>>
+where
+    E: std::error::Error + 'static,
+    F: FnMut(Item) -> Result<(), E>,
+{
+    let mut state = State {
+        summary: Summary {
+            gzip: false,
+            layout: Layout::Document,
+            encoding: Encoding::Utf8,
+            items: 0,
+            linked_releases: 0,
+            issues: Vec::new(),
+        },
+        sink_error: None,
+    };
+    dispatch(value, "", None, &mut state, sink)?;
+    Ok(state.summary)
+}
+
 struct State<E> {
     summary: Summary,
     sink_error: Option<E>,

@@ -44,6 +44,19 @@ pub struct EntityInfo {
     pub entity: String,
     /// Name as published.
     pub name: String,
+    /// Set when the entity's figures rest on a source that was down in this run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<StaleMark>,
+}
+
+/// Figures that rest on a source that was down: its stored data was used, as of the last
+/// time it answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StaleMark {
+    /// The source that was down.
+    pub source: String,
+    /// When it last gave data (RFC 3339), if ever.
+    pub last_good_fetch: Option<String>,
 }
 
 /// Package metadata for the OC4IDS project package.
@@ -309,6 +322,12 @@ pub struct ProjectSheet<'a> {
     pub verdicts: &'a [Verdict],
     /// Conversion notes.
     pub notes: &'a [crate::oc4ids::Note],
+    /// Where an OC4IDS project came from (absent for projects built from OCDS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<&'a crate::store::Provenance>,
+    /// Set when the project rests on a source that was down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<&'a StaleMark>,
 }
 
 /// Figures on a project sheet.

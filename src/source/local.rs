@@ -1,6 +1,78 @@
 //! The `local` source: files, folders (read recursively) and glob patterns.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+use super::{Ctx, Error};
+use crate::store::InputRecord;
+
+/// Reads every file the paths name; a file whose content was stored before is read again (a
+/// local file is cheap, and its releases are recognised as repeats).
+pub(super) fn fetch(ctx: &mut Ctx<'_>, paths: &[String]) -> Result<(), Error> {
+    let listing = list_files(paths);
+    for missing in listing.unmatched {
+        ctx.failed(
+            &missing,
+            None,
+            "not_found",
+            "the path or pattern matched no file".into(),
+        )?;
+    }
+    for path in listing.files {
+        read_file(ctx, &path)?;
+    }
+    Ok(())
+}
+
+/// Reads one file: hash and size first, then the content.
+pub(super) fn read_file(ctx: &mut Ctx<'_>, path: &Path) -> Result<(), Error> {
+    let location = path.display().to_string();
+    let started = std::time::Instant::now();
+    let read_at = super::http::now_rfc3339();
+    let (size, sha256, modified_at) = match fingerprint(path) {
+        Ok(f) => f,
+        Err(e) => return ctx.failed(&location, None, "unreadable", e.to_string()),
+    };
+    let record = InputRecord {
+        source_id: &ctx.target.source.id,
+        location: &location,
+        size,
+        sha256: &sha256,
+        modified_at,
+        read_at: &read_at,
+        http_status: None,
+    };
+    let mut open =
+        || -> std::io::Result<Box<dyn Read>> { Ok(Box::new(std::fs::File::open(path)?)) };
+    let mut hook = |_: &crate::store::Store, _: &super::Taken| Ok(());
+    let taken = ctx.target.stream(&record, &mut open, &mut hook)?;
+    if !taken.stored {
+        ctx.health.note_error(format!("{location}: quarantined"));
+    }
+    ctx.stored(&location, None, size, &taken, started.elapsed().as_millis());
+    Ok(())
+}
+
+/// Size, SHA-256 and modification time, read as a stream.
+fn fingerprint(path: &Path) -> std::io::Result<(u64, String, Option<String>)> {
+    use sha2::{Digest, Sha256};
+    let mut file = std::fs::File::open(path)?;
+    let modified = file.metadata().and_then(|m| m.modified()).ok().map(|t| {
+        chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    });
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((size, crate::util::hex(&hasher.finalize()), modified))
+}
 
 /// Files found for a source's paths, sorted and without repeats, and the entries that matched
 /// nothing.

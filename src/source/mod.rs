@@ -1,292 +1,296 @@
 //! Sources: where inputs come from, and how each input reaches the store.
 //!
-//! In: a configured source. Out: releases and compiled releases in the store, every input
-//! recorded with its provenance, every unreadable part quarantined with its reason. An input
-//! is stored all or nothing when it is one document; JSON lines are kept line by line.
+//! In: the configured sources. Out: releases, compiled releases and OC4IDS projects in the
+//! store, every input (file, page, download, archive member) recorded with its provenance,
+//! every unreadable part quarantined with its reason, a checkpoint per source, and each
+//! source's health in the run report. One adapter per kind; `http.rs` is shared by the remote
+//! ones, `ingest.rs` by all.
 
+mod http;
+mod ingest;
 mod local;
+mod oc4ids;
+mod ocds_api;
+mod ocds_bulk;
+mod progress;
 
-use std::io::Read;
+use std::sync::Arc;
 
-use crate::config::{EncodingName, Source};
-use crate::ocds::package::{self, Encoding, Item, Layout, ReadError};
-use crate::report::{InputReport, RunReport};
-use crate::store::{self, InputRecord, Inserted, QuarantineRow, Store};
+use serde_json::Value;
 
+use crate::config::{Source, SourceSpec};
+use crate::report::{Health, RunReport, SourceReport};
+use crate::store::{self, Checkpoint, Store};
+
+pub use http::{USER_AGENT, parse_retry_after};
 pub use local::list_files;
+pub use progress::ProgressMode;
 
-/// Errors that stop the run (the store failed); bad data never does.
+use ingest::{Taken, Target};
+
+/// Errors that stop the run (the store failed); bad data and unreachable servers never do.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The store failed while taking the input.
+    /// The store failed while taking an input.
     #[error(transparent)]
     Store(#[from] store::Error),
+    /// A source cannot be set up (a missing token variable, say): a configuration problem.
+    #[error("source {source_id}: {reason}")]
+    Setup {
+        /// The source.
+        source_id: String,
+        /// Why.
+        reason: String,
+    },
 }
 
-/// Reads every input of a source into the store.
-#[tracing::instrument(skip_all, fields(source = %source.id))]
-pub fn fetch(
-    source: &Source,
+/// How this run fetches.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FetchOptions {
+    /// Ignore checkpoints: fetch every page, window, period and file again.
+    pub full: bool,
+    /// What progress looks like.
+    pub progress: ProgressMode,
+}
+
+/// Fetches every source in turn; each source's health lands in `report.sources`.
+pub fn fetch_all(
+    sources: &[Source],
     store: &Store,
     run_id: i64,
     report: &mut RunReport,
+    opts: FetchOptions,
 ) -> Result<(), Error> {
-    let listing = local::list_files(&source.paths);
-    for missing in listing.unmatched {
-        tracing::warn!(pattern = %missing, "path or pattern matched no file");
-        quarantine(
-            store,
-            run_id,
-            report,
-            QuarantineRow {
-                source_id: source.id.clone(),
-                location: missing,
-                line: None,
-                byte_offset: None,
-                reason: "not_found".into(),
-                detail: "the path or pattern matched no file".into(),
-            },
-        )?;
-    }
-    for path in listing.files {
-        ingest_file(source, &path, store, run_id, report)?;
-    }
-    Ok(())
-}
-
-fn quarantine(
-    store: &Store,
-    run_id: i64,
-    report: &mut RunReport,
-    row: QuarantineRow,
-) -> Result<(), Error> {
-    store.quarantine(run_id, &row)?;
-    report.quarantined.push(row);
-    Ok(())
-}
-
-/// Reads one file: hash and size first, then the content, stored inside a savepoint.
-fn ingest_file(
-    source: &Source,
-    path: &std::path::Path,
-    store: &Store,
-    run_id: i64,
-    report: &mut RunReport,
-) -> Result<(), Error> {
-    let location = path.display().to_string();
-    let read_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let (size, sha256, modified_at) = match fingerprint(path) {
-        Ok(f) => f,
-        Err(e) => {
-            tracing::warn!(path = %location, error = %e, "input unreadable");
-            return quarantine(
+    let remote = sources
+        .iter()
+        .any(|s| !matches!(s.spec, SourceSpec::Local { .. }));
+    // One runtime for the run; two worker threads keep many requests in flight.
+    let runtime = if remote {
+        Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| Error::Setup {
+                    source_id: "-".into(),
+                    reason: format!("cannot start the async runtime: {e}"),
+                })?,
+        )
+    } else {
+        None
+    };
+    let bars = progress::Bars::new(opts.progress);
+    for source in sources {
+        let started = std::time::Instant::now();
+        let before = store.checkpoint(&source.id)?;
+        let mut health = SourceReport::new(&source.id, source.kind_name());
+        health.resumed_from = match (&before, opts.full) {
+            (Some(c), false) => Some(c.cursor.clone()),
+            _ => None,
+        };
+        let bar = bars.source(&source.id);
+        let quarantined_before = report.quarantined.len();
+        let mut ctx = Ctx {
+            target: Target {
                 store,
                 run_id,
                 report,
-                QuarantineRow {
-                    source_id: source.id.clone(),
-                    location,
-                    line: None,
-                    byte_offset: None,
-                    reason: "unreadable".into(),
-                    detail: e.to_string(),
-                },
-            );
-        }
-    };
-    let record = InputRecord {
-        source_id: &source.id,
-        location: &location,
-        size,
-        sha256: &sha256,
-        modified_at,
-        read_at: &read_at,
-    };
-    let first = match source.encoding {
-        EncodingName::Auto => None,
-        EncodingName::Utf8 => Some(Encoding::Utf8),
-        EncodingName::Latin1 => Some(Encoding::Latin1),
-    };
-    let mut attempt = first;
-    loop {
-        store.begin_input()?;
-        let input_id = store.record_input(run_id, &record)?;
-        let mut counts = report.releases;
-        let result = std::fs::File::open(path)
-            .map_err(ReadError::Io)
-            .and_then(|file| {
-                package::read(file, attempt, &mut |item| {
-                    let outcome = match &item {
-                        Item::Release(r) => store.insert_release(r, input_id, run_id)?,
-                        Item::Compiled(c) => {
-                            let o = store.insert_record_compiled(c, input_id, run_id)?;
-                            if o == Inserted::New {
-                                counts.from_records += 1;
-                            }
-                            return Ok(());
-                        }
-                    };
-                    match outcome {
-                        Inserted::New => counts.new += 1,
-                        Inserted::Repeat => counts.repeated += 1,
-                        Inserted::Conflict => counts.conflicting += 1,
-                    }
-                    Ok::<(), store::Error>(())
-                })
-            });
-        let summary = match result {
-            Ok(s) => s,
-            Err(ReadError::NotUtf8(at)) if attempt.is_none() => {
-                store.rollback_input()?;
-                tracing::info!(path = %location, byte = at, "not UTF-8; reading as ISO-8859-1");
-                attempt = Some(Encoding::Latin1);
-                continue;
-            }
-            Err(e) => {
-                store.rollback_input()?;
-                let (reason, offset, detail) = match e {
-                    ReadError::Sink(e) => return Err(e.into()),
-                    // With an explicit encoding read() reports bad bytes as issues; kept total.
-                    ReadError::NotUtf8(at) => (
-                        "invalid_utf8",
-                        Some(at),
-                        "bytes that are not UTF-8".to_string(),
-                    ),
-                    ReadError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                        ("truncated", None, e.to_string())
-                    }
-                    ReadError::Io(e) => ("unreadable", None, e.to_string()),
-                };
-                return reject(
-                    source, &record, store, run_id, report, reason, offset, None, detail,
-                );
-            }
-        };
-        let mut format = match summary.layout {
-            Layout::Document => "document".to_string(),
-            Layout::JsonLines => "json-lines".to_string(),
-        };
-        if summary.gzip {
-            format.push_str("+gzip");
-        }
-        let encoding = match summary.encoding {
-            Encoding::Utf8 => "utf-8",
-            Encoding::Latin1 => "iso-8859-1",
-        };
-        if summary.is_fatal() {
-            // One document that cannot be read whole: nothing from it is kept.
-            store.rollback_input()?;
-            let issue = summary.issues.iter().find(|i| i.fatal).cloned();
-            let Some(issue) = issue else { return Ok(()) };
-            return reject(
                 source,
-                &record,
-                store,
-                run_id,
-                report,
-                issue.reason.code(),
-                issue.offset,
-                issue.line,
-                issue.detail,
-            );
-        }
-        let status = if summary.issues.is_empty() {
-            "ok"
-        } else {
-            "partial"
+            },
+            health: &mut health,
+            checkpoint: if opts.full {
+                Checkpoint {
+                    last_good_fetch: before.as_ref().and_then(|c| c.last_good_fetch.clone()),
+                    ..Checkpoint::default()
+                }
+            } else {
+                before.clone().unwrap_or_default()
+            },
+            bar: &bar,
+            full: opts.full,
+            json_lines: opts.progress == ProgressMode::JsonLines,
         };
-        store.finish_input(input_id, status, &format, summary.items)?;
-        store.commit_input()?;
-        report.releases = counts;
-        for issue in &summary.issues {
-            tracing::warn!(path = %location, reason = issue.reason.code(), detail = %issue.detail, "part of input quarantined");
-            quarantine(
-                store,
-                run_id,
-                report,
-                QuarantineRow {
-                    source_id: source.id.clone(),
-                    location: location.clone(),
-                    line: issue.line,
-                    byte_offset: issue.offset,
-                    reason: issue.reason.code().into(),
-                    detail: issue.detail.clone(),
-                },
-            )?;
+        let spool = store_dir(store);
+        match (&source.spec, &runtime) {
+            (SourceSpec::Local { paths }, _) => local::fetch(&mut ctx, paths)?,
+            (spec, Some(rt)) => {
+                let client = http::Client::new(&source.http, spool.as_deref()).map_err(|e| {
+                    Error::Setup {
+                        source_id: source.id.clone(),
+                        reason: e.0,
+                    }
+                })?;
+                let result = match spec {
+                    SourceSpec::Api(api) => rt.block_on(ocds_api::fetch(&mut ctx, api, &client)),
+                    SourceSpec::Bulk(bulk) => {
+                        rt.block_on(ocds_bulk::fetch(&mut ctx, bulk, &client))
+                    }
+                    SourceSpec::Oc4ids { urls, paths } => {
+                        rt.block_on(oc4ids::fetch(&mut ctx, urls, paths, &client))
+                    }
+                    SourceSpec::Local { .. } => Ok(()),
+                };
+                ctx.health.requests = client.requests();
+                ctx.health.retries = client.retries();
+                result?;
+            }
+            (_, None) => {}
         }
-        tracing::info!(path = %location, items = summary.items, format = %format, encoding, "input read");
-        report.inputs.push(InputReport {
-            source: source.id.clone(),
-            location,
-            size,
-            sha256,
-            format,
-            encoding: encoding.into(),
-            items: summary.items,
-            status: status.into(),
-        });
-        return Ok(());
+        // Parts quarantined inside inputs that were kept also make a source partial.
+        let parts = ctx.target.report.quarantined.len() - quarantined_before;
+        let checkpoint = std::mem::take(&mut ctx.checkpoint);
+        health.parts_quarantined = parts as u64;
+        health.finish(started.elapsed());
+        let now = http::now_rfc3339();
+        let last_good = if health.status == Health::Down {
+            before.as_ref().and_then(|c| c.last_good_fetch.clone())
+        } else {
+            Some(now.clone())
+        };
+        let saved = Checkpoint {
+            last_good_fetch: last_good.clone(),
+            ..checkpoint
+        };
+        if health.status != Health::Down || before.is_some() {
+            store.save_checkpoint(&source.id, &saved, &now)?;
+        }
+        health.checkpoint = saved.cursor;
+        health.newest_release = saved.newest_release;
+        health.last_good_fetch = last_good;
+        bar.finish(&health);
+        log_summary(&health);
+        report.sources.push(health);
+    }
+    Ok(())
+}
+
+/// Where temporary downloads go: beside the store, so they sit on the same disk.
+fn store_dir(store: &Store) -> Option<std::path::PathBuf> {
+    let dir = store.path().parent()?.to_path_buf();
+    let spool = if dir.as_os_str().is_empty() {
+        std::path::PathBuf::from(".costwatch-spool")
+    } else {
+        dir.join(".costwatch-spool")
+    };
+    std::fs::create_dir_all(&spool).ok()?;
+    Some(spool)
+}
+
+/// What an adapter works with while it fetches one source.
+pub(crate) struct Ctx<'a> {
+    target: Target<'a>,
+    health: &'a mut SourceReport,
+    /// The checkpoint as it should be saved with the next committed input.
+    checkpoint: Checkpoint,
+    bar: &'a progress::Bar,
+    full: bool,
+    json_lines: bool,
+}
+
+impl Ctx<'_> {
+    /// Counts a stored input and logs its page line.
+    fn stored(&mut self, location: &str, status: Option<u16>, bytes: u64, taken: &Taken, ms: u128) {
+        let h = &mut *self.health;
+        if taken.stored {
+            h.pages += 1;
+        } else {
+            h.pages_quarantined += 1;
+        }
+        h.items += taken.items;
+        h.new += taken.new;
+        h.repeated += taken.repeated;
+        h.conflicting += taken.conflicting;
+        h.bytes += bytes;
+        if let Some(n) = &taken.newest
+            && self
+                .checkpoint
+                .newest_release
+                .as_deref()
+                .is_none_or(|o| ingest::newer(n, o))
+        {
+            self.checkpoint.newest_release = Some(n.clone());
+        }
+        self.bar.page(h);
+        if self.json_lines {
+            tracing::info!(source = %h.id, url = %location, status, bytes, items = taken.items,
+                new = taken.new, repeated = taken.repeated, stored = taken.stored,
+                ms = ms as u64, "page");
+        } else {
+            tracing::debug!(source = %h.id, url = %location, status, bytes, items = taken.items,
+                new = taken.new, "page");
+        }
+    }
+
+    /// Quarantines a page or file that could not be fetched, and remembers the first errors.
+    fn failed(
+        &mut self,
+        location: &str,
+        status: Option<u16>,
+        reason: &str,
+        detail: String,
+    ) -> Result<(), Error> {
+        self.health.pages_quarantined += 1;
+        self.health
+            .note_error(format!("{location}: {reason}: {detail}"));
+        self.bar.page(self.health);
+        let detail = match status {
+            Some(s) => format!("HTTP {s}; {detail}"),
+            None => detail,
+        };
+        tracing::warn!(source = %self.health.id, url = %location, status, reason, detail = %detail, "page quarantined");
+        let row = self.target.row(location, reason, detail);
+        self.target.quarantine(row)
+    }
+
+    /// Saves the checkpoint now (outside an input's savepoint: after a failure).
+    fn save_checkpoint(&self) -> Result<(), Error> {
+        self.target.store.save_checkpoint(
+            &self.target.source.id,
+            &self.checkpoint,
+            &http::now_rfc3339(),
+        )?;
+        Ok(())
+    }
+
+    /// The hook that writes `cursor` as the checkpoint inside the input's savepoint.
+    fn hook_for(
+        &self,
+        cursor: Value,
+    ) -> impl FnMut(&Store, &Taken) -> Result<(), store::Error> + use<> {
+        let id = self.target.source.id.clone();
+        let mut cp = self.checkpoint.clone();
+        cp.cursor = cursor;
+        move |store: &Store, taken: &Taken| {
+            if let Some(n) = &taken.newest
+                && cp
+                    .newest_release
+                    .as_deref()
+                    .is_none_or(|o| ingest::newer(n, o))
+            {
+                cp.newest_release = Some(n.clone());
+            }
+            store.save_checkpoint(&id, &cp, &http::now_rfc3339())
+        }
     }
 }
 
-/// Records an input that was rejected whole, and why.
-#[allow(clippy::too_many_arguments)]
-fn reject(
-    source: &Source,
-    record: &InputRecord<'_>,
-    store: &Store,
-    run_id: i64,
-    report: &mut RunReport,
-    reason: &str,
-    offset: Option<u64>,
-    line: Option<u64>,
-    detail: String,
-) -> Result<(), Error> {
-    let input_id = store.record_input(run_id, record)?;
-    store.finish_input(input_id, "quarantined", "-", 0)?;
-    tracing::warn!(path = %record.location, reason, line, offset, detail = %detail, "input quarantined");
-    report.inputs.push(InputReport {
-        source: source.id.clone(),
-        location: record.location.to_string(),
-        size: record.size,
-        sha256: record.sha256.to_string(),
-        format: "-".into(),
-        encoding: "-".into(),
-        items: 0,
-        status: "quarantined".into(),
-    });
-    quarantine(
-        store,
-        run_id,
-        report,
-        QuarantineRow {
-            source_id: source.id.clone(),
-            location: record.location.to_string(),
-            line,
-            byte_offset: offset,
-            reason: reason.into(),
-            detail,
-        },
-    )
+fn log_summary(h: &SourceReport) {
+    tracing::info!(
+        source = %h.id,
+        kind = %h.kind,
+        status = h.status.code(),
+        pages = h.pages,
+        pages_quarantined = h.pages_quarantined,
+        pages_unchanged = h.pages_unchanged,
+        requests = h.requests,
+        retries = h.retries,
+        new = h.new,
+        repeated = h.repeated,
+        seconds = h.elapsed_seconds,
+        pages_per_second = h.pages_per_second,
+        "source fetched"
+    );
 }
 
-/// Size, SHA-256 and modification time, read as a stream.
-fn fingerprint(path: &std::path::Path) -> std::io::Result<(u64, String, Option<String>)> {
-    use sha2::{Digest, Sha256};
-    let mut file = std::fs::File::open(path)?;
-    let modified = file.metadata().and_then(|m| m.modified()).ok().map(|t| {
-        chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    });
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        hasher.update(&buf[..n]);
-    }
-    Ok((size, crate::util::hex(&hasher.finalize()), modified))
-}
+/// Shares a client between spawned requests.
+type Shared = Arc<http::Client>;

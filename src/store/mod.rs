@@ -5,6 +5,7 @@
 //! It never interprets OCDS beyond the keys it indexes (`ocid`, `id`, `date`).
 
 mod schema;
+mod sources;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 pub use schema::SCHEMA_VERSION;
+pub use sources::{Checkpoint, Provenance};
 
 /// Store errors: they abort the run before anything is published.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +85,8 @@ pub struct InputRecord<'a> {
     pub modified_at: Option<String>,
     /// When it was read (RFC 3339).
     pub read_at: &'a str,
+    /// HTTP status, for a page or download.
+    pub http_status: Option<u16>,
 }
 
 /// One quarantined part of an input.
@@ -190,6 +194,11 @@ impl Store {
         })
     }
 
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     fn sq(&self, source: rusqlite::Error) -> Error {
         Error::Sqlite {
             path: self.path.clone(),
@@ -250,8 +259,9 @@ impl Store {
     pub fn record_input(&self, run_id: i64, input: &InputRecord<'_>) -> Result<i64, Error> {
         self.conn
             .execute(
-                "INSERT INTO inputs (run_id, source_id, location, size, sha256, modified_at, read_at, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'reading')",
+                "INSERT INTO inputs (run_id, source_id, location, size, sha256, modified_at, read_at,
+                                     http_status, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'reading')",
                 params![
                     run_id,
                     input.source_id,
@@ -259,7 +269,8 @@ impl Store {
                     input.size as i64,
                     input.sha256,
                     input.modified_at,
-                    input.read_at
+                    input.read_at,
+                    input.http_status
                 ],
             )
             .map_err(|e| self.sq(e))?;
@@ -473,6 +484,40 @@ impl Store {
         Ok(out)
     }
 
+    /// The stored compiled releases of these ocids (those that are stored), ordered by ocid.
+    pub fn compiled_of(&self, ocids: &[String]) -> Result<Vec<CompiledRow>, Error> {
+        let mut out = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT data, history, releases FROM compiled WHERE ocid = ?1")
+            .map_err(|e| self.sq(e))?;
+        for ocid in ocids {
+            let row = stmt
+                .query_row(params![ocid], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .optional()
+                .map_err(|e| self.sq(e))?;
+            let Some((data, history, releases)) = row else {
+                continue;
+            };
+            out.push(CompiledRow {
+                ocid: ocid.clone(),
+                data: self.parse(&data, || format!("compiled release {ocid}"))?,
+                history: match history {
+                    Some(h) => self.parse(&h, || format!("history of {ocid}"))?,
+                    None => Value::Null,
+                },
+                releases: releases as u64,
+            });
+        }
+        Ok(out)
+    }
+
     /// The latest compiled release given by a record for this ocid, if any.
     pub fn record_compiled_of(&self, ocid: &str) -> Result<Option<Value>, Error> {
         let text: Option<String> = self
@@ -632,6 +677,7 @@ mod tests {
                     sha256: "x",
                     modified_at: None,
                     read_at: "2024-01-01T00:00:00Z",
+                    http_status: None,
                 },
             )
             .expect("input");

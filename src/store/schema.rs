@@ -81,6 +81,29 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX compiled_project ON compiled(planning_project_id);
     ",
+    // 2: HTTP sources: the status of each page, a checkpoint per source, OC4IDS projects.
+    "
+    ALTER TABLE inputs ADD COLUMN http_status INTEGER;
+    CREATE INDEX inputs_source ON inputs(source_id);
+    CREATE INDEX releases_input ON releases(input_id);
+    CREATE TABLE checkpoints (
+        source_id TEXT PRIMARY KEY,
+        cursor TEXT NOT NULL,
+        newest_release TEXT,
+        last_good_fetch TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE oc4ids_projects (
+        id INTEGER PRIMARY KEY,
+        source_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        data TEXT NOT NULL,
+        input_id INTEGER NOT NULL REFERENCES inputs(id),
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        UNIQUE (source_id, project_id)
+    );
+    ",
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,504 @@
+//! The HTTP client every remote source shares: timeouts, a rate limit, retries with
+//! exponential backoff and jitter, `Retry-After`, redirects only to http(s), and bodies read
+//! whole (into memory for pages, onto disk for bulk files) before anyone sees them.
+//!
+//! The token never leaves this module: it is sent as a sensitive header and never logged.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
+use sha2::{Digest, Sha256};
+
+use crate::config::Http;
+
+/// The User-Agent sent unless a source sets its own.
+pub const USER_AGENT: &str = concat!(
+    "costwatch/",
+    env!("CARGO_PKG_VERSION"),
+    " (infrastructure transparency; +https://github.com/costwatch)"
+);
+
+/// One request to make: the URL with its query, and the body for POST.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Full URL.
+    pub url: Url,
+    /// Body (POST only).
+    pub body: Option<String>,
+}
+
+/// Where a response body goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Into memory, up to the source's page limit.
+    Memory,
+    /// Into a temporary file, without limit.
+    Disk,
+}
+
+/// A body read whole.
+#[derive(Debug)]
+pub enum Body {
+    /// In memory.
+    Memory(Vec<u8>),
+    /// In a temporary file (deleted when dropped).
+    Disk(tempfile::NamedTempFile),
+}
+
+/// A test a page body must pass, or it is fetched again (and finally quarantined).
+pub type Check = dyn Fn(&[u8]) -> Result<(), String> + Sync;
+
+/// A successful response.
+#[derive(Debug)]
+pub struct Fetched {
+    /// The URL asked for.
+    pub url: String,
+    /// HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: Body,
+    /// Body size in bytes.
+    pub size: u64,
+    /// SHA-256 of the body.
+    pub sha256: String,
+    /// Tries it took.
+    pub attempts: u32,
+    /// When the body was complete (RFC 3339).
+    pub fetched_at: String,
+    /// Time from the first try to the complete body.
+    pub elapsed: Duration,
+}
+
+/// A request given up on.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The URL asked for.
+    pub url: String,
+    /// The last HTTP status, if any answer came.
+    pub status: Option<u16>,
+    /// Stable reason code (`http_404`, `timeout`, `connection`, `truncated`, `too_large`, …).
+    pub reason: String,
+    /// The last error, for a person.
+    pub error: String,
+    /// Tries made.
+    pub attempts: u32,
+}
+
+impl Failure {
+    /// 404 or 410: the resource is not there (a source under maintenance, a month not yet
+    /// published).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.status, Some(404 | 410))
+    }
+}
+
+/// The shared client of one source.
+pub struct Client {
+    inner: reqwest::Client,
+    settings: Http,
+    headers: HeaderMap,
+    limiter: Option<tokio::sync::Mutex<tokio::time::Instant>>,
+    retries: AtomicU64,
+    requests: AtomicU64,
+    spool: Option<std::path::PathBuf>,
+}
+
+/// Why a client could not be built: a problem in the source's settings.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SetupError(pub String);
+
+impl Client {
+    /// Builds the client for one source; `spool` is where bulk downloads are written.
+    pub fn new(
+        settings: &Http,
+        spool: Option<&std::path::Path>,
+    ) -> Result<Arc<Client>, SetupError> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in &settings.headers {
+            let n = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| SetupError(format!("header `{name}`: {e}")))?;
+            let v = HeaderValue::from_str(value)
+                .map_err(|e| SetupError(format!("header `{name}`: {e}")))?;
+            headers.insert(n, v);
+        }
+        if let Some((var, header, scheme)) = &settings.auth {
+            let token = std::env::var(var).map_err(|_| {
+                SetupError(format!("environment variable {var} (auth_env) is not set"))
+            })?;
+            let text = if scheme.is_empty() {
+                token
+            } else {
+                format!("{scheme} {token}")
+            };
+            let n = HeaderName::from_bytes(header.as_bytes())
+                .map_err(|e| SetupError(format!("auth_header `{header}`: {e}")))?;
+            // The value is not echoed: it holds the token.
+            let mut v = HeaderValue::from_str(&text).map_err(|_| {
+                SetupError(format!("the token in {var} is not a valid header value"))
+            })?;
+            v.set_sensitive(true);
+            headers.insert(n, v);
+        }
+        if !headers.contains_key(reqwest::header::USER_AGENT) {
+            headers.insert(
+                reqwest::header::USER_AGENT,
+                HeaderValue::from_static(USER_AGENT),
+            );
+        }
+        let redirects = reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= 10 {
+                attempt.error("more than 10 redirects")
+            } else if matches!(attempt.url().scheme(), "http" | "https") {
+                attempt.follow()
+            } else {
+                let scheme = attempt.url().scheme().to_string();
+                attempt.error(format!("redirect to a `{scheme}:` URL refused"))
+            }
+        });
+        let inner = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .read_timeout(settings.read_timeout)
+            .redirect(redirects)
+            .build()
+            .map_err(|e| SetupError(format!("HTTP client: {e}")))?;
+        let limiter = (settings.rate_limit > 0.0)
+            .then(|| tokio::sync::Mutex::new(tokio::time::Instant::now()));
+        Ok(Arc::new(Client {
+            inner,
+            settings: settings.clone(),
+            headers,
+            limiter,
+            retries: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            spool: spool.map(std::path::Path::to_path_buf),
+        }))
+    }
+
+    /// Requests sent so far (tries included).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Tries that were repeated so far.
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Waits for the rate limit's next slot.
+    async fn pace(&self) {
+        let Some(limiter) = &self.limiter else { return };
+        let interval = Duration::from_secs_f64(1.0 / self.settings.rate_limit);
+        let mut next = limiter.lock().await;
+        let now = tokio::time::Instant::now();
+        if *next > now {
+            tokio::time::sleep_until(*next).await;
+        }
+        *next = (*next).max(now) + interval;
+    }
+
+    /// Fetches one URL, trying again on timeouts, broken connections, 429 and 5xx, and on
+    /// bodies that end early or (with `check`) fail the check; gives up after the configured
+    /// number of tries.
+    pub async fn fetch(
+        &self,
+        req: &Request,
+        keep: Keep,
+        check: Option<&Check>,
+    ) -> Result<Fetched, Failure> {
+        let started = Instant::now();
+        let url = req.url.to_string();
+        let mut last = Failure {
+            url: url.clone(),
+            status: None,
+            reason: "not_tried".into(),
+            error: String::new(),
+            attempts: 0,
+        };
+        for attempt in 1..=self.settings.attempts {
+            if attempt > 1 {
+                self.retries.fetch_add(1, Ordering::Relaxed);
+            }
+            self.pace().await;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let outcome = self.try_once(req, keep).await;
+            let wait = match outcome {
+                Ok((status, body, size, sha256)) => {
+                    let bad = match (&body, check) {
+                        (Body::Memory(bytes), Some(check)) => check(bytes).err(),
+                        _ => None,
+                    };
+                    match bad {
+                        None => {
+                            return Ok(Fetched {
+                                url,
+                                status,
+                                body,
+                                size,
+                                sha256,
+                                attempts: attempt,
+                                fetched_at: now_rfc3339(),
+                                elapsed: started.elapsed(),
+                            });
+                        }
+                        Some(why) => {
+                            last = Failure {
+                                url: url.clone(),
+                                status: Some(status),
+                                reason: "invalid_json".into(),
+                                error: why,
+                                attempts: attempt,
+                            };
+                            None
+                        }
+                    }
+                }
+                Err(Attempt {
+                    failure,
+                    retry,
+                    retry_after,
+                }) => {
+                    last = Failure {
+                        attempts: attempt,
+                        ..failure
+                    };
+                    if !retry {
+                        tracing::debug!(url = %url, reason = %last.reason, "not retried");
+                        return Err(last);
+                    }
+                    retry_after
+                }
+            };
+            if attempt == self.settings.attempts {
+                break;
+            }
+            let pause = self.backoff(attempt, wait);
+            tracing::debug!(url = %url, attempt, reason = %last.reason, error = %last.error,
+                pause_ms = pause.as_millis() as u64, "retrying");
+            tokio::time::sleep(pause).await;
+        }
+        Err(last)
+    }
+
+    /// Exponential backoff with equal jitter; a server's `Retry-After` wins when longer.
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let base = self.settings.backoff.as_secs_f64() * 2f64.powi(attempt as i32 - 1);
+        let cap = self.settings.max_backoff.as_secs_f64();
+        let d = base.min(cap);
+        let jittered = d / 2.0 + jitter() * d / 2.0;
+        let chosen = match retry_after {
+            Some(ra) => ra.as_secs_f64().max(jittered),
+            None => jittered,
+        };
+        Duration::from_secs_f64(chosen.min(cap.max(0.0)))
+    }
+
+    async fn try_once(
+        &self,
+        req: &Request,
+        keep: Keep,
+    ) -> Result<(u16, Body, u64, String), Attempt> {
+        let url = req.url.to_string();
+        let fail = |status: Option<u16>, reason: &str, error: String, retry: bool| Attempt {
+            failure: Failure {
+                url: url.clone(),
+                status,
+                reason: reason.into(),
+                error,
+                attempts: 0,
+            },
+            retry,
+            retry_after: None,
+        };
+        let builder = if self.settings.post {
+            self.inner.post(req.url.clone())
+        } else {
+            self.inner.get(req.url.clone())
+        };
+        let mut builder = builder.headers(self.headers.clone());
+        if let Some(body) = &req.body {
+            builder = builder.body(body.clone());
+        }
+        let mut resp = builder.send().await.map_err(|e| {
+            let (reason, retry) = classify(&e);
+            fail(None, reason, error_chain(&e), retry)
+        })?;
+        let status = resp.status();
+        if !status.is_success() {
+            let retry = status == StatusCode::TOO_MANY_REQUESTS
+                || status.is_server_error()
+                || status == StatusCode::REQUEST_TIMEOUT;
+            let retry_after = resp
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after);
+            let mut a = fail(
+                Some(status.as_u16()),
+                &format!("http_{}", status.as_u16()),
+                format!("HTTP {status}"),
+                retry,
+            );
+            a.retry_after = retry_after;
+            return Err(a);
+        }
+        let code = status.as_u16();
+        let expected = resp.content_length();
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut body = match keep {
+            Keep::Memory => Body::Memory(Vec::new()),
+            Keep::Disk => {
+                let file = match &self.spool {
+                    Some(dir) => tempfile::NamedTempFile::new_in(dir),
+                    None => tempfile::NamedTempFile::new(),
+                };
+                Body::Disk(file.map_err(|e| {
+                    fail(Some(code), "spool", format!("temporary file: {e}"), false)
+                })?)
+            }
+        };
+        loop {
+            let chunk = resp.chunk().await.map_err(|e| {
+                let (reason, retry) = if e.is_timeout() {
+                    ("timeout", true)
+                } else {
+                    ("truncated", true)
+                };
+                fail(
+                    Some(code),
+                    reason,
+                    format!("body ended early after {size} bytes: {}", error_chain(&e)),
+                    retry,
+                )
+            })?;
+            let Some(chunk) = chunk else { break };
+            size += chunk.len() as u64;
+            hasher.update(&chunk);
+            match &mut body {
+                Body::Memory(buf) => {
+                    if size > self.settings.max_page_bytes {
+                        return Err(fail(
+                            Some(code),
+                            "too_large",
+                            format!(
+                                "page larger than {} bytes (http.max_page_mib)",
+                                self.settings.max_page_bytes
+                            ),
+                            false,
+                        ));
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                Body::Disk(file) => file.write_all(&chunk).map_err(|e| {
+                    fail(Some(code), "spool", format!("temporary file: {e}"), false)
+                })?,
+            }
+        }
+        if let Some(n) = expected
+            && n != size
+        {
+            return Err(fail(
+                Some(code),
+                "truncated",
+                format!("body ended early: {size} of {n} bytes"),
+                true,
+            ));
+        }
+        if let Body::Disk(file) = &mut body {
+            file.flush()
+                .map_err(|e| fail(Some(code), "spool", format!("temporary file: {e}"), false))?;
+        }
+        Ok((code, body, size, crate::util::hex(&hasher.finalize())))
+    }
+}
+
+struct Attempt {
+    failure: Failure,
+    retry: bool,
+    retry_after: Option<Duration>,
+}
+
+fn classify(e: &reqwest::Error) -> (&'static str, bool) {
+    if e.is_timeout() {
+        ("timeout", true)
+    } else if e.is_connect() {
+        ("connection", true)
+    } else if e.is_redirect() || e.is_builder() {
+        ("redirect", false)
+    } else {
+        ("request", true)
+    }
+}
+
+/// The error and its causes on one line (reqwest's top message alone is vague).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let delta = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(delta.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// A number in [0, 1) that differs between calls and processes; jitter needs no more.
+fn jitter() -> f64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mut x = nanos
+        ^ COUNTER
+            .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+            .rotate_left(17);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The current time as RFC 3339, seconds.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn jitter_stays_in_range() {
+        for _ in 0..1000 {
+            let j = jitter();
+            assert!((0.0..1.0).contains(&j), "{j}");
+        }
+    }
+}

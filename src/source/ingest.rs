@@ -1,0 +1,292 @@
+//! Taking one input (a file, a downloaded file, an archive member, an API page) into the store,
+//! all or nothing: inside a savepoint, with its provenance, and with the source's checkpoint
+//! saved in the same savepoint so that a run stopped at any moment resumes exactly after what
+//! was committed.
+
+use std::io::Read;
+
+use serde_json::Value;
+
+use super::Error;
+use crate::config::{EncodingName, Source};
+use crate::ocds::package::{self, Encoding, Item, Layout, ReadError, Summary};
+use crate::report::{InputReport, RunReport};
+use crate::store::{self, InputRecord, Inserted, QuarantineRow, Store};
+
+/// What one input gave.
+#[derive(Debug, Clone, Default)]
+pub struct Taken {
+    /// False when the input was rejected whole.
+    pub stored: bool,
+    /// Releases and compiled releases read.
+    pub items: u64,
+    /// Stored for the first time.
+    pub new: u64,
+    /// Identical repeats (pagination drift, overlap, re-published files).
+    pub repeated: u64,
+    /// Same (ocid, id), different content.
+    pub conflicting: u64,
+    /// Newest release `date` in the input.
+    pub newest: Option<String>,
+}
+
+/// The run-wide things an input is written to.
+pub struct Target<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// This run.
+    pub run_id: i64,
+    /// The report being filled.
+    pub report: &'a mut RunReport,
+    /// The source.
+    pub source: &'a Source,
+}
+
+/// Runs inside the input's savepoint just before it is committed (to save a checkpoint).
+pub type Hook<'h> = &'h mut dyn FnMut(&Store, &Taken) -> Result<(), store::Error>;
+
+impl Target<'_> {
+    /// Records a quarantined part in the store and the report.
+    pub fn quarantine(&mut self, row: QuarantineRow) -> Result<(), Error> {
+        self.store.quarantine(self.run_id, &row)?;
+        self.report.quarantined.push(row);
+        Ok(())
+    }
+
+    /// A quarantine row for this source.
+    pub fn row(&self, location: &str, reason: &str, detail: String) -> QuarantineRow {
+        QuarantineRow {
+            source_id: self.source.id.clone(),
+            location: location.to_string(),
+            line: None,
+            byte_offset: None,
+            reason: reason.into(),
+            detail,
+        }
+    }
+
+    /// Reads a stream (re-opened for an ISO-8859-1 retry) into the store.
+    pub fn stream(
+        &mut self,
+        record: &InputRecord<'_>,
+        open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
+        hook: Hook<'_>,
+    ) -> Result<Taken, Error> {
+        let mut attempt = match self.source.encoding {
+            EncodingName::Auto => None,
+            EncodingName::Utf8 => Some(Encoding::Utf8),
+            EncodingName::Latin1 => Some(Encoding::Latin1),
+        };
+        loop {
+            self.store.begin_input()?;
+            let input_id = self.store.record_input(self.run_id, record)?;
+            let mut taken = Taken::default();
+            let store = self.store;
+            let run_id = self.run_id;
+            let result = open().map_err(ReadError::Io).and_then(|reader| {
+                package::read(reader, attempt, &mut |item| {
+                    take(store, &item, input_id, run_id, &mut taken)
+                })
+            });
+            let summary = match result {
+                Ok(s) => s,
+                Err(ReadError::NotUtf8(at)) if attempt.is_none() => {
+                    self.store.rollback_input()?;
+                    tracing::info!(location = %record.location, byte = at, "not UTF-8; reading as ISO-8859-1");
+                    attempt = Some(Encoding::Latin1);
+                    continue;
+                }
+                Err(e) => {
+                    self.store.rollback_input()?;
+                    let (reason, offset, detail) = match e {
+                        ReadError::Sink(e) => return Err(e.into()),
+                        // With an explicit encoding read() reports bad bytes as issues.
+                        ReadError::NotUtf8(at) => (
+                            "invalid_utf8",
+                            Some(at),
+                            "bytes that are not UTF-8".to_string(),
+                        ),
+                        ReadError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                            ("truncated", None, e.to_string())
+                        }
+                        ReadError::Io(e) => ("unreadable", None, e.to_string()),
+                    };
+                    self.reject(record, reason, offset, None, detail)?;
+                    return Ok(Taken::default());
+                }
+            };
+            return self.finish(record, input_id, summary, taken, hook);
+        }
+    }
+
+    /// Takes a page that was parsed whole. A page that holds no OCDS at all is rejected.
+    pub fn value(
+        &mut self,
+        record: &InputRecord<'_>,
+        page: Value,
+        hook: Hook<'_>,
+    ) -> Result<Taken, Error> {
+        self.store.begin_input()?;
+        let input_id = self.store.record_input(self.run_id, record)?;
+        let mut taken = Taken::default();
+        let store = self.store;
+        let run_id = self.run_id;
+        let mut summary = match package::read_value(page, &mut |item| {
+            take(store, &item, input_id, run_id, &mut taken)
+        }) {
+            Ok(s) => s,
+            Err(ReadError::Sink(e)) => {
+                self.store.rollback_input()?;
+                return Err(e.into());
+            }
+            Err(e) => {
+                self.store.rollback_input()?;
+                self.reject(record, "unreadable", None, None, e.to_string())?;
+                return Ok(Taken::default());
+            }
+        };
+        if summary.items == 0
+            && let Some(first) = summary.issues.first_mut()
+        {
+            first.fatal = true;
+        }
+        self.finish(record, input_id, summary, taken, hook)
+    }
+
+    fn finish(
+        &mut self,
+        record: &InputRecord<'_>,
+        input_id: i64,
+        summary: Summary,
+        mut taken: Taken,
+        hook: Hook<'_>,
+    ) -> Result<Taken, Error> {
+        let mut format = match summary.layout {
+            Layout::Document => "document".to_string(),
+            Layout::JsonLines => "json-lines".to_string(),
+        };
+        if summary.gzip {
+            format.push_str("+gzip");
+        }
+        let encoding = match summary.encoding {
+            Encoding::Utf8 => "utf-8",
+            Encoding::Latin1 => "iso-8859-1",
+        };
+        if summary.is_fatal() {
+            // One document that cannot be read whole: nothing from it is kept.
+            self.store.rollback_input()?;
+            if let Some(issue) = summary.issues.iter().find(|i| i.fatal) {
+                self.reject(
+                    record,
+                    issue.reason.code(),
+                    issue.offset,
+                    issue.line,
+                    issue.detail.clone(),
+                )?;
+            }
+            return Ok(Taken::default());
+        }
+        let status = if summary.issues.is_empty() {
+            "ok"
+        } else {
+            "partial"
+        };
+        self.store
+            .finish_input(input_id, status, &format, summary.items)?;
+        taken.stored = true;
+        taken.items = summary.items;
+        if let Err(e) = hook(self.store, &taken) {
+            self.store.rollback_input()?;
+            return Err(e.into());
+        }
+        self.store.commit_input()?;
+        let counts = &mut self.report.releases;
+        counts.new += taken.new;
+        counts.repeated += taken.repeated;
+        counts.conflicting += taken.conflicting;
+        for issue in &summary.issues {
+            tracing::warn!(location = %record.location, reason = issue.reason.code(), detail = %issue.detail, "part of input quarantined");
+            let mut row = self.row(record.location, issue.reason.code(), issue.detail.clone());
+            row.line = issue.line;
+            row.byte_offset = issue.offset;
+            self.quarantine(row)?;
+        }
+        tracing::debug!(location = %record.location, items = summary.items, format = %format, encoding, "input read");
+        self.report.inputs.push(InputReport {
+            source: self.source.id.clone(),
+            location: record.location.to_string(),
+            size: record.size,
+            sha256: record.sha256.to_string(),
+            format,
+            encoding: encoding.into(),
+            items: summary.items,
+            status: status.into(),
+        });
+        Ok(taken)
+    }
+
+    /// Records an input that was rejected whole, and why.
+    pub fn reject(
+        &mut self,
+        record: &InputRecord<'_>,
+        reason: &str,
+        offset: Option<u64>,
+        line: Option<u64>,
+        detail: String,
+    ) -> Result<(), Error> {
+        let input_id = self.store.record_input(self.run_id, record)?;
+        self.store.finish_input(input_id, "quarantined", "-", 0)?;
+        tracing::warn!(location = %record.location, reason, line, offset, detail = %detail, "input quarantined");
+        self.report.inputs.push(InputReport {
+            source: self.source.id.clone(),
+            location: record.location.to_string(),
+            size: record.size,
+            sha256: record.sha256.to_string(),
+            format: "-".into(),
+            encoding: "-".into(),
+            items: 0,
+            status: "quarantined".into(),
+        });
+        let mut row = self.row(record.location, reason, detail);
+        row.line = line;
+        row.byte_offset = offset;
+        self.quarantine(row)
+    }
+}
+
+/// Stores one item and counts it.
+fn take(
+    store: &Store,
+    item: &Item,
+    input_id: i64,
+    run_id: i64,
+    taken: &mut Taken,
+) -> Result<(), store::Error> {
+    let (outcome, date) = match item {
+        Item::Release(r) => (store.insert_release(r, input_id, run_id)?, r.get("date")),
+        Item::Compiled(c) => (
+            store.insert_record_compiled(c, input_id, run_id)?,
+            c.get("date"),
+        ),
+    };
+    match outcome {
+        Inserted::New => taken.new += 1,
+        Inserted::Repeat => taken.repeated += 1,
+        Inserted::Conflict => taken.conflicting += 1,
+    }
+    if let Some(d) = date.and_then(Value::as_str)
+        && crate::util::is_date_time(d)
+        && taken.newest.as_deref().is_none_or(|n| newer(d, n))
+    {
+        taken.newest = Some(d.to_string());
+    }
+    Ok(())
+}
+
+/// Compares two RFC 3339 instants (by time, not text).
+pub fn newer(a: &str, b: &str) -> bool {
+    match (crate::util::parse_instant(a), crate::util::parse_instant(b)) {
+        (Some(x), Some(y)) => x > y,
+        _ => a > b,
+    }
+}
