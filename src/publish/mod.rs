@@ -163,22 +163,22 @@ impl Staging {
 
     /// Writes the score tables.
     pub fn scores(&self, scores: &Scores, entities: &[EntityInfo]) -> Result<(), Error> {
-        let name_of = |key: &str| {
-            entities
-                .iter()
-                .find(|e| e.entity == key)
-                .map(|e| e.name.clone())
-                .unwrap_or_default()
-        };
+        let info = |key: &str| entities.iter().find(|e| e.entity == key);
+        let name_of = |key: &str| info(key).map(|e| e.name.clone()).unwrap_or_default();
+        let stale_of = |key: &str| info(key).and_then(|e| e.stale.clone());
         let rows: Vec<Value> = scores
             .entities
             .iter()
             .map(|e| {
-                json!({
+                let mut row = json!({
                     "entity": e.entity, "name": name_of(&e.entity), "rank": e.rank,
                     "score": e.score, "lenient_score": e.lenient,
                     "projects": e.projects, "processes": e.processes,
-                })
+                });
+                if let Some(stale) = stale_of(&e.entity) {
+                    row["stale"] = json!(stale);
+                }
+                row
             })
             .collect();
         write_json(&self.dir.join("entities.json"), &rows)?;
@@ -193,6 +193,7 @@ impl Staging {
             "puntaje_flexible/lenient_score",
             "proyectos/projects",
             "procesos/processes",
+            "desactualizado_desde/stale_since",
         ];
         w.write_record(header).map_err(csv_err(&path))?;
         for e in &scores.entities {
@@ -204,6 +205,10 @@ impl Staging {
                 format!("{:.2}", e.lenient),
                 e.projects.to_string(),
                 e.processes.to_string(),
+                // A stale entity's figures rest on stored data from a source that is down.
+                stale_of(&e.entity)
+                    .map(|s| s.last_good_fetch.unwrap_or_else(|| "-".into()))
+                    .unwrap_or_default(),
             ])
             .map_err(csv_err(&path))?;
         }

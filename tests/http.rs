@@ -1,0 +1,920 @@
+//! HTTP sources against a real server on 127.0.0.1 (wiremock), through the whole pipeline.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use costwatch::config::Config;
+use costwatch::pipeline::{RunOptions, run};
+use costwatch::report::{Health, RunReport};
+use serde_json::{Value, json};
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// A server on its own runtime, so the pipeline (which has its own) can run on this thread.
+pub struct Server {
+    pub rt: tokio::runtime::Runtime,
+    pub mock: MockServer,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mock = rt.block_on(MockServer::start());
+        assert!(
+            mock.uri().starts_with("http://127.0.0.1:"),
+            "{}",
+            mock.uri()
+        );
+        Server { rt, mock }
+    }
+
+    pub fn uri(&self) -> String {
+        self.mock.uri()
+    }
+
+    pub fn mount(&self, m: Mock) {
+        self.rt.block_on(m.mount(&self.mock));
+    }
+
+    pub fn reset(&self) {
+        self.rt.block_on(self.mock.reset());
+    }
+
+    /// Paths with query of every request received so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.rt
+            .block_on(self.mock.received_requests())
+            .unwrap_or_default()
+            .iter()
+            .map(|r| match r.url.query() {
+                Some(q) => format!("{}?{q}", r.url.path()),
+                None => r.url.path().to_string(),
+            })
+            .collect()
+    }
+}
+
+/// A release with just enough to be compiled and converted.
+pub fn release(n: u32) -> Value {
+    json!({
+        "ocid": format!("ocds-test-{n:04}"),
+        "id": format!("ocds-test-{n:04}-tender"),
+        "date": format!("2024-01-{:02}T00:00:00Z", n % 28 + 1),
+        "tag": ["tender"],
+        "initiationType": "tender",
+        "buyer": {"id": "PA-1", "name": "Ministerio de Obras Públicas"},
+        "parties": [{"id": "PA-1", "name": "Ministerio de Obras Públicas", "roles": ["buyer"],
+                      "identifier": {"scheme": "PA-RUC", "id": "8-NT-1"}}],
+        "tender": {"id": format!("T-{n}"), "title": format!("Obra {n}"), "status": "active"}
+    })
+}
+
+/// A release package with releases `from..to`.
+pub fn package(from: u32, to: u32) -> Value {
+    json!({
+        "uri": "http://127.0.0.1/test",
+        "version": "1.1",
+        "publishedDate": "2024-02-01T00:00:00Z",
+        "publisher": {"name": "test"},
+        "releases": (from..to).map(release).collect::<Vec<_>>()
+    })
+}
+
+pub fn config(dir: &Path, sources: &str) -> Config {
+    let text = format!(
+        "[run]\nstore = \"{store}\"\noutput = \"{out}\"\nas_of = \"2025-06-30T00:00:00Z\"\n\
+         [projects]\nid_prefix = \"oc4ids-test\"\n{sources}",
+        store = dir.join("store.sqlite").display(),
+        out = dir.join("out").display(),
+    );
+    Config::from_toml(&text, "test.toml").unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+fn go(c: &Config) -> RunReport {
+    run(c, &RunOptions::default()).expect("run").report
+}
+
+fn count(dir: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(dir.join("store.sqlite")).expect("store");
+    conn.query_row(sql, [], |r| r.get(0)).expect(sql)
+}
+
+const FAST: &str = "[source.http]\nbackoff = 0.02\nmax_backoff = 2.0\nattempts = 3\n";
+
+#[test]
+fn links_next_are_followed_and_a_finished_walk_resumes_at_its_last_page() {
+    let s = Server::start();
+    let uri = s.uri();
+    for (i, (from, to)) in [(0, 4), (4, 8), (8, 10)].into_iter().enumerate() {
+        let mut body = package(from, to);
+        if i < 2 {
+            body["links"] = json!({ "next": format!("{uri}/releases/p{}", i + 2) });
+        }
+        s.mount(
+            Mock::given(method("GET"))
+                .and(path(format!("/releases/p{}", i + 1)))
+                .respond_with(ResponseTemplate::new(200).set_body_json(body)),
+        );
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"api\"\nkind = \"ocds-api\"\nurl = \"{uri}/releases/p1\"\n{FAST}"
+        ),
+    );
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!(h.status, Health::Ok, "{h:?}");
+    assert_eq!((h.pages, h.new), (3, 10));
+    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM releases"), 10);
+    assert_eq!(
+        count(
+            dir.path(),
+            "SELECT COUNT(*) FROM inputs WHERE http_status = 200"
+        ),
+        3
+    );
+
+    let r2 = go(&c);
+    let h2 = &r2.sources[0];
+    assert_eq!((h2.pages, h2.new, h2.repeated), (1, 0, 2), "{h2:?}");
+    let reqs = s.requests();
+    assert_eq!(reqs.iter().filter(|r| *r == "/releases/p1").count(), 1);
+    assert_eq!(reqs.iter().filter(|r| *r == "/releases/p3").count(), 2);
+}
+
+/// PanamaCompra-style pages: `{"pages": n, "package": {...}}` with `page=` numbers.
+struct Paged {
+    pages: u32,
+    per_page: u32,
+    /// Releases also repeated on the next page (pagination drift).
+    drift: u32,
+}
+
+impl Respond for Paged {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let page: u32 = req
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "page")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(1);
+        if page == 0 || page > self.pages {
+            return ResponseTemplate::new(200)
+                .set_body_json(json!({"pages": self.pages, "package": package(0, 0)}));
+        }
+        let from = (page - 1) * self.per_page;
+        let from = from.saturating_sub(if page > 1 { self.drift } else { 0 });
+        let to = page * self.per_page;
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"pages": self.pages, "package": package(from, to)}))
+    }
+}
+
+#[test]
+fn page_numbers_with_a_page_count_run_concurrently_and_drift_is_recognised() {
+    let s = Server::start();
+    let uri = s.uri();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/Release"))
+            .and(query_param("DescendingOrder", "true"))
+            .respond_with(Paged {
+                pages: 6,
+                per_page: 5,
+                drift: 2,
+            }),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"pages\"\nkind = \"ocds-api\"\nurl = \"{uri}/Release\"\n\
+             package_pointer = \"/package\"\n\
+             [source.paginate]\nmode = \"page\"\nparam = \"page\"\ntotal_pointer = \"/pages\"\n\
+             [source.http]\nconcurrency = 3\nquery = {{ DescendingOrder = \"true\" }}\n"
+        ),
+    );
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!(h.status, Health::Ok, "{h:?}");
+    assert_eq!(h.pages, 6);
+    assert_eq!(h.new, 30);
+    // Pages 2..6 each repeat two releases of the page before: recognised, not conflicts.
+    assert_eq!(h.repeated, 10);
+    assert_eq!(h.conflicting, 0);
+    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM releases"), 30);
+    assert_eq!(h.checkpoint["complete"], json!(true));
+}
+
+#[test]
+fn page_numbers_without_a_count_stop_at_the_first_empty_page() {
+    let s = Server::start();
+    let uri = s.uri();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/r"))
+            .respond_with(Paged {
+                pages: 3,
+                per_page: 4,
+                drift: 0,
+            }),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"p\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
+             package_pointer = \"/package\"\n\
+             [source.paginate]\nmode = \"page\"\nparam = \"page\"\n\
+             [source.http]\nconcurrency = 2\n"
+        ),
+    );
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!((h.status, h.pages, h.new), (Health::Ok, 3, 12), "{h:?}");
+}
+
+/// Answers a date-window request with one release per window, dated by the window.
+struct Windows;
+
+impl Respond for Windows {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let q = |k: &str| {
+            req.url
+                .query_pairs()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let from = q("DateFrom");
+        let mut r = release(1);
+        r["ocid"] = json!(format!("ocds-win-{from}"));
+        r["id"] = json!(format!("w-{from}"));
+        r["date"] = json!(format!("{from}T00:00:00Z"));
+        let mut p = package(0, 0);
+        p["releases"] = json!([r]);
+        ResponseTemplate::new(200).set_body_json(p)
+    }
+}
+
+#[test]
+fn date_windows_walk_to_today_and_resume_with_one_window_of_overlap() {
+    let s = Server::start();
+    let uri = s.uri();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/Descarga"))
+            .respond_with(Windows),
+    );
+    let today = chrono::Utc::now().date_naive();
+    let start = today - chrono::Duration::days(40);
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"w\"\nkind = \"ocds-api\"\nurl = \"{uri}/Descarga\"\n\
+             [source.paginate]\nmode = \"windows\"\nfrom_param = \"DateFrom\"\n\
+             until_param = \"DateTo\"\nstart = \"{start}\"\nwindow_days = 15\n\
+             [source.http]\nconcurrency = 2\nquery = {{ FileType = \"json\" }}\n"
+        ),
+    );
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!((h.status, h.pages, h.new), (Health::Ok, 3, 3), "{h:?}");
+    let d = |n: i64| {
+        (start + chrono::Duration::days(n))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let mut got = s.requests();
+    got.sort();
+    let mut want = vec![
+        format!("/Descarga?FileType=json&DateFrom={}&DateTo={}", d(0), d(15)),
+        format!(
+            "/Descarga?FileType=json&DateFrom={}&DateTo={}",
+            d(15),
+            d(30)
+        ),
+        format!(
+            "/Descarga?FileType=json&DateFrom={}&DateTo={}",
+            d(30),
+            d(40)
+        ),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+
+    let r2 = go(&c);
+    assert_eq!(r2.sources[0].pages, 1, "only the last window again");
+    assert_eq!(s.requests().len(), 4);
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).expect("gzip");
+    e.finish().expect("gzip")
+}
+
+fn zip_of(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in members {
+        w.start_file(*name, opts).expect("zip");
+        w.write_all(bytes).expect("zip");
+    }
+    w.finish().expect("zip").into_inner()
+}
+
+#[test]
+fn bulk_gzip_and_zip_bodies_are_read_and_unchanged_files_skipped() {
+    let s = Server::start();
+    let uri = s.uri();
+    let gz = gzip(package(0, 5).to_string().as_bytes());
+    let lines: String = (5..8).map(|n| format!("{}\n", release(n))).collect();
+    let zipped = zip_of(&[
+        ("2025/a.json", package(8, 12).to_string().into_bytes()),
+        ("2025/b.jsonl", lines.into_bytes()),
+    ]);
+    s.mount(
+        Mock::given(path("/bulk/2024.json.gz"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(gz)),
+    );
+    s.mount(
+        Mock::given(path("/bulk/2025.zip"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(zipped)),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"bulk\"\nkind = \"ocds-bulk\"\n\
+             urls = [\"{uri}/bulk/2024.json.gz\", \"{uri}/bulk/2025.zip\"]\n"
+        ),
+    );
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!((h.status, h.pages, h.new), (Health::Ok, 2, 12), "{h:?}");
+    assert_eq!(
+        count(
+            dir.path(),
+            "SELECT COUNT(*) FROM inputs WHERE location LIKE '%2025.zip#2025/%'"
+        ),
+        2
+    );
+    let r2 = go(&c);
+    let h2 = &r2.sources[0];
+    assert_eq!((h2.pages, h2.pages_unchanged, h2.new), (0, 2, 0), "{h2:?}");
+}
+
+#[test]
+fn bulk_template_walks_months_and_a_missing_month_is_not_an_error() {
+    let s = Server::start();
+    let uri = s.uri();
+    let now = chrono::Utc::now().date_naive();
+    let prev = now - chrono::Duration::days(32);
+    use chrono::Datelike;
+    let name = |d: chrono::NaiveDate| format!("/m/{:04}-{:02}.json", d.year(), d.month());
+    s.mount(
+        Mock::given(path(name(prev)))
+            .respond_with(ResponseTemplate::new(200).set_body_json(package(0, 3))),
+    );
+    // The current month is not published yet: 404 (the default answer).
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"m\"\nkind = \"ocds-bulk\"\n\
+             url_template = \"{uri}/m/{{year}}-{{month}}.json\"\nstart = \"{:04}-{:02}\"\n",
+            prev.year(),
+            prev.month()
+        ),
+    );
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!((h.status, h.pages, h.new), (Health::Ok, 1, 3), "{h:?}");
+    assert!(s.requests().contains(&name(now)));
+}
+
+#[test]
+fn server_errors_and_429_are_retried_honouring_retry_after() {
+    let s = Server::start();
+    let uri = s.uri();
+    s.mount(
+        Mock::given(path("/r"))
+            .and(query_param("page", "2"))
+            .respond_with(ResponseTemplate::new(500))
+            .up_to_n_times(2)
+            .with_priority(1),
+    );
+    s.mount(
+        Mock::given(path("/r"))
+            .and(query_param("page", "3"))
+            .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
+            .up_to_n_times(1)
+            .with_priority(1),
+    );
+    s.mount(Mock::given(path("/r")).respond_with(Paged {
+        pages: 3,
+        per_page: 2,
+        drift: 0,
+    }));
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"f\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
+             package_pointer = \"/package\"\n\
+             [source.paginate]\nmode = \"page\"\nparam = \"page\"\ntotal_pointer = \"/pages\"\n\
+             [source.http]\nbackoff = 0.01\nmax_backoff = 5.0\nattempts = 4\n"
+        ),
+    );
+    let started = std::time::Instant::now();
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!((h.status, h.pages, h.new), (Health::Ok, 3, 6), "{h:?}");
+    assert_eq!(h.retries, 3);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After: 1 must be waited for"
+    );
+    assert!(r.quarantined.is_empty());
+}
+
+#[test]
+fn a_slow_answer_times_out_and_is_tried_again() {
+    let s = Server::start();
+    let uri = s.uri();
+    s.mount(
+        Mock::given(path("/slow"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(package(0, 2))
+                    .set_delay(Duration::from_secs(3)),
+            )
+            .up_to_n_times(1)
+            .with_priority(1),
+    );
+    s.mount(
+        Mock::given(path("/slow"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(package(0, 2))),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"t\"\nkind = \"ocds-api\"\nurl = \"{uri}/slow\"\n\
+             [source.http]\nread_timeout = 0.3\nbackoff = 0.01\n"
+        ),
+    );
+    let started = std::time::Instant::now();
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!((h.status, h.new, h.retries), (Health::Ok, 2, 1), "{h:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[test]
+fn a_page_given_up_on_is_quarantined_and_tried_first_next_run() {
+    let s = Server::start();
+    let uri = s.uri();
+    s.mount(
+        Mock::given(path("/r"))
+            .and(query_param("page", "2"))
+            .respond_with(ResponseTemplate::new(503))
+            .with_priority(1),
+    );
+    s.mount(Mock::given(path("/r")).respond_with(Paged {
+        pages: 3,
+        per_page: 2,
+        drift: 0,
+    }));
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"g\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
+             package_pointer = \"/package\"\n\
+             [source.paginate]\nmode = \"page\"\nparam = \"page\"\ntotal_pointer = \"/pages\"\n\
+             [source.http]\nbackoff = 0.02\nattempts = 2\n"
+        ),
+    );
+    let outcome = run(&c, &RunOptions::default()).expect("run");
+    assert_eq!(outcome.exit_code(), costwatch::ExitCode::Partial);
+    let r = &outcome.report;
+    let h = &r.sources[0];
+    assert_eq!(
+        (h.status, h.pages, h.pages_quarantined),
+        (Health::Partial, 2, 1)
+    );
+    assert_eq!(h.checkpoint["failed"], json!([2]));
+    let q = &r.quarantined[0];
+    assert!(q.location.ends_with("/r?page=2"), "{q:?}");
+    assert_eq!(q.reason, "http_503");
+    assert!(
+        q.detail.contains("HTTP 503") && q.detail.contains("after 2 tries"),
+        "{q:?}"
+    );
+    let csv = std::fs::read_to_string(dir.path().join("out/quarantine.csv")).expect("csv");
+    assert!(csv.contains("http_503"));
+
+    // The server recovers: the failed page is fetched first, and the source is whole again.
+    s.reset();
+    s.mount(Mock::given(path("/r")).respond_with(Paged {
+        pages: 3,
+        per_page: 2,
+        drift: 0,
+    }));
+    let r2 = go(&c);
+    let h2 = &r2.sources[0];
+    assert_eq!(h2.status, Health::Ok, "{h2:?}");
+    assert_eq!(h2.checkpoint["failed"], json!([]));
+    assert_eq!(s.requests().first().map(String::as_str), Some("/r?page=2"));
+    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM releases"), 6);
+}
+
+/// A server that promises 1000 bytes and sends 60, then hangs up.
+fn truncating_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut stream, &mut buf);
+            let body = &package(0, 3).to_string()[..60];
+            let head =
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+            let _ = stream.flush();
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn a_body_that_ends_early_or_is_not_json_is_quarantined_and_nothing_stored() {
+    let cut = truncating_server();
+    let s = Server::start();
+    let uri = s.uri();
+    s.mount(
+        Mock::given(path("/bad.json")).respond_with(
+            ResponseTemplate::new(200).set_body_string("{\"releases\": [{\"ocid\": "),
+        ),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"cut\"\nkind = \"ocds-api\"\nurl = \"{cut}/page\"\n{FAST}\
+             [[source]]\nid = \"bad\"\nkind = \"ocds-api\"\nurl = \"{uri}/bad.json\"\n{FAST}\
+             [[source]]\nid = \"badbulk\"\nkind = \"ocds-bulk\"\nurls = [\"{uri}/bad.json\"]\n{FAST}"
+        ),
+    );
+    let r = go(&c);
+    let reasons: Vec<(&str, &str)> = r
+        .quarantined
+        .iter()
+        .map(|q| (q.source_id.as_str(), q.reason.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            ("cut", "truncated"),
+            ("bad", "invalid_json"),
+            ("badbulk", "invalid_json")
+        ],
+        "{:?}",
+        r.quarantined
+    );
+    assert!(r.sources.iter().all(|h| h.status == Health::Down));
+    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM releases"), 0);
+}
+
+#[test]
+fn a_source_that_is_down_keeps_its_data_and_its_entities_are_marked_stale() {
+    let s = Server::start();
+    let uri = s.uri();
+    s.mount(
+        Mock::given(path("/r"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(package(0, 4))),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!("[[source]]\nid = \"pc\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n{FAST}"),
+    );
+    let first = go(&c);
+    assert_eq!(first.sources[0].status, Health::Ok);
+    let last_good = first.sources[0].last_good_fetch.clone().expect("last good");
+    let before = std::fs::read_to_string(dir.path().join("out/entities.json")).expect("entities");
+    let before: Value = serde_json::from_str(&before).expect("json");
+
+    // "En mantenimiento": 404 for everything.
+    s.reset();
+    s.mount(
+        Mock::given(path("/r"))
+            .respond_with(ResponseTemplate::new(404).set_body_string("en mantenimiento")),
+    );
+    let outcome = run(&c, &RunOptions::default()).expect("run");
+    assert_eq!(outcome.exit_code(), costwatch::ExitCode::Partial);
+    let h = &outcome.report.sources[0];
+    assert_eq!(h.status, Health::Down, "{h:?}");
+    assert!(h.stale);
+    assert_eq!(h.last_good_fetch.as_deref(), Some(last_good.as_str()));
+    assert!(
+        h.first_errors[0].contains("http_404"),
+        "{:?}",
+        h.first_errors
+    );
+    assert_eq!(outcome.report.stale_entities, 1);
+    let after: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/entities.json")).expect("entities"),
+    )
+    .expect("json");
+    assert_eq!(
+        after[0]["score"], before[0]["score"],
+        "never scored as zero"
+    );
+    assert_eq!(after[0]["stale"]["source"], json!("pc"));
+    assert_eq!(after[0]["stale"]["last_good_fetch"], json!(last_good));
+    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM releases"), 4);
+}
+
+#[test]
+fn oc4ids_projects_pass_through_enriched_by_their_ocds_processes() {
+    let s = Server::start();
+    let uri = s.uri();
+    s.mount(
+        Mock::given(path("/r"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(package(0, 3))),
+    );
+    let projects = json!({
+        "uri": "http://127.0.0.1/p", "version": "0.9", "publishedDate": "2024-01-01T00:00:00Z",
+        "publisher": {"name": "CoST"},
+        "projects": [
+            {"id": "oc4ids-cost-1", "title": "Puente sobre el río", "status": "implementation",
+             "contractingProcesses": [{"id": "ocds-test-0001", "summary": {"ocid": "ocds-test-0001"}}]},
+            {"title": "sin id"}
+        ]
+    });
+    s.mount(
+        Mock::given(path("/projects.json"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(projects)),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"pc\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
+             [[source]]\nid = \"cost\"\nkind = \"oc4ids\"\nurls = [\"{uri}/projects.json\"]\n"
+        ),
+    );
+    let r = go(&c);
+    assert_eq!(r.sources[1].status, Health::Partial, "{:?}", r.sources[1]);
+    assert_eq!(r.quarantined[0].reason, "not_oc4ids");
+    // 3 ocids: one claimed by the OC4IDS project, two become projects of their own.
+    assert_eq!(r.projects, 3);
+    let sheet: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/projects/oc4ids-cost-1.json"))
+            .expect("sheet"),
+    )
+    .expect("json");
+    assert_eq!(sheet["project"]["title"], json!("Puente sobre el río"));
+    assert_eq!(
+        sheet["project"]["contractingProcesses"][0]["summary"]["title"],
+        json!("Obra 1"),
+        "filled from OCDS"
+    );
+    assert_eq!(sheet["provenance"]["source"], json!("cost"));
+    assert!(
+        sheet["provenance"]["location"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("/projects.json")
+    );
+    assert!(sheet["provenance"]["fetched_at"].is_string());
+}
+
+#[test]
+fn the_panama_preset_runs_against_a_server_that_imitates_panamacompra() {
+    let text =
+        std::fs::read_to_string(crate::util::root().join("config/panama.toml")).expect("preset");
+    let s = Server::start();
+    let uri = s.uri();
+    s.mount(
+        Mock::given(path("/Descarga"))
+            .and(query_param("FileType", "json"))
+            .respond_with(Windows),
+    );
+    s.mount(
+        Mock::given(path("/Record"))
+            .and(query_param("DescendingOrder", "true"))
+            .respond_with(ResponseTemplate::new(404).set_body_string("Sitio en mantenimiento")),
+    );
+    s.mount(
+        Mock::given(path("/Release"))
+            .and(query_param("DescendingOrder", "true"))
+            .respond_with(Paged {
+                pages: 2,
+                per_page: 3,
+                drift: 1,
+            }),
+    );
+    let start = chrono::Utc::now().date_naive() - chrono::Duration::days(20);
+    let dir = tempfile::tempdir().expect("tmp");
+    let text = text
+        .replace("https://ocds.panamacompraencifras.gob.pa", &uri)
+        .replace("start = \"2017-01-01\"", &format!("start = \"{start}\""))
+        .replace(
+            "store = \"data/panama.sqlite\"",
+            &format!("store = \"{}\"", dir.path().join("store.sqlite").display()),
+        )
+        .replace(
+            "output = \"out-panama\"",
+            &format!("output = \"{}\"", dir.path().join("out").display()),
+        );
+    let c = Config::from_toml(&text, "panama.toml").expect("preset parses");
+    let outcome = run(&c, &RunOptions::default()).expect("run");
+    let by_id = |id: &str| {
+        outcome
+            .report
+            .sources
+            .iter()
+            .find(|h| h.id == id)
+            .expect(id)
+    };
+    assert_eq!(by_id("panamacompra-descarga").status, Health::Ok);
+    assert_eq!(by_id("panamacompra-descarga").pages, 2);
+    assert_eq!(by_id("panamacompra-records").status, Health::Down);
+    assert_eq!(by_id("panamacompra-releases").status, Health::Ok);
+    assert_eq!(by_id("panamacompra-releases").repeated, 1);
+    assert_eq!(outcome.exit_code(), costwatch::ExitCode::Partial);
+    assert!(
+        s.requests()
+            .iter()
+            .all(|r| !r.contains("DateFrom") || r.contains("FileType=json")),
+        "{:?}",
+        s.requests()
+    );
+}
+
+#[test]
+fn a_run_stopped_halfway_resumes_from_its_checkpoint() {
+    let s = Server::start();
+    let uri = s.uri();
+    s.mount(Mock::given(path("/r")).respond_with(DelayedPaged(Paged {
+        pages: 10,
+        per_page: 3,
+        drift: 0,
+    })));
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[run]\nstore = \"{}\"\noutput = \"{}\"\n[projects]\nid_prefix = \"oc4ids-test\"\n\
+             [[source]]\nid = \"r\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
+             package_pointer = \"/package\"\n\
+             [source.paginate]\nmode = \"page\"\nparam = \"page\"\ntotal_pointer = \"/pages\"\n\
+             [source.http]\nconcurrency = 1\n",
+            dir.path().join("store.sqlite").display(),
+            dir.path().join("out").display()
+        ),
+    )
+    .expect("config");
+    let bin = env!("CARGO_BIN_EXE_costwatch");
+    let mut child = std::process::Command::new(bin)
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while s.requests().len() < 5 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("kill");
+    let _ = child.wait();
+    let stored = count(dir.path(), "SELECT COUNT(*) FROM releases");
+    assert!(
+        (9..30).contains(&stored),
+        "stopped halfway: {stored} stored"
+    );
+    let first_run = s.requests().len();
+
+    let status = std::process::Command::new(bin)
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("rerun");
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        count(dir.path(), "SELECT COUNT(*) FROM releases"),
+        30,
+        "nothing lost"
+    );
+    assert_eq!(
+        count(
+            dir.path(),
+            "SELECT COUNT(*) FROM (SELECT DISTINCT ocid, release_id FROM releases)"
+        ),
+        30,
+        "nothing twice"
+    );
+    let second: Vec<String> = s.requests()[first_run..].to_vec();
+    // Resumed one page before the checkpoint (overlap 1), never from page 1.
+    assert!(!second.contains(&"/r?page=1".to_string()), "{second:?}");
+    let committed_pages = stored as usize / 3;
+    assert_eq!(
+        second.first().cloned(),
+        Some(format!("/r?page={}", committed_pages.max(1))),
+        "{second:?}"
+    );
+}
+
+struct DelayedPaged(Paged);
+
+impl Respond for DelayedPaged {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        self.0.respond(req).set_delay(Duration::from_millis(150))
+    }
+}
+
+#[test]
+fn the_token_is_sent_but_never_logged_or_published() {
+    let s = Server::start();
+    let uri = s.uri();
+    let token = "tok-3f9a7c1e-not-for-logs";
+    s.mount(
+        Mock::given(path("/r"))
+            .and(header("authorization", format!("Bearer {token}").as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(package(0, 2))),
+    );
+    s.mount(Mock::given(path("/r")).respond_with(ResponseTemplate::new(401)));
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[run]\nstore = \"{}\"\noutput = \"{}\"\n[projects]\nid_prefix = \"oc4ids-test\"\n\
+             [[source]]\nid = \"a\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
+             [source.http]\nauth_env = \"CW_TEST_TOKEN\"\n",
+            dir.path().join("store.sqlite").display(),
+            dir.path().join("out").display()
+        ),
+    )
+    .expect("config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_costwatch"))
+        .args(["run", "-v", "--log-format", "json", "--config"])
+        .arg(&cfg)
+        .env("CW_TEST_TOKEN", token)
+        .env("RUST_LOG", "trace")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("\"message\":\"page\""),
+        "one line per page in JSON mode"
+    );
+    assert!(!stderr.contains(token), "token in logs");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(token));
+    let mut files = vec![dir.path().join("store.sqlite")];
+    let mut stack = vec![dir.path().join("out")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("dir").flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                files.push(e.path());
+            }
+        }
+    }
+    for f in files {
+        let bytes = std::fs::read(&f).expect("read");
+        assert!(
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "token in {}",
+            f.display()
+        );
+    }
+    // Without the variable the source cannot be set up: a configuration error.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_costwatch"))
+        .args(["run", "--config"])
+        .arg(&cfg)
+        .env_remove("CW_TEST_TOKEN")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CW_TEST_TOKEN"));
+}
