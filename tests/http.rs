@@ -918,3 +918,45 @@ fn the_token_is_sent_but_never_logged_or_published() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("CW_TEST_TOKEN"));
 }
+
+/// Answers a POST whose JSON body names an offset, with two releases per page up to six.
+struct Offsets;
+
+impl Respond for Offsets {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        let offset = body["offset"].as_u64().unwrap_or(999) as u32;
+        let (from, to) = if offset >= 6 {
+            (0, 0)
+        } else {
+            (offset, offset + 2)
+        };
+        ResponseTemplate::new(200).set_body_json(package(from, to))
+    }
+}
+
+#[test]
+fn post_bodies_offsets_and_extra_headers_are_sent() {
+    let s = Server::start();
+    let uri = s.uri();
+    s.mount(
+        Mock::given(method("POST"))
+            .and(path("/search"))
+            .and(header("user-agent", "Mozilla/5.0 (compatible; costwatch)"))
+            .and(query_param("limit", "2"))
+            .respond_with(Offsets),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"post\"\nkind = \"ocds-api\"\nurl = \"{uri}/search\"\n\
+             [source.paginate]\nmode = \"offset\"\nparam = \"offset\"\nsize_param = \"limit\"\nsize = 2\n\
+             [source.http]\nmethod = \"POST\"\nbody = '{{\"offset\": {{offset}}, \"limit\": 2}}'\n\
+             headers = {{ \"User-Agent\" = \"Mozilla/5.0 (compatible; costwatch)\" }}\n"
+        ),
+    );
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!((h.status, h.pages, h.new), (Health::Ok, 3, 6), "{h:?}");
+}

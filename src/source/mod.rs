@@ -147,9 +147,14 @@ pub fn fetch_all(
         } else {
             Some(now.clone())
         };
+        // A source that is down keeps its checkpoint as it was: nothing it answered counts.
+        let kept = match (&health.status, &before) {
+            (Health::Down, Some(b)) => b.clone(),
+            _ => checkpoint,
+        };
         let saved = Checkpoint {
             last_good_fetch: last_good.clone(),
-            ..checkpoint
+            ..kept
         };
         if health.status != Health::Down || before.is_some() {
             store.save_checkpoint(&source.id, &saved, &now)?;

@@ -279,6 +279,7 @@ async fn by_links(
         Some(u) => (u, false),
         None => (api.url.clone(), true),
     };
+    let mut last_ok = cursor.get("last").cloned().unwrap_or(Value::Null);
     loop {
         let req = match request(&url, http, &[], &[], first) {
             Ok(r) => r,
@@ -296,7 +297,7 @@ async fn by_links(
                 }
                 give_up(ctx, &f)?;
                 // The chain is broken here: the next run starts again from this page.
-                ctx.checkpoint.cursor = json!({ "next": url, "last": cursor.get("last") });
+                ctx.checkpoint.cursor = json!({ "next": url, "last": last_ok });
                 ctx.save_checkpoint()?;
                 break;
             }
@@ -311,7 +312,9 @@ async fn by_links(
                     .filter(|u| !seen.contains(u));
                 let this = req.url.to_string();
                 let after = json!({ "next": next, "last": this });
-                take_page(ctx, &api.package_pointer, page, after)?;
+                if take_page(ctx, &api.package_pointer, page, after)?.stored {
+                    last_ok = Value::String(this);
+                }
                 match next {
                     Some(n) => url = n,
                     None => break,
@@ -359,10 +362,9 @@ async fn numbered(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), E
     let start = match next {
         _ if ctx.full => first,
         Some(_) if incremental_stop => first,
-        Some(n) => {
-            let back = if complete { overlap + 1 } else { overlap };
-            n.saturating_sub(back * step).max(first)
-        }
+        // `next` is the first value not stored: going back `overlap` pages re-reads the last
+        // stored page (where an oldest-first API appends) and continues.
+        Some(n) => n.saturating_sub(overlap * step).max(first),
         None => first,
     };
     let req_for = |v: u64| -> Result<Request, String> {
@@ -587,16 +589,16 @@ async fn windows(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), Er
         Some(d) => (d - len * source.overlap as i32).max(*start),
         None => *start,
     };
+    // Windows that failed last time, then the walk; in date order, each once.
     let mut plan: Vec<NaiveDate> = std::mem::take(&mut failed);
     let mut d = from;
     while d <= today {
-        if !plan.contains(&d) {
-            plan.push(d);
-        }
+        plan.push(d);
         d += len;
     }
-    let retried = plan.len() - plan.iter().filter(|x| **x >= from).count();
-    let reqs = plan.clone().into_iter().filter_map(|w| {
+    plan.sort();
+    plan.dedup();
+    let reqs = plan.into_iter().filter_map(|w| {
         let until = (w + len).min(today);
         let (f, u) = (
             w.format(format).to_string(),
@@ -613,7 +615,6 @@ async fn windows(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), Er
     });
     let c = client.clone();
     let mut next_from = resume.unwrap_or(*start);
-    let mut index = 0usize;
     let key = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
     drive(
         ctx,
@@ -621,11 +622,9 @@ async fn windows(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), Er
         reqs,
         move |req| get_page(c.clone(), req, encoding),
         |ctx, w, result| {
-            index += 1;
-            let in_walk = index > retried;
-            if in_walk {
-                next_from = next_from.max(w + len);
-            }
+            // Results come in date order, and a failed window is remembered in `failed`:
+            // everything before `next_from` is stored or listed.
+            next_from = next_from.max(w + len);
             let cursor = |failed: &[NaiveDate], next: NaiveDate| {
                 json!({
                     "next_from": key(next),
