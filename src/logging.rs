@@ -23,7 +23,8 @@ pub fn init(format: LogFormat, verbose: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        // Through the progress bars' writer: on a terminal, lines go above the bars.
+        .with_writer(|| crate::source::LogWriter);
     // A second init (tests) is harmless: the first subscriber stays.
     let _ = match format {
         LogFormat::Human => builder

@@ -24,7 +24,7 @@ use crate::store::{self, Checkpoint, Store};
 
 pub use http::{USER_AGENT, parse_retry_after};
 pub use local::list_files;
-pub use progress::ProgressMode;
+pub use progress::{LogWriter, ProgressMode};
 
 use ingest::{Taken, Target};
 
@@ -139,7 +139,7 @@ pub fn fetch_all(
         // Parts quarantined inside inputs that were kept also make a source partial.
         let parts = ctx.target.report.quarantined.len() - quarantined_before;
         let checkpoint = std::mem::take(&mut ctx.checkpoint);
-        health.parts_quarantined = parts as u64;
+        health.parts_quarantined = (parts as u64).saturating_sub(health.pages_quarantined);
         health.finish(started.elapsed());
         let now = http::now_rfc3339();
         let last_good = if health.status == Health::Down {
