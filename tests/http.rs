@@ -85,18 +85,42 @@ pub fn package(from: u32, to: u32) -> Value {
     })
 }
 
-pub fn config(dir: &Path, sources: &str) -> Config {
-    let text = format!(
+/// Config text with the store and output in `dir`, and the given sources.
+fn config_text(dir: &Path, sources: &str) -> String {
+    format!(
         "[run]\nstore = \"{store}\"\noutput = \"{out}\"\nas_of = \"2025-06-30T00:00:00Z\"\n\
          [projects]\nid_prefix = \"oc4ids-test\"\n{sources}",
         store = dir.join("store.sqlite").display(),
         out = dir.join("out").display(),
-    );
+    )
+}
+
+pub fn config(dir: &Path, sources: &str) -> Config {
+    let text = config_text(dir, sources);
     Config::from_toml(&text, "test.toml").unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
+/// A page-numbered source at `{uri}/r` answering `{"pages": n, "package": …}`.
+fn paged_source(id: &str, uri: &str, http: &str) -> String {
+    format!(
+        "[[source]]\nid = \"{id}\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
+         package_pointer = \"/package\"\n\
+         [source.paginate]\nmode = \"page\"\nparam = \"page\"\ntotal_pointer = \"/pages\"\n\
+         [source.http]\n{http}"
+    )
+}
+
+/// The same, written to `dir/c.toml` for the binary.
+fn config_file(dir: &Path, sources: &str) -> std::path::PathBuf {
+    let path = dir.join("c.toml");
+    std::fs::write(&path, config_text(dir, sources)).expect("config");
+    path
+}
+
 fn go(c: &Config) -> RunReport {
-    run(c, &RunOptions::default()).expect("run").report
+    run(c, &RunOptions::default())
+        .unwrap_or_else(|e| panic!("run: {e}"))
+        .report
 }
 
 fn count(dir: &Path, sql: &str) -> i64 {
@@ -429,11 +453,10 @@ fn server_errors_and_429_are_retried_honouring_retry_after() {
     let dir = tempfile::tempdir().expect("tmp");
     let c = config(
         dir.path(),
-        &format!(
-            "[[source]]\nid = \"f\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
-             package_pointer = \"/package\"\n\
-             [source.paginate]\nmode = \"page\"\nparam = \"page\"\ntotal_pointer = \"/pages\"\n\
-             [source.http]\nbackoff = 0.01\nmax_backoff = 5.0\nattempts = 4\n"
+        &paged_source(
+            "f",
+            &uri,
+            "backoff = 0.01\nmax_backoff = 5.0\nattempts = 4\n",
         ),
     );
     let started = std::time::Instant::now();
@@ -499,12 +522,7 @@ fn a_page_given_up_on_is_quarantined_and_tried_first_next_run() {
     let dir = tempfile::tempdir().expect("tmp");
     let c = config(
         dir.path(),
-        &format!(
-            "[[source]]\nid = \"g\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
-             package_pointer = \"/package\"\n\
-             [source.paginate]\nmode = \"page\"\nparam = \"page\"\ntotal_pointer = \"/pages\"\n\
-             [source.http]\nbackoff = 0.02\nattempts = 2\n"
-        ),
+        &paged_source("g", &uri, "backoff = 0.02\nattempts = 2\n"),
     );
     let outcome = run(&c, &RunOptions::default()).expect("run");
     assert_eq!(outcome.exit_code(), costwatch::ExitCode::Partial);
@@ -777,20 +795,7 @@ fn a_run_stopped_halfway_resumes_from_its_checkpoint() {
         drift: 0,
     })));
     let dir = tempfile::tempdir().expect("tmp");
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[run]\nstore = \"{}\"\noutput = \"{}\"\n[projects]\nid_prefix = \"oc4ids-test\"\n\
-             [[source]]\nid = \"r\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
-             package_pointer = \"/package\"\n\
-             [source.paginate]\nmode = \"page\"\nparam = \"page\"\ntotal_pointer = \"/pages\"\n\
-             [source.http]\nconcurrency = 1\n",
-            dir.path().join("store.sqlite").display(),
-            dir.path().join("out").display()
-        ),
-    )
-    .expect("config");
+    let cfg = config_file(dir.path(), &paged_source("r", &uri, "concurrency = 1\n"));
     let bin = env!("CARGO_BIN_EXE_costwatch");
     let mut child = std::process::Command::new(bin)
         .args(["run", "--config"])
@@ -862,18 +867,13 @@ fn the_token_is_sent_but_never_logged_or_published() {
     );
     s.mount(Mock::given(path("/r")).respond_with(ResponseTemplate::new(401)));
     let dir = tempfile::tempdir().expect("tmp");
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[run]\nstore = \"{}\"\noutput = \"{}\"\n[projects]\nid_prefix = \"oc4ids-test\"\n\
-             [[source]]\nid = \"a\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
-             [source.http]\nauth_env = \"CW_TEST_TOKEN\"\n",
-            dir.path().join("store.sqlite").display(),
-            dir.path().join("out").display()
+    let cfg = config_file(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"a\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
+             [source.http]\nauth_env = \"CW_TEST_TOKEN\"\n"
         ),
-    )
-    .expect("config");
+    );
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_costwatch"))
         .args(["run", "-v", "--log-format", "json", "--config"])
         .arg(&cfg)

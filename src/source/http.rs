@@ -73,6 +73,26 @@ pub struct Fetched {
     pub elapsed: Duration,
 }
 
+impl Fetched {
+    /// The provenance row of this response, for `source_id`.
+    pub fn record<'a>(&'a self, source_id: &'a str) -> crate::store::InputRecord<'a> {
+        crate::store::InputRecord {
+            source_id,
+            location: &self.url,
+            size: self.size,
+            sha256: &self.sha256,
+            modified_at: None,
+            read_at: &self.fetched_at,
+            http_status: Some(self.status),
+        }
+    }
+}
+
+/// Fetches a file onto disk (bulk files, project packages).
+pub async fn download(client: std::sync::Arc<Client>, req: Request) -> Result<Fetched, Failure> {
+    client.fetch(&req, Keep::Disk, None).await
+}
+
 /// A request given up on.
 #[derive(Debug, Clone)]
 pub struct Failure {

@@ -9,19 +9,20 @@ use crate::store::InputRecord;
 /// Reads every file the paths name; a file whose content was stored before is read again (a
 /// local file is cheap, and its releases are recognised as repeats).
 pub(super) fn fetch(ctx: &mut Ctx<'_>, paths: &[String]) -> Result<(), Error> {
-    let listing = list_files(paths);
-    for missing in listing.unmatched {
-        ctx.failed(
-            &missing,
-            None,
-            "not_found",
-            "the path or pattern matched no file".into(),
-        )?;
-    }
-    for path in listing.files {
+    for path in files(ctx, paths)? {
         read_file(ctx, &path)?;
     }
     Ok(())
+}
+
+/// The files the paths name; a path or pattern that names none is quarantined.
+pub(super) fn files(ctx: &mut Ctx<'_>, paths: &[String]) -> Result<Vec<PathBuf>, Error> {
+    let listing = list_files(paths);
+    for missing in listing.unmatched {
+        let why = "the path or pattern matched no file".to_string();
+        ctx.failed(&missing, None, "not_found", why)?;
+    }
+    Ok(listing.files)
 }
 
 /// Reads one file: hash and size first, then the content.

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::http::{Body, Failure, Fetched, Keep, Request};
+use super::http::{Body, Failure, Fetched, Request, download};
 use super::ocds_api::{Flow, drive, give_up, request};
 use super::{Ctx, Error, Shared, Taken};
 use crate::store::{InputRecord, Inserted};
@@ -28,24 +28,13 @@ pub(super) async fn fetch(
         ctx,
         http.concurrency,
         plan.into_iter(),
-        move |req| {
-            let c = c.clone();
-            async move { c.fetch(&req, Keep::Disk, None).await }
-        },
+        move |req| download(c.clone(), req),
         |ctx, _url, result: Result<Fetched, Failure>| {
             match result {
                 Err(f) => give_up(ctx, &f)?,
                 Ok(fetched) => {
                     if let Body::Disk(file) = &fetched.body {
-                        let record = InputRecord {
-                            source_id: &ctx.target.source.id,
-                            location: &fetched.url,
-                            size: fetched.size,
-                            sha256: &fetched.sha256,
-                            modified_at: None,
-                            read_at: &fetched.fetched_at,
-                            http_status: Some(fetched.status),
-                        };
+                        let record = fetched.record(&ctx.target.source.id);
                         let ms = fetched.elapsed.as_millis();
                         let taken = take_package(ctx, &record, file.path())?;
                         ctx.stored(&fetched.url, Some(fetched.status), fetched.size, &taken, ms);
@@ -56,16 +45,7 @@ pub(super) async fn fetch(
         },
     )
     .await?;
-    let listing = super::local::list_files(paths);
-    for missing in listing.unmatched {
-        ctx.failed(
-            &missing,
-            None,
-            "not_found",
-            "the path or pattern matched no file".into(),
-        )?;
-    }
-    for path in listing.files {
+    for path in super::local::files(ctx, paths)? {
         let location = path.display().to_string();
         let started = std::time::Instant::now();
         let bytes = match std::fs::read(&path) {

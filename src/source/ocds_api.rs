@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use super::http::{Failure, Fetched, Keep, Request};
 use super::{Ctx, Error, Shared};
 use crate::config::{Api, EncodingName, Http, Paginate};
-use crate::store::InputRecord;
 
 /// Consecutive failures, before any page succeeded, after which a source is taken as down.
 const BREAKER: u64 = 3;
@@ -208,15 +207,7 @@ pub(super) fn take_page(
     } else {
         value.pointer_mut(pointer).map(Value::take)
     };
-    let record = InputRecord {
-        source_id: &ctx.target.source.id,
-        location: &fetched.url,
-        size: fetched.size,
-        sha256: &fetched.sha256,
-        modified_at: None,
-        read_at: &fetched.fetched_at,
-        http_status: Some(fetched.status),
-    };
+    let record = fetched.record(&ctx.target.source.id);
     let ms = fetched.elapsed.as_millis();
     let taken = match package {
         Some(package) => {

@@ -8,7 +8,7 @@ use std::io::Read;
 use chrono::Datelike;
 use serde_json::{Value, json};
 
-use super::http::{Body, Failure, Fetched, Keep, Request};
+use super::http::{Body, Failure, Fetched, Request, download};
 use super::ocds_api::{Flow, drive, give_up, request};
 use super::{Ctx, Error, Shared, Taken};
 use crate::config::Bulk;
@@ -60,10 +60,7 @@ pub(super) async fn fetch(ctx: &mut Ctx<'_>, bulk: &Bulk, client: &Shared) -> Re
         ctx,
         http.concurrency,
         plan.into_iter(),
-        move |req| {
-            let c = c.clone();
-            async move { c.fetch(&req, Keep::Disk, None).await }
-        },
+        move |req| download(c.clone(), req),
         |ctx, key, result: Result<Fetched, Failure>| {
             match (result, &key) {
                 // A period not published yet (or never): not an error.
@@ -113,15 +110,7 @@ fn take_download(ctx: &mut Ctx<'_>, fetched: Fetched) -> Result<(), Error> {
     if is_zip(&path) {
         return take_zip(ctx, &fetched, &path, ms);
     }
-    let record = InputRecord {
-        source_id: &ctx.target.source.id,
-        location: &fetched.url,
-        size: fetched.size,
-        sha256: &fetched.sha256,
-        modified_at: None,
-        read_at: &fetched.fetched_at,
-        http_status: Some(fetched.status),
-    };
+    let record = fetched.record(&ctx.target.source.id);
     let mut open =
         || -> std::io::Result<Box<dyn Read>> { Ok(Box::new(std::fs::File::open(&path)?)) };
     let mut hook = |_: &crate::store::Store, _: &Taken| Ok(());
@@ -206,15 +195,7 @@ fn take_zip(
     }
     // The whole download's row, so that an unchanged archive is recognised next time.
     if all.stored {
-        let record = InputRecord {
-            source_id: &ctx.target.source.id,
-            location: &fetched.url,
-            size: fetched.size,
-            sha256: &fetched.sha256,
-            modified_at: None,
-            read_at: &fetched.fetched_at,
-            http_status: Some(fetched.status),
-        };
+        let record = fetched.record(&ctx.target.source.id);
         let id = ctx.target.store.record_input(ctx.target.run_id, &record)?;
         ctx.target.store.finish_input(id, "ok", "zip", all.items)?;
     }
