@@ -49,9 +49,6 @@ pub enum Body {
     Disk(tempfile::NamedTempFile),
 }
 
-/// A test a page body must pass, or it is fetched again (and finally quarantined).
-pub type Check = dyn Fn(&[u8]) -> Result<(), String> + Sync;
-
 /// A successful response.
 #[derive(Debug)]
 pub struct Fetched {
@@ -90,7 +87,8 @@ impl Fetched {
 
 /// Fetches a file onto disk (bulk files, project packages).
 pub async fn download(client: std::sync::Arc<Client>, req: Request) -> Result<Fetched, Failure> {
-    client.fetch(&req, Keep::Disk, None).await
+    let (fetched, ()) = client.fetch(&req, Keep::Disk, |_| Ok(())).await?;
+    Ok(fetched)
 }
 
 /// A request given up on.
@@ -221,15 +219,15 @@ impl Client {
         *next = (*next).max(now) + interval;
     }
 
-    /// Fetches one URL, trying again on timeouts, broken connections, 429 and 5xx, and on
-    /// bodies that end early or (with `check`) fail the check; gives up after the configured
-    /// number of tries.
-    pub async fn fetch(
+    /// Fetches one URL and parses its body with `parse`, trying again on timeouts, broken
+    /// connections, 429 and 5xx, bodies that end early and bodies `parse` refuses (a truncated
+    /// page is usually a server hiccup); gives up after the configured number of tries.
+    pub async fn fetch<T>(
         &self,
         req: &Request,
         keep: Keep,
-        check: Option<&Check>,
-    ) -> Result<Fetched, Failure> {
+        parse: impl Fn(&Body) -> Result<T, String>,
+    ) -> Result<(Fetched, T), Failure> {
         let started = Instant::now();
         let url = req.url.to_string();
         let mut last = Failure {
@@ -247,36 +245,31 @@ impl Client {
             self.requests.fetch_add(1, Ordering::Relaxed);
             let outcome = self.try_once(req, keep).await;
             let wait = match outcome {
-                Ok((status, body, size, sha256)) => {
-                    let bad = match (&body, check) {
-                        (Body::Memory(bytes), Some(check)) => check(bytes).err(),
-                        _ => None,
-                    };
-                    match bad {
-                        None => {
-                            return Ok(Fetched {
-                                url,
-                                status,
-                                body,
-                                size,
-                                sha256,
-                                attempts: attempt,
-                                fetched_at: now_rfc3339(),
-                                elapsed: started.elapsed(),
-                            });
-                        }
-                        Some(why) => {
-                            last = Failure {
-                                url: url.clone(),
-                                status: Some(status),
-                                reason: "invalid_json".into(),
-                                error: why,
-                                attempts: attempt,
-                            };
-                            None
-                        }
+                Ok((status, body, size, sha256)) => match parse(&body) {
+                    Ok(parsed) => {
+                        let fetched = Fetched {
+                            url,
+                            status,
+                            body,
+                            size,
+                            sha256,
+                            attempts: attempt,
+                            fetched_at: now_rfc3339(),
+                            elapsed: started.elapsed(),
+                        };
+                        return Ok((fetched, parsed));
                     }
-                }
+                    Err(why) => {
+                        last = Failure {
+                            url: url.clone(),
+                            status: Some(status),
+                            reason: "invalid_json".into(),
+                            error: why,
+                            attempts: attempt,
+                        };
+                        None
+                    }
+                },
                 Err(Attempt {
                     failure,
                     retry,

@@ -206,15 +206,7 @@ impl Ctx<'_> {
         h.repeated += taken.repeated;
         h.conflicting += taken.conflicting;
         h.bytes += bytes;
-        if let Some(n) = &taken.newest
-            && self
-                .checkpoint
-                .newest_release
-                .as_deref()
-                .is_none_or(|o| ingest::newer(n, o))
-        {
-            self.checkpoint.newest_release = Some(n.clone());
-        }
+        see_newest(&mut self.checkpoint, taken);
         self.bar.page(h);
         if self.json_lines {
             tracing::info!(source = %h.id, url = %location, status, bytes, items = taken.items,
@@ -266,16 +258,21 @@ impl Ctx<'_> {
         let mut cp = self.checkpoint.clone();
         cp.cursor = cursor;
         move |store: &Store, taken: &Taken| {
-            if let Some(n) = &taken.newest
-                && cp
-                    .newest_release
-                    .as_deref()
-                    .is_none_or(|o| ingest::newer(n, o))
-            {
-                cp.newest_release = Some(n.clone());
-            }
+            see_newest(&mut cp, taken);
             store.save_checkpoint(&id, &cp, &http::now_rfc3339())
         }
+    }
+}
+
+/// Keeps the newest release date a checkpoint has seen.
+fn see_newest(checkpoint: &mut Checkpoint, taken: &Taken) {
+    if let Some(n) = &taken.newest
+        && checkpoint
+            .newest_release
+            .as_deref()
+            .is_none_or(|o| ingest::newer(n, o))
+    {
+        checkpoint.newest_release = Some(n.clone());
     }
 }
 

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use reqwest::Url;
 use serde_json::{Value, json};
 
-use super::http::{Failure, Fetched, Keep, Request};
+use super::http::{Body, Failure, Fetched, Keep, Request};
 use super::{Ctx, Error, Shared};
 use crate::config::{Api, EncodingName, Http, Paginate};
 
@@ -105,26 +105,17 @@ pub(super) fn decode(bytes: &[u8], encoding: EncodingName) -> Result<Value, Stri
     }
 }
 
-/// Fetches one page, trying again when the body is not JSON (a truncated page is usually a
-/// server hiccup), and parses it.
+/// Fetches one page and parses it; a body that is not JSON is fetched again like a 5xx.
 pub(super) async fn get_page(
     client: Shared,
     req: Request,
     encoding: EncodingName,
 ) -> Result<Page, Failure> {
-    let check = move |b: &[u8]| decode(b, encoding).map(|_| ());
-    let fetched = client.fetch(&req, Keep::Memory, Some(&check)).await?;
-    let value = match &fetched.body {
-        super::http::Body::Memory(b) => decode(b, encoding),
-        super::http::Body::Disk(_) => Err("page kept on disk".into()),
-    }
-    .map_err(|error| Failure {
-        url: fetched.url.clone(),
-        status: Some(fetched.status),
-        reason: "invalid_json".into(),
-        error,
-        attempts: fetched.attempts,
-    })?;
+    let parse = move |body: &Body| match body {
+        Body::Memory(bytes) => decode(bytes, encoding),
+        Body::Disk(_) => Err("a page is kept in memory".into()),
+    };
+    let (fetched, value) = client.fetch(&req, Keep::Memory, parse).await?;
     Ok(Page { fetched, value })
 }
 
@@ -209,6 +200,9 @@ pub(super) fn take_page(
     };
     let record = fetched.record(&ctx.target.source.id);
     let ms = fetched.elapsed.as_millis();
+    if fetched.attempts > 1 {
+        tracing::info!(url = %fetched.url, attempts = fetched.attempts, "page fetched after retries");
+    }
     let taken = match package {
         Some(package) => {
             let mut hook = ctx.hook_for(cursor.clone());
