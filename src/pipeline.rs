@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::config::{Config, EntityRole};
 use crate::ids::{self, Outcome, Verdict};
-use crate::ocds::{Merger, history};
+use crate::ocds::{Merger, events, history};
 use crate::publish::{EntityInfo, PackageMeta, ProjectFigures, ProjectSheet, Staging, StaleMark};
 use crate::report::{Health, RunReport, Status};
 use crate::store::{Provenance, Store};
@@ -178,12 +178,19 @@ fn compile(store: &Store, run_id: i64, full: bool, report: &mut RunReport) -> Re
             (c, h, 0)
         } else {
             Merger::sort(&mut releases);
-            let (c, warnings) = merger.compile(&releases);
+            let mut tracker = events::Tracker::default();
+            let (c, warnings) =
+                merger.compile_visiting(&releases, &mut |state, r| tracker.observe(state, r));
             for w in &warnings {
                 tracing::debug!(ocid = %ocid, path = %w.path, "{}", w.message);
             }
             report.merge_warnings += warnings.len() as u64;
-            (c, history::extract(&releases), releases.len() as u64)
+            let mut hist = history::extract(&releases);
+            let changes = tracker.finish();
+            if let (Some(h), false) = (hist.as_object_mut(), changes.is_empty()) {
+                h.insert("changes".into(), Value::Array(changes));
+            }
+            (c, hist, releases.len() as u64)
         };
         store.save_compiled(&ocid, &compiled, &hist, n, run_id)?;
         report.compiled += 1;

@@ -4,6 +4,8 @@
 mod run;
 // Through the binary: --help, exit codes, first line of each error.
 mod cli;
+// Change events from release history → modifications → implementation elements.
+mod events;
 // HTTP sources against wiremock on 127.0.0.1: pagination, retries, resume, health, auth.
 mod http;
 // Against ../shared: merge fixtures, the worked example's verdicts, upstream inputs.

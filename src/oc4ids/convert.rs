@@ -500,28 +500,80 @@ impl Converter {
         if !docs.is_empty() {
             summary.insert("documents".into(), Value::Array(docs));
         }
-        let mut modifications = Vec::new();
-        for contract in array(cr.get("contracts")) {
-            for a in array(contract.get("amendments")) {
-                let mut m = Map::new();
-                for key in ["date", "description", "rationale"] {
-                    if let Some(v) = a.get(key) {
-                        m.insert(key.into(), v.clone());
-                    }
-                }
-                if !m.is_empty() {
-                    let id = id_text(a.get("id"))
-                        .unwrap_or_else(|| (modifications.len() + 1).to_string());
-                    m.shift_insert(0, "id".into(), Value::from(id));
-                    modifications.push(Value::Object(m));
-                }
-            }
-        }
+        let modifications = modifications(cr, &row.history);
         if !modifications.is_empty() {
             summary.insert("modifications".into(), Value::Array(modifications));
         }
         json!({ "id": row.ocid, "summary": summary })
     }
+}
+
+/// `summary.modifications`: one per change the release history shows (value, duration,
+/// scope; with the amendment published with it), then each amendment that explains no
+/// detected change, without a type (an amendment alone does not say what changed).
+fn modifications(cr: &Value, history: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut explained: Vec<(String, String)> = Vec::new();
+    for change in array(history.get("changes")) {
+        let mut m = Map::new();
+        let kind = change
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("scope");
+        // Unique within the process: one release may change several contracts.
+        let contract = change
+            .get("contract")
+            .and_then(Value::as_str)
+            .unwrap_or("-");
+        let id = match change.get("releaseID").and_then(Value::as_str) {
+            Some(r) => format!("{r}-{contract}-{kind}"),
+            None => format!("{}-{contract}-{kind}", out.len() + 1),
+        };
+        m.insert("id".into(), Value::from(id));
+        for key in [
+            "type",
+            "date",
+            "description",
+            "rationale",
+            "releaseID",
+            "oldContractValue",
+            "newContractValue",
+            "oldContractPeriod",
+            "newContractPeriod",
+        ] {
+            if let Some(v) = change.get(key) {
+                m.insert(key.into(), v.clone());
+            }
+        }
+        if let (Some(c), Some(a)) = (
+            change.get("contract").and_then(Value::as_str),
+            change.get("amendment").and_then(Value::as_str),
+        ) {
+            explained.push((c.to_string(), a.to_string()));
+        }
+        out.push(Value::Object(m));
+    }
+    for contract in array(cr.get("contracts")) {
+        let contract_id = id_text(contract.get("id")).unwrap_or_default();
+        for a in array(contract.get("amendments")) {
+            let amendment_id = id_text(a.get("id")).unwrap_or_default();
+            if explained.contains(&(contract_id.clone(), amendment_id)) {
+                continue;
+            }
+            let mut m = Map::new();
+            for key in ["date", "description", "rationale"] {
+                if let Some(v) = a.get(key) {
+                    m.insert(key.into(), v.clone());
+                }
+            }
+            if !m.is_empty() {
+                let id = id_text(a.get("id")).unwrap_or_else(|| (out.len() + 1).to_string());
+                m.shift_insert(0, "id".into(), Value::from(id));
+                out.push(Value::Object(m));
+            }
+        }
+    }
+    out
 }
 
 /// PC-PR-9: one contract → its title; else one award → its title; else the tender's title.

@@ -48,6 +48,16 @@ impl Merger {
 
     /// Compiles releases of one ocid. They are sorted first (see [`Merger::sort`]).
     pub fn compile(&self, releases: &[Value]) -> (Value, Vec<MergeWarning>) {
+        self.compile_visiting(releases, &mut |_, _| {})
+    }
+
+    /// Compiles like [`Merger::compile`], showing `visit` the compiled state after each
+    /// release is merged (with that release): what the change events are read from.
+    pub fn compile_visiting(
+        &self,
+        releases: &[Value],
+        visit: &mut dyn FnMut(&Map<String, Value>, &Value),
+    ) -> (Value, Vec<MergeWarning>) {
         let mut sorted: Vec<&Value> = releases.iter().collect();
         sorted.sort_by_key(|r| date_key(r));
         let mut warnings = Vec::new();
@@ -81,6 +91,7 @@ impl Merger {
             let mut body = obj.clone();
             body.remove("tag");
             self.merge_object(&mut merged, &body, "", &mut warnings);
+            visit(&merged, release);
         }
         (Value::Object(merged), warnings)
     }

@@ -2,6 +2,7 @@
 //!
 //! In: bytes from a source. Out: releases for the store, and compiled releases per ocid.
 
+pub mod events;
 pub mod history;
 pub mod merge;
 pub mod package;
