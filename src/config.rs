@@ -14,7 +14,8 @@ use crate::store::Grouping;
 mod source;
 
 pub use source::{
-    Api, Bulk, EncodingName, Http, Paginate, RawSource, Source, SourceKind, SourceSpec, Template,
+    Api, Bulk, EncodingName, Http, Numbered, Paginate, RawSource, Source, SourceKind, SourceSpec,
+    Template, Windows,
 };
 
 /// The embedded default configuration: the committed fixtures in, `./out` out.
@@ -386,6 +387,15 @@ mod tests {
         let e = Config::from_toml(&text, "c.toml").expect_err("bad value");
         assert_eq!(e.key, "projects.entity");
         assert!(e.reason.contains("unknown variant `mayor`"), "{e}");
+    }
+
+    #[test]
+    fn a_url_that_cannot_be_requested_is_a_config_error() {
+        let text = "[[source]]\nid = \"a\"\nkind = \"ocds-bulk\"\n\
+                    url_template = \"https://exa mple.org/{year}.json\"\nstart = \"2020\"\n";
+        let e = Config::from_toml(text, "c.toml").expect_err("bad url");
+        assert_eq!(e.key, "source[0].url_template");
+        assert!(e.reason.contains("not a valid URL"), "{e}");
     }
 
     #[test]

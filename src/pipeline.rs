@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::config::{Config, EntityRole};
 use crate::ids::{self, Outcome, Verdict};
-use crate::ocds::{Merger, events, history};
+use crate::ocds::{Merger, history};
 use crate::publish::{EntityInfo, PackageMeta, ProjectFigures, ProjectSheet, Staging, StaleMark};
 use crate::report::{Health, RunReport, Status};
 use crate::store::{Provenance, Store};
@@ -178,18 +178,11 @@ fn compile(store: &Store, run_id: i64, full: bool, report: &mut RunReport) -> Re
             (c, h, 0)
         } else {
             Merger::sort(&mut releases);
-            let mut tracker = events::Tracker::default();
-            let (c, warnings) =
-                merger.compile_visiting(&releases, &mut |state, r| tracker.observe(state, r));
+            let (c, hist, warnings) = history::compile(&merger, &releases);
             for w in &warnings {
                 tracing::debug!(ocid = %ocid, path = %w.path, "{}", w.message);
             }
             report.merge_warnings += warnings.len() as u64;
-            let mut hist = history::extract(&releases);
-            let changes = tracker.finish();
-            if let (Some(h), false) = (hist.as_object_mut(), changes.is_empty()) {
-                h.insert("changes".into(), Value::Array(changes));
-            }
             (c, hist, releases.len() as u64)
         };
         store.save_compiled(&ocid, &compiled, &hist, n, run_id)?;
@@ -270,7 +263,7 @@ impl Stale {
     fn new(store: &Store, down: &[(String, Option<String>)]) -> Result<Stale, Error> {
         let mut ocids = HashMap::new();
         for (i, (source, _)) in down.iter().enumerate() {
-            for ocid in store.ocids_from(std::slice::from_ref(source))? {
+            for ocid in store.ocids_from(source)? {
                 ocids.entry(ocid).or_insert(i);
             }
         }

@@ -3,7 +3,7 @@
 
 use costwatch::ids::{self, Outcome};
 use costwatch::oc4ids::{self, Options};
-use costwatch::ocds::{Merger, events, history};
+use costwatch::ocds::{Merger, history};
 use costwatch::store::CompiledRow;
 use serde_json::{Value, json};
 
@@ -20,13 +20,10 @@ fn base() -> Value {
            "description": "Construcción de aceras"})
 }
 
-/// Compiles the releases as the pipeline does and returns the verdicts of the process.
+/// Compiles the releases as the pipeline does (`history::compile`) and returns the
+/// modifications and the implementation verdicts of the process.
 fn verdicts(releases: &[Value]) -> (Value, Vec<(String, Outcome)>) {
-    let merger = Merger::default();
-    let mut tracker = events::Tracker::default();
-    let (compiled, _) = merger.compile_visiting(releases, &mut |s, r| tracker.observe(s, r));
-    let mut hist = history::extract(releases);
-    hist["changes"] = Value::Array(tracker.finish());
+    let (compiled, hist, _) = history::compile(&Merger::default(), releases);
     let row = CompiledRow {
         ocid: "ocds-ev-1".into(),
         data: compiled,

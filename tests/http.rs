@@ -653,6 +653,12 @@ fn a_source_that_is_down_keeps_its_data_and_its_entities_are_marked_stale() {
         "{:?}",
         h.first_errors
     );
+    // What the server said reaches the operator.
+    assert!(
+        h.first_errors[0].contains("HTTP 404: Not Found: «en mantenimiento»"),
+        "{:?}",
+        h.first_errors
+    );
     assert_eq!(outcome.report.stale_entities, 1);
     let after: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("out/entities.json")).expect("entities"),
@@ -959,4 +965,39 @@ fn post_bodies_offsets_and_extra_headers_are_sent() {
     let r = go(&c);
     let h = &r.sources[0];
     assert_eq!((h.status, h.pages, h.new), (Health::Ok, 3, 6), "{h:?}");
+}
+
+#[test]
+fn a_month_that_failed_stays_in_the_checkpoint_until_it_succeeds() {
+    use chrono::Datelike;
+    let s = Server::start();
+    let uri = s.uri();
+    let now = chrono::Utc::now().date_naive();
+    let prev = now - chrono::Duration::days(32);
+    let name = |d: chrono::NaiveDate| format!("/m/{:04}-{:02}.json", d.year(), d.month());
+    let month = format!("{:04}-{:02}", prev.year(), prev.month());
+    s.mount(Mock::given(path(name(prev))).respond_with(ResponseTemplate::new(500)));
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"m\"\nkind = \"ocds-bulk\"\n\
+             url_template = \"{uri}/m/{{year}}-{{month}}.json\"\nstart = \"{month}\"\noverlap = 0\n\
+             [source.http]\nattempts = 1\n"
+        ),
+    );
+    let r = go(&c);
+    assert_eq!(r.sources[0].checkpoint["failed"], json!([month]));
+    // Still failing: kept. Then the server recovers: fetched, and forgotten.
+    let r = go(&c);
+    assert_eq!(r.sources[0].checkpoint["failed"], json!([month]));
+    s.reset();
+    s.mount(
+        Mock::given(path(name(prev)))
+            .respond_with(ResponseTemplate::new(200).set_body_json(package(0, 2))),
+    );
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!((h.pages, h.new), (1, 2), "{h:?}");
+    assert_eq!(h.checkpoint["failed"], json!([]));
 }

@@ -298,33 +298,41 @@ pub enum Paginate {
         pointer: String,
     },
     /// Page numbers or offsets.
-    Numbered {
-        /// Query parameter.
-        param: String,
-        /// First value.
-        first: u64,
-        /// Step between pages (1 for page numbers, the page size for offsets).
-        step: u64,
-        /// Page-size parameter and value, when sent.
-        size: Option<(String, u64)>,
-        /// JSON pointer to the page count.
-        total_pointer: Option<String>,
-        /// Newest first (see [`RawPaginate::newest_first`]).
-        newest_first: bool,
-    },
+    Numbered(Numbered),
     /// Date windows.
-    Windows {
-        /// Start parameter.
-        from_param: String,
-        /// End parameter.
-        until_param: String,
-        /// First day.
-        start: NaiveDate,
-        /// Window length in days.
-        days: u32,
-        /// strftime format.
-        format: String,
-    },
+    Windows(Windows),
+}
+
+/// Page numbers or offsets.
+#[derive(Debug, Clone)]
+pub struct Numbered {
+    /// Query parameter.
+    pub param: String,
+    /// First value.
+    pub first: u64,
+    /// Step between pages (1 for page numbers, the page size for offsets).
+    pub step: u64,
+    /// Page-size parameter and value, when sent.
+    pub size: Option<(String, u64)>,
+    /// JSON pointer to the page count.
+    pub total_pointer: Option<String>,
+    /// Newest first (see [`RawPaginate::newest_first`]).
+    pub newest_first: bool,
+}
+
+/// Date windows.
+#[derive(Debug, Clone)]
+pub struct Windows {
+    /// Start parameter.
+    pub from_param: String,
+    /// End parameter.
+    pub until_param: String,
+    /// First day.
+    pub start: NaiveDate,
+    /// Window length in days.
+    pub days: u32,
+    /// strftime format.
+    pub format: String,
 }
 
 /// An `ocds-bulk` source.
@@ -388,12 +396,26 @@ fn secs(key: &str, v: f64) -> Result<Duration, Fail> {
     }
 }
 
+/// An http(s) URL that still parses once its placeholders are filled in, so that a bad URL
+/// is a configuration error rather than pages that can never be requested.
 fn check_url(key: &str, url: &str) -> Result<(), Fail> {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        Ok(())
-    } else {
-        Err((key.into(), format!("`{url}` is not an http(s) URL")))
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err((key.into(), format!("`{url}` is not an http(s) URL")));
     }
+    let mut sample = url.to_string();
+    for (name, value) in [
+        ("{year}", "2024"),
+        ("{month}", "01"),
+        ("{page}", "1"),
+        ("{offset}", "0"),
+        ("{from}", "2024-01-01"),
+        ("{until}", "2024-01-15"),
+    ] {
+        sample = sample.replace(name, value);
+    }
+    reqwest::Url::parse(&sample)
+        .map(|_| ())
+        .map_err(|e| (key.to_string(), format!("`{url}` is not a valid URL: {e}")))
 }
 
 fn need<T>(key: &str, v: Option<T>, why: &str) -> Result<T, Fail> {
@@ -495,7 +517,7 @@ impl RawPaginate {
                 } else {
                     1
                 };
-                Paginate::Numbered {
+                Paginate::Numbered(Numbered {
                     param,
                     first: if offset && self.first == 1 {
                         0
@@ -506,7 +528,7 @@ impl RawPaginate {
                     size,
                     total_pointer: self.total_pointer,
                     newest_first: self.newest_first,
-                }
+                })
             }
             PaginateMode::Windows => {
                 let start = need(&k("start"), self.start, "the first day is needed")?;
@@ -521,13 +543,13 @@ impl RawPaginate {
                 {
                     return Err((k("date_format"), "not a strftime format".into()));
                 }
-                Paginate::Windows {
+                Paginate::Windows(Windows {
                     from_param: need(&k("from_param"), self.from_param, "needed")?,
                     until_param: need(&k("until_param"), self.until_param, "needed")?,
                     start,
                     days,
                     format: self.date_format,
-                }
+                })
             }
         })
     }

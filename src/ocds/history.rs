@@ -1,9 +1,26 @@
 //! Facts that only the sequence of individual releases shows, kept beside the compiled release.
 //!
-//! Today: the cost estimate (the `tender.value` of the latest release whose tender was still in
-//! planning). Change events (issue #4) belong here too.
+//! The cost estimate (the `tender.value` of the latest release whose tender was still in
+//! planning) and the change events of each contract (see `events`).
 
 use serde_json::{Map, Value};
+
+use super::events::Tracker;
+use super::{MergeWarning, Merger};
+
+/// Compiles sorted releases and reads their history in the same pass: the compiled release,
+/// the history facts (with `changes` when a contract changed), and merge warnings.
+pub fn compile(merger: &Merger, sorted_releases: &[Value]) -> (Value, Value, Vec<MergeWarning>) {
+    let mut tracker = Tracker::default();
+    let (compiled, warnings) =
+        merger.compile_visiting(sorted_releases, &mut |state, r| tracker.observe(state, r));
+    let mut history = extract(sorted_releases);
+    let changes = tracker.finish();
+    if let (Some(h), false) = (history.as_object_mut(), changes.is_empty()) {
+        h.insert("changes".into(), Value::Array(changes));
+    }
+    (compiled, history, warnings)
+}
 
 /// Extracts history facts from releases already sorted by date.
 pub fn extract(sorted_releases: &[Value]) -> Value {

@@ -350,10 +350,18 @@ impl Client {
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_retry_after);
+            // What the server said matters to an operator ("en mantenimiento"): keep its start.
+            let said = excerpt(&mut resp).await;
+            let name = status.canonical_reason().unwrap_or("error");
+            let error = if said.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name}: «{said}»")
+            };
             let mut a = fail(
                 Some(status.as_u16()),
                 &format!("http_{}", status.as_u16()),
-                format!("HTTP {status}"),
+                error,
                 retry,
             );
             a.retry_after = retry_after;
@@ -428,6 +436,20 @@ impl Client {
         }
         Ok((code, body, size, crate::util::hex(&hasher.finalize())))
     }
+}
+
+/// The first words of an error response, on one line.
+async fn excerpt(resp: &mut reqwest::Response) -> String {
+    const MAX: usize = 160;
+    let mut bytes = Vec::new();
+    while bytes.len() < MAX {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX)]).to_string();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 struct Attempt {

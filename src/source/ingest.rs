@@ -28,6 +28,8 @@ pub struct Taken {
     pub conflicting: u64,
     /// Newest release `date` in the input.
     pub newest: Option<String>,
+    /// Why the input was rejected whole (`reason: detail`), when it was.
+    pub rejected: Option<String>,
 }
 
 /// The run-wide things an input is written to.
@@ -111,8 +113,7 @@ impl Target<'_> {
                         }
                         ReadError::Io(e) => ("unreadable", None, e.to_string()),
                     };
-                    self.reject(record, reason, offset, None, detail)?;
-                    return Ok(Taken::default());
+                    return self.reject(record, reason, offset, None, detail);
                 }
             };
             return self.finish(record, input_id, summary, taken, hook);
@@ -141,8 +142,7 @@ impl Target<'_> {
             }
             Err(e) => {
                 self.store.rollback_input()?;
-                self.reject(record, "unreadable", None, None, e.to_string())?;
-                return Ok(Taken::default());
+                return self.reject(record, "unreadable", None, None, e.to_string());
             }
         };
         if summary.items == 0
@@ -176,13 +176,13 @@ impl Target<'_> {
             // One document that cannot be read whole: nothing from it is kept.
             self.store.rollback_input()?;
             if let Some(issue) = summary.issues.iter().find(|i| i.fatal) {
-                self.reject(
+                return self.reject(
                     record,
                     issue.reason.code(),
                     issue.offset,
                     issue.line,
                     issue.detail.clone(),
-                )?;
+                );
             }
             return Ok(Taken::default());
         }
@@ -225,7 +225,7 @@ impl Target<'_> {
         Ok(taken)
     }
 
-    /// Records an input that was rejected whole, and why.
+    /// Records an input that was rejected whole, and why; nothing of it is stored.
     pub fn reject(
         &mut self,
         record: &InputRecord<'_>,
@@ -233,7 +233,7 @@ impl Target<'_> {
         offset: Option<u64>,
         line: Option<u64>,
         detail: String,
-    ) -> Result<(), Error> {
+    ) -> Result<Taken, Error> {
         let input_id = self.store.record_input(self.run_id, record)?;
         self.store.finish_input(input_id, "quarantined", "-", 0)?;
         tracing::warn!(location = %record.location, reason, line, offset, detail = %detail, "input quarantined");
@@ -247,10 +247,15 @@ impl Target<'_> {
             items: 0,
             status: "quarantined".into(),
         });
+        let taken = Taken {
+            rejected: Some(format!("{reason}: {detail}")),
+            ..Taken::default()
+        };
         let mut row = self.row(record.location, reason, detail);
         row.line = line;
         row.byte_offset = offset;
-        self.quarantine(row)
+        self.quarantine(row)?;
+        Ok(taken)
     }
 }
 

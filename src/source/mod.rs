@@ -13,6 +13,7 @@ mod oc4ids;
 mod ocds_api;
 mod ocds_bulk;
 mod progress;
+mod walk;
 
 use std::sync::Arc;
 
@@ -79,6 +80,7 @@ pub fn fetch_all(
     } else {
         None
     };
+    let spool = if remote { store_dir(store) } else { None };
     let bars = progress::Bars::new(opts.progress);
     for source in sources {
         let started = std::time::Instant::now();
@@ -110,7 +112,6 @@ pub fn fetch_all(
             full: opts.full,
             json_lines: opts.progress == ProgressMode::JsonLines,
         };
-        let spool = store_dir(store);
         match (&source.spec, &runtime) {
             (SourceSpec::Local { paths }, _) => local::fetch(&mut ctx, paths)?,
             (spec, Some(rt)) => {
@@ -200,6 +201,8 @@ impl Ctx<'_> {
             h.pages += 1;
         } else {
             h.pages_quarantined += 1;
+            let why = taken.rejected.as_deref().unwrap_or("quarantined");
+            h.note_error(format!("{location}: {why}"));
         }
         h.items += taken.items;
         h.new += taken.new;
@@ -226,14 +229,14 @@ impl Ctx<'_> {
         reason: &str,
         detail: String,
     ) -> Result<(), Error> {
+        let detail = match status {
+            Some(s) => format!("HTTP {s}: {detail}"),
+            None => detail,
+        };
         self.health.pages_quarantined += 1;
         self.health
             .note_error(format!("{location}: {reason}: {detail}"));
         self.bar.page(self.health);
-        let detail = match status {
-            Some(s) => format!("HTTP {s}; {detail}"),
-            None => detail,
-        };
         tracing::warn!(source = %self.health.id, url = %location, status, reason, detail = %detail, "page quarantined");
         let row = self.target.row(location, reason, detail);
         self.target.quarantine(row)

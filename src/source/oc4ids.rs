@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::http::{Body, Failure, Fetched, Request, download};
-use super::ocds_api::{Flow, drive, give_up, request};
+use super::http::{Body, Failure, Fetched, download};
+use super::walk::{Flow, drive, fixed_urls, give_up};
 use super::{Ctx, Error, Shared, Taken};
 use crate::store::{InputRecord, Inserted};
 
@@ -15,18 +15,12 @@ pub(super) async fn fetch(
     paths: &[String],
     client: &Shared,
 ) -> Result<(), Error> {
-    let http = &ctx.target.source.http;
-    let mut plan: Vec<(String, Request)> = Vec::new();
-    for url in urls {
-        match request(url, http, &[], &[], true) {
-            Ok(r) => plan.push((url.clone(), r)),
-            Err(e) => ctx.failed(url, None, "bad_url", e)?,
-        }
-    }
+    let concurrency = ctx.target.source.http.concurrency;
+    let plan = fixed_urls(ctx, urls)?;
     let c = client.clone();
     drive(
         ctx,
-        http.concurrency,
+        concurrency,
         plan.into_iter(),
         move |req| download(c.clone(), req),
         |ctx, _url, result: Result<Fetched, Failure>| {
@@ -36,7 +30,13 @@ pub(super) async fn fetch(
                     if let Body::Disk(file) = &fetched.body {
                         let record = fetched.record(&ctx.target.source.id);
                         let ms = fetched.elapsed.as_millis();
-                        let taken = take_package(ctx, &record, file.path())?;
+                        let parsed = std::fs::File::open(file.path())
+                            .map_err(|e| e.to_string())
+                            .and_then(|f| {
+                                let reader = std::io::BufReader::new(f);
+                                serde_json::from_reader(reader).map_err(|e| e.to_string())
+                            });
+                        let taken = take_package(ctx, &record, parsed)?;
                         ctx.stored(&fetched.url, Some(fetched.status), fetched.size, &taken, ms);
                     }
                 }
@@ -66,7 +66,9 @@ pub(super) async fn fetch(
             read_at: &read_at,
             http_status: None,
         };
-        let taken = take_package(ctx, &record, &path)?;
+        // Read once: the same bytes give the hash and the package.
+        let parsed = serde_json::from_slice(&bytes).map_err(|e| e.to_string());
+        let taken = take_package(ctx, &record, parsed)?;
         ctx.stored(
             &location,
             None,
@@ -78,36 +80,26 @@ pub(super) async fn fetch(
     Ok(())
 }
 
-/// Stores every project of one package inside a savepoint; a file that is not an OC4IDS
-/// project package is rejected whole, a project without an `id` is quarantined alone.
+/// Stores every project of one package (parsed whole: project packages are far smaller than
+/// release archives) inside a savepoint; a file that is not an OC4IDS project package is
+/// rejected whole, a project without an `id` is quarantined alone.
 fn take_package(
     ctx: &mut Ctx<'_>,
     record: &InputRecord<'_>,
-    path: &std::path::Path,
+    parsed: Result<Value, String>,
 ) -> Result<Taken, Error> {
-    let parsed: Result<Value, String> = std::fs::File::open(path)
-        .map_err(|e| e.to_string())
-        .and_then(|f| {
-            let mut reader = std::io::BufReader::new(f);
-            // Project packages are read whole: they are far smaller than release archives.
-            serde_json::from_reader(&mut reader).map_err(|e| e.to_string())
-        });
     let mut package = match parsed {
         Ok(v) => v,
-        Err(e) => {
-            ctx.target.reject(record, "invalid_json", None, None, e)?;
-            return Ok(Taken::default());
-        }
+        Err(e) => return ctx.target.reject(record, "invalid_json", None, None, e),
     };
     let Some(projects) = package.get_mut("projects").and_then(Value::as_array_mut) else {
-        ctx.target.reject(
+        return ctx.target.reject(
             record,
             "not_oc4ids",
             None,
             None,
             "no `projects` array: not an OC4IDS project package".into(),
-        )?;
-        return Ok(Taken::default());
+        );
     };
     let projects = std::mem::take(projects);
     let store = ctx.target.store;

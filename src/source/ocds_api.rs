@@ -6,16 +6,12 @@
 //! checkpoint saved with each page always means "everything before this is stored".
 
 use chrono::{Duration as Days, NaiveDate, Utc};
-use futures_util::StreamExt;
-use reqwest::Url;
 use serde_json::{Value, json};
 
 use super::http::{Body, Failure, Fetched, Keep, Request};
+use super::walk::{Backlog, Flow, drive, give_up, request};
 use super::{Ctx, Error, Shared};
-use crate::config::{Api, EncodingName, Http, Paginate};
-
-/// Consecutive failures, before any page succeeded, after which a source is taken as down.
-const BREAKER: u64 = 3;
+use crate::config::{Api, EncodingName, Numbered, Paginate, Windows};
 
 /// A page fetched and parsed.
 pub(super) struct Page {
@@ -23,58 +19,12 @@ pub(super) struct Page {
     pub value: Value,
 }
 
-/// Whether to go on after a page.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) enum Flow {
-    Continue,
-    Stop,
-}
-
 pub(super) async fn fetch(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), Error> {
     match &api.paginate {
         Paginate::Next { pointer } => by_links(ctx, api, client, pointer).await,
-        Paginate::Numbered { .. } => numbered(ctx, api, client).await,
-        Paginate::Windows { .. } => windows(ctx, api, client).await,
+        Paginate::Numbered(n) => numbered(ctx, api, n, client).await,
+        Paginate::Windows(w) => windows(ctx, api, w, client).await,
     }
-}
-
-/// Builds a request: placeholders filled in the URL and body, query parameters added.
-pub(super) fn request(
-    url: &str,
-    http: &Http,
-    vars: &[(&str, String)],
-    extra: &[(String, String)],
-    add_configured_query: bool,
-) -> Result<Request, String> {
-    let fill = |t: &str| {
-        let mut s = t.to_string();
-        for (k, v) in vars {
-            s = s.replace(&format!("{{{k}}}"), v);
-        }
-        s
-    };
-    let mut parsed = Url::parse(&fill(url)).map_err(|e| format!("`{url}`: {e}"))?;
-    {
-        let configured = http.query.iter().filter(|_| add_configured_query);
-        let mut pairs: Vec<(String, String)> = parsed
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .filter(|(k, _)| !extra.iter().any(|(e, _)| e == k))
-            .collect();
-        for (k, v) in configured.chain(extra.iter()) {
-            pairs.retain(|(e, _)| e != k);
-            pairs.push((k.clone(), fill(v)));
-        }
-        if pairs.is_empty() {
-            parsed.set_query(None);
-        } else {
-            parsed.query_pairs_mut().clear().extend_pairs(pairs);
-        }
-    }
-    Ok(Request {
-        url: parsed,
-        body: http.body.as_deref().map(fill),
-    })
 }
 
 /// Parses a page body: gzip by its magic bytes, UTF-8, or ISO-8859-1 when allowed.
@@ -119,72 +69,6 @@ pub(super) async fn get_page(
     Ok(Page { fetched, value })
 }
 
-/// A spawned task that is cancelled when dropped (a walk that stops early leaves nothing
-/// running).
-struct Task<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for Task<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Fetches `reqs` with up to `concurrency` in flight, handing results to `each` in order.
-/// Stops when `each` says so, or when the source looks down (the first few all failed).
-pub(super) async fn drive<K, T, I, F, Fut>(
-    ctx: &mut Ctx<'_>,
-    concurrency: usize,
-    reqs: I,
-    get: F,
-    mut each: impl FnMut(&mut Ctx<'_>, K, Result<T, Failure>) -> Result<Flow, Error>,
-) -> Result<(), Error>
-where
-    K: Send + 'static,
-    T: Send + 'static,
-    I: Iterator<Item = (K, Request)>,
-    F: Fn(Request) -> Fut,
-    Fut: std::future::Future<Output = Result<T, Failure>> + Send + 'static,
-{
-    let mut stream = futures_util::stream::iter(reqs)
-        .map(|(key, req)| {
-            let url = req.url.to_string();
-            let task = Task(tokio::spawn(get(req)));
-            async move {
-                let mut task = task;
-                let joined = (&mut task.0).await;
-                let result = joined.unwrap_or_else(|e| {
-                    Err(Failure {
-                        url,
-                        status: None,
-                        reason: "internal".into(),
-                        error: format!("request task failed: {e}"),
-                        attempts: 0,
-                    })
-                });
-                (key, result)
-            }
-        })
-        .buffered(concurrency.max(1));
-    let mut failed_before_any = 0u64;
-    while let Some((key, result)) = stream.next().await {
-        let ok = result.is_ok();
-        if each(ctx, key, result)? == Flow::Stop {
-            break;
-        }
-        if ok {
-            failed_before_any = u64::MAX;
-        } else if failed_before_any != u64::MAX {
-            failed_before_any += 1;
-            if failed_before_any >= BREAKER && ctx.health.pages == 0 {
-                tracing::warn!(source = %ctx.health.id, "the first {BREAKER} requests failed: source down");
-                ctx.health.unreachable = true;
-                break;
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Stores a page's package; `cursor` is saved as the checkpoint with it.
 pub(super) fn take_page(
     ctx: &mut Ctx<'_>,
@@ -208,35 +92,19 @@ pub(super) fn take_page(
             let mut hook = ctx.hook_for(cursor.clone());
             ctx.target.value(&record, package, &mut hook)?
         }
-        None => {
-            ctx.target.reject(
-                &record,
-                "not_ocds",
-                None,
-                None,
-                format!("no package at `{pointer}` (package_pointer)"),
-            )?;
-            super::Taken::default()
-        }
+        None => ctx.target.reject(
+            &record,
+            "not_ocds",
+            None,
+            None,
+            format!("no package at `{pointer}` (package_pointer)"),
+        )?,
     };
     if taken.stored {
         ctx.checkpoint.cursor = cursor;
-    } else {
-        ctx.health
-            .note_error(format!("{}: not an OCDS page", fetched.url));
     }
     ctx.stored(&fetched.url, Some(fetched.status), fetched.size, &taken, ms);
     Ok(taken)
-}
-
-/// Quarantines a page given up on.
-pub(super) fn give_up(ctx: &mut Ctx<'_>, f: &Failure) -> Result<(), Error> {
-    ctx.failed(
-        &f.url,
-        f.status,
-        &f.reason,
-        format!("{} (after {} tries)", f.error, f.attempts),
-    )
 }
 
 fn str_at(v: &Value, key: &str) -> Option<String> {
@@ -312,19 +180,13 @@ async fn by_links(
 
 /// Page numbers or offsets. The cursor is the next value, the values that failed (tried
 /// again first on the next run) and whether the walk reached the end.
-async fn numbered(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), Error> {
-    let Paginate::Numbered {
-        param,
-        first,
-        step,
-        size,
-        total_pointer,
-        newest_first,
-    } = &api.paginate
-    else {
-        return Ok(());
-    };
-    let (first, step) = (*first, *step);
+async fn numbered(
+    ctx: &mut Ctx<'_>,
+    api: &Api,
+    n: &Numbered,
+    client: &Shared,
+) -> Result<(), Error> {
+    let (first, step) = (n.first, n.step);
     let source = ctx.target.source;
     let http = &source.http;
     let encoding = source.encoding;
@@ -332,54 +194,56 @@ async fn numbered(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), E
     let cursor = ctx.checkpoint.cursor.clone();
     let next = cursor.get("next").and_then(Value::as_u64);
     let complete = cursor.get("complete").and_then(Value::as_bool) == Some(true);
-    let mut failed: Vec<u64> = if ctx.full {
+    let backlog = Backlog::new(if ctx.full {
         Vec::new()
     } else {
-        cursor
-            .get("failed")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_u64).collect())
-            .unwrap_or_default()
-    };
+        listed(&cursor, Value::as_u64)
+    });
     // Newest-first APIs put new releases on the first pages: a finished walk starts again
     // there and stops once pages bring nothing new. Oldest-first APIs append at the end.
-    let incremental_stop = !ctx.full && complete && *newest_first;
+    let incremental_stop = !ctx.full && complete && n.newest_first;
     let start = match next {
         _ if ctx.full => first,
         Some(_) if incremental_stop => first,
         // `next` is the first value not stored: going back `overlap` pages re-reads the last
         // stored page (where an oldest-first API appends) and continues.
-        Some(n) => n.saturating_sub(overlap * step).max(first),
+        Some(next) => next.saturating_sub(overlap * step).max(first),
         None => first,
     };
     let req_for = |v: u64| -> Result<Request, String> {
-        let mut extra = vec![(param.clone(), v.to_string())];
-        if let Some((p, n)) = size {
-            extra.push((p.clone(), n.to_string()));
+        let mut extra = vec![(n.param.clone(), v.to_string())];
+        if let Some((p, size)) = &n.size {
+            extra.push((p.clone(), size.to_string()));
         }
         let vars = [("page", v.to_string()), ("offset", v.to_string())];
         request(&api.url, http, &vars, &extra, true)
     };
+    let mut state = Walk {
+        backlog,
+        known_run: 0,
+        previous_sha: None,
+        reached_end: false,
+        stop_after_known: incremental_stop.then_some(overlap.max(1)),
+    };
 
     // Pages that failed last time, first.
-    let retry: Vec<u64> = std::mem::take(&mut failed);
-    for v in retry {
+    for v in state.backlog.waiting().to_vec() {
         let req = match req_for(v) {
             Ok(r) => r,
-            Err(e) => {
-                ctx.failed(&api.url, None, "bad_url", e)?;
-                return Ok(());
-            }
+            Err(e) => return ctx.failed(&api.url, None, "bad_url", e),
         };
-        match get_page(client.clone(), req, encoding).await {
+        let result = get_page(client.clone(), req, encoding).await;
+        state.backlog.settle(&v, result.is_ok());
+        let mut cur = ctx.checkpoint.cursor.clone();
+        cur["failed"] = json!(state.backlog.keys());
+        match result {
             Ok(page) => {
-                let mut cur = ctx.checkpoint.cursor.clone();
-                cur["failed"] = json!(failed);
                 take_page(ctx, &api.package_pointer, page, cur)?;
             }
             Err(f) => {
-                failed.push(v);
                 give_up(ctx, &f)?;
+                ctx.checkpoint.cursor = cur;
+                ctx.save_checkpoint()?;
             }
         }
     }
@@ -390,7 +254,7 @@ async fn numbered(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), E
         Err(e) => return ctx.failed(&api.url, None, "bad_url", e),
     };
     let first_page = get_page(client.clone(), req, encoding).await;
-    let total = match (&first_page, total_pointer) {
+    let total = match (&first_page, &n.total_pointer) {
         (Ok(p), Some(ptr)) => p.value.pointer(ptr).and_then(|v| {
             v.as_u64()
                 .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
@@ -406,19 +270,12 @@ async fn numbered(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), E
             t.saturating_sub(1) / step * step
         }
     });
-    let mut state = Walk {
-        failed,
-        known_run: 0,
-        previous_sha: None,
-        reached_end: false,
-        stop_after_known: incremental_stop.then_some(overlap.max(1)),
-    };
-    let end_cursor = |state: &Walk, next: u64, complete: bool| json!({ "next": next, "failed": state.failed, "complete": complete });
-    let flow = state.page(ctx, api, start, step, first_page, last, &end_cursor)?;
+    let flow = state.page(ctx, api, start, step, first_page, last)?;
     if flow == Flow::Continue && last.is_none_or(|l| start + step <= l) {
         let values = (1u64..)
             .map(move |i| start + i * step)
             .take_while(move |v| last.is_none_or(|l| *v <= l));
+        // The URL was checked when the config was read, so a value cannot fail here.
         let reqs = values.filter_map(|v| req_for(v).ok().map(|r| (v, r)));
         let c = client.clone();
         drive(
@@ -426,7 +283,7 @@ async fn numbered(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), E
             http.concurrency,
             reqs,
             move |req| get_page(c.clone(), req, encoding),
-            |ctx, v, result| state.page(ctx, api, v, step, result, last, &end_cursor),
+            |ctx, v, result| state.page(ctx, api, v, step, result, last),
         )
         .await?;
     }
@@ -438,15 +295,24 @@ async fn numbered(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), E
                 .and_then(Value::as_u64)
                 .unwrap_or(first),
         );
-        ctx.checkpoint.cursor = end_cursor(&state, next, true);
+        ctx.checkpoint.cursor = state.cursor(next, true);
         ctx.save_checkpoint()?;
     }
     Ok(())
 }
 
+/// The keys listed under `failed` in a cursor.
+fn listed<K>(cursor: &Value, parse: impl Fn(&Value) -> Option<K>) -> Vec<K> {
+    cursor
+        .get("failed")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(parse).collect())
+        .unwrap_or_default()
+}
+
 /// The state of a numbered walk while its pages come in.
 struct Walk {
-    failed: Vec<u64>,
+    backlog: Backlog<u64>,
     /// Pages in a row that brought nothing new.
     known_run: u64,
     previous_sha: Option<String>,
@@ -456,7 +322,11 @@ struct Walk {
 }
 
 impl Walk {
-    #[allow(clippy::too_many_arguments)]
+    /// The checkpoint cursor: the next value, the backlog, whether the walk is finished.
+    fn cursor(&self, next: u64, complete: bool) -> Value {
+        json!({ "next": next, "failed": self.backlog.keys(), "complete": complete })
+    }
+
     fn page(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -465,7 +335,6 @@ impl Walk {
         step: u64,
         result: Result<Page, Failure>,
         last: Option<u64>,
-        end_cursor: &dyn Fn(&Walk, u64, bool) -> Value,
     ) -> Result<Flow, Error> {
         match result {
             Err(f) => {
@@ -479,9 +348,9 @@ impl Walk {
                     give_up(ctx, &f)?;
                     return Ok(Flow::Stop);
                 }
-                self.failed.push(v);
+                self.backlog.settle(&v, false);
                 give_up(ctx, &f)?;
-                ctx.checkpoint.cursor = end_cursor(self, v + step, false);
+                ctx.checkpoint.cursor = self.cursor(v + step, false);
                 ctx.save_checkpoint()?;
                 Ok(Flow::Continue)
             }
@@ -498,7 +367,7 @@ impl Walk {
                     ctx,
                     &api.package_pointer,
                     page,
-                    end_cursor(self, v + step, false),
+                    self.cursor(v + step, false),
                 )?;
                 if let Some(limit) = self.stop_after_known {
                     if taken.items > 0 && taken.new == 0 && taken.conflicting == 0 {
@@ -535,21 +404,11 @@ fn page_is_empty(value: &Value, pointer: &str) -> bool {
 
 /// Date windows from the start (or the checkpoint, less the overlap) to today. The cursor is
 /// the start of the next window and the windows that failed (tried again first).
-async fn windows(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), Error> {
-    let Paginate::Windows {
-        from_param,
-        until_param,
-        start,
-        days,
-        format,
-    } = &api.paginate
-    else {
-        return Ok(());
-    };
+async fn windows(ctx: &mut Ctx<'_>, api: &Api, w: &Windows, client: &Shared) -> Result<(), Error> {
     let source = ctx.target.source;
     let http = &source.http;
     let encoding = source.encoding;
-    let len = Days::days(i64::from(*days));
+    let len = Days::days(i64::from(w.days));
     let today = Utc::now().date_naive();
     let cursor = ctx.checkpoint.cursor.clone();
     let parse = |v: &Value| {
@@ -561,21 +420,17 @@ async fn windows(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), Er
     } else {
         cursor.get("next_from").and_then(parse)
     };
-    let mut failed: Vec<NaiveDate> = if ctx.full {
+    let mut backlog = Backlog::new(if ctx.full {
         Vec::new()
     } else {
-        cursor
-            .get("failed")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(parse).collect())
-            .unwrap_or_default()
-    };
+        listed(&cursor, parse)
+    });
     let from = match resume {
-        Some(d) => (d - len * source.overlap as i32).max(*start),
-        None => *start,
+        Some(d) => (d - len * source.overlap as i32).max(w.start),
+        None => w.start,
     };
     // Windows that failed last time, then the walk; in date order, each once.
-    let mut plan: Vec<NaiveDate> = std::mem::take(&mut failed);
+    let mut plan: Vec<NaiveDate> = backlog.waiting().to_vec();
     let mut d = from;
     while d <= today {
         plan.push(d);
@@ -583,47 +438,46 @@ async fn windows(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), Er
     }
     plan.sort();
     plan.dedup();
-    let reqs = plan.into_iter().filter_map(|w| {
-        let until = (w + len).min(today);
+    // The URL was checked when the config was read, so a window cannot fail here.
+    let reqs = plan.into_iter().filter_map(|day| {
+        let until = (day + len).min(today);
         let (f, u) = (
-            w.format(format).to_string(),
-            until.format(format).to_string(),
+            day.format(&w.format).to_string(),
+            until.format(&w.format).to_string(),
         );
         let extra = [
-            (from_param.clone(), f.clone()),
-            (until_param.clone(), u.clone()),
+            (w.from_param.clone(), f.clone()),
+            (w.until_param.clone(), u.clone()),
         ];
         let vars = [("from", f), ("until", u)];
         request(&api.url, http, &vars, &extra, true)
             .ok()
-            .map(|r| (w, r))
+            .map(|r| (day, r))
     });
     let c = client.clone();
-    let mut next_from = resume.unwrap_or(*start);
+    let mut next_from = resume.unwrap_or(w.start);
     let key = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
     drive(
         ctx,
         http.concurrency,
         reqs,
         move |req| get_page(c.clone(), req, encoding),
-        |ctx, w, result| {
-            // Results come in date order, and a failed window is remembered in `failed`:
+        |ctx, day, result| {
+            // Results come in date order, and a failed window stays in the backlog:
             // everything before `next_from` is stored or listed.
-            next_from = next_from.max(w + len);
-            let cursor = |failed: &[NaiveDate], next: NaiveDate| {
-                json!({
-                    "next_from": key(next),
-                    "failed": failed.iter().map(|d| key(*d)).collect::<Vec<_>>(),
-                })
-            };
+            next_from = next_from.max(day + len);
+            backlog.settle(&day, result.is_ok());
+            let cursor = json!({
+                "next_from": key(next_from),
+                "failed": backlog.keys().into_iter().map(key).collect::<Vec<_>>(),
+            });
             match result {
                 Ok(page) => {
-                    take_page(ctx, &api.package_pointer, page, cursor(&failed, next_from))?;
+                    take_page(ctx, &api.package_pointer, page, cursor)?;
                 }
                 Err(f) => {
-                    failed.push(w);
                     give_up(ctx, &f)?;
-                    ctx.checkpoint.cursor = cursor(&failed, next_from);
+                    ctx.checkpoint.cursor = cursor;
                     ctx.save_checkpoint()?;
                 }
             }

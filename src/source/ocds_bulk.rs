@@ -9,7 +9,7 @@ use chrono::Datelike;
 use serde_json::{Value, json};
 
 use super::http::{Body, Failure, Fetched, Request, download};
-use super::ocds_api::{Flow, drive, give_up, request};
+use super::walk::{Backlog, Flow, drive, fixed_urls, give_up, request};
 use super::{Ctx, Error, Shared, Taken};
 use crate::config::Bulk;
 use crate::store::InputRecord;
@@ -25,35 +25,44 @@ pub(super) async fn fetch(ctx: &mut Ctx<'_>, bulk: &Bulk, client: &Shared) -> Re
     let source = ctx.target.source;
     let http = &source.http;
     let cursor = ctx.checkpoint.cursor.clone();
-    let mut plan: Vec<(Key, Request)> = Vec::new();
-    for url in &bulk.urls {
-        match request(url, http, &[], &[], true) {
-            Ok(r) => plan.push((Key::Fixed, r)),
-            Err(e) => ctx.failed(url, None, "bad_url", e)?,
-        }
-    }
+    let mut plan: Vec<(Key, Request)> = fixed_urls(ctx, &bulk.urls)?
+        .into_iter()
+        .map(|(_, r)| (Key::Fixed, r))
+        .collect();
+    let period_text = |v: &Value| v.as_str().and_then(parse_period);
+    let mut backlog = Backlog::new(if ctx.full {
+        Vec::new()
+    } else {
+        cursor
+            .get("failed")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(period_text).collect())
+            .unwrap_or_default()
+    });
+    let resume = if ctx.full {
+        None
+    } else {
+        cursor.get("next_period").and_then(period_text)
+    };
     if let Some(t) = &bulk.template {
-        let resume = if ctx.full {
-            None
-        } else {
-            cursor
-                .get("next_period")
-                .and_then(Value::as_str)
-                .and_then(parse_period)
-        };
         let from = match resume {
             Some(p) => step_back(p, source.overlap, t.monthly).max(t.start),
             None => t.start,
         };
-        for (y, m) in periods(from, now_period(), t.monthly) {
-            let vars = vars(y, m);
-            match request(&t.url, http, &vars, &[], true) {
-                Ok(r) => plan.push((Key::Period(y, m), r)),
-                Err(e) => ctx.failed(&t.url, None, "bad_url", e)?,
+        // Periods that failed last time, then the walk; in order, each once.
+        let mut wanted = backlog.waiting().to_vec();
+        wanted.extend(periods(from, now_period(), t.monthly));
+        wanted.sort();
+        wanted.dedup();
+        for (y, m) in wanted {
+            // The template was checked when the config was read.
+            if let Ok(r) = request(&t.url, http, &vars(y, m), &[], true) {
+                plan.push((Key::Period(y, m), r));
             }
         }
     }
-    let template = bulk.template.clone();
+    let monthly = bulk.template.as_ref().is_some_and(|t| t.monthly);
+    let mut next = resume;
     let c = client.clone();
     let mut not_published = 0u64;
     drive(
@@ -62,18 +71,31 @@ pub(super) async fn fetch(ctx: &mut Ctx<'_>, bulk: &Bulk, client: &Shared) -> Re
         plan.into_iter(),
         move |req| download(c.clone(), req),
         |ctx, key, result: Result<Fetched, Failure>| {
-            match (result, &key) {
+            let ok = match (result, &key) {
                 // A period not published yet (or never): not an error.
                 (Err(f), Key::Period(..)) if f.is_not_found() => {
                     not_published += 1;
                     tracing::debug!(url = %f.url, "not published");
+                    true
                 }
-                (Err(f), _) => give_up(ctx, &f)?,
-                (Ok(fetched), _) => take_download(ctx, fetched)?,
-            }
-            if let (Key::Period(y, m), Some(t)) = (&key, &template) {
-                let (ny, nm) = next_period((*y, *m), t.monthly);
-                ctx.checkpoint.cursor = json!({ "next_period": format!("{ny:04}-{nm:02}") });
+                (Err(f), _) => {
+                    give_up(ctx, &f)?;
+                    false
+                }
+                (Ok(fetched), _) => {
+                    take_download(ctx, fetched)?;
+                    true
+                }
+            };
+            if let Key::Period(y, m) = key {
+                backlog.settle(&(y, m), ok);
+                let after = next_period((y, m), monthly);
+                next = Some(next.map_or(after, |n| n.max(after)));
+                let text = |(y, m): (i32, u32)| format!("{y:04}-{m:02}");
+                ctx.checkpoint.cursor = json!({
+                    "next_period": next.map(text),
+                    "failed": backlog.keys().into_iter().map(text).collect::<Vec<_>>(),
+                });
                 ctx.save_checkpoint()?;
             }
             Ok(Flow::Continue)
@@ -115,10 +137,6 @@ fn take_download(ctx: &mut Ctx<'_>, fetched: Fetched) -> Result<(), Error> {
         || -> std::io::Result<Box<dyn Read>> { Ok(Box::new(std::fs::File::open(&path)?)) };
     let mut hook = |_: &crate::store::Store, _: &Taken| Ok(());
     let taken = ctx.target.stream(&record, &mut open, &mut hook)?;
-    if !taken.stored {
-        ctx.health
-            .note_error(format!("{}: quarantined", fetched.url));
-    }
     ctx.stored(&fetched.url, Some(fetched.status), fetched.size, &taken, ms);
     Ok(())
 }
@@ -171,26 +189,26 @@ fn take_zip(
         };
         // A member is a deflate stream without random access: it is unpacked to its own
         // temporary file (streamed), which can be read again for an ISO-8859-1 retry.
-        let unpacked = match unpack(&mut archive, index, path) {
-            Ok(f) => f,
-            Err(e) => {
-                all.stored = false;
-                ctx.failed(&location, Some(fetched.status), "bad_zip", e.to_string())?;
-                continue;
+        let taken = match unpack(&mut archive, index, path) {
+            Err(e) => ctx
+                .target
+                .reject(&record, "bad_zip", None, None, e.to_string())?,
+            Ok(unpacked) => {
+                let member = unpacked.path().to_path_buf();
+                let mut open = || -> std::io::Result<Box<dyn Read>> {
+                    Ok(Box::new(std::fs::File::open(&member)?))
+                };
+                let mut hook = |_: &crate::store::Store, _: &Taken| Ok(());
+                ctx.target.stream(&record, &mut open, &mut hook)?
             }
         };
-        let member = unpacked.path().to_path_buf();
-        let mut open =
-            || -> std::io::Result<Box<dyn Read>> { Ok(Box::new(std::fs::File::open(&member)?)) };
-        let mut hook = |_: &crate::store::Store, _: &Taken| Ok(());
-        let taken = ctx.target.stream(&record, &mut open, &mut hook)?;
         all.stored &= taken.stored;
         all.items += taken.items;
         all.new += taken.new;
         all.repeated += taken.repeated;
         all.conflicting += taken.conflicting;
-        if !taken.stored {
-            ctx.health.note_error(format!("{location}: quarantined"));
+        if let (None, Some(why)) = (&all.rejected, taken.rejected) {
+            all.rejected = Some(format!("member {name}: {why}"));
         }
     }
     // The whole download's row, so that an unchanged archive is recognised next time.

@@ -149,22 +149,20 @@ impl Store {
         Ok(())
     }
 
-    /// The ocids that the given sources supplied releases or records for.
-    pub fn ocids_from(&self, sources: &[String]) -> Result<HashSet<String>, Error> {
+    /// The ocids a source supplied releases or records for.
+    pub fn ocids_from(&self, source: &str) -> Result<HashSet<String>, Error> {
         let mut out = HashSet::new();
-        for source in sources {
-            for table in ["releases", "record_compiled"] {
-                let sql = format!(
-                    "SELECT DISTINCT r.ocid FROM {table} r JOIN inputs i ON i.id = r.input_id
-                     WHERE i.source_id = ?1"
-                );
-                let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sq(e))?;
-                let rows = stmt
-                    .query_map(params![source], |r| r.get::<_, String>(0))
-                    .map_err(|e| self.sq(e))?;
-                for ocid in rows {
-                    out.insert(ocid.map_err(|e| self.sq(e))?);
-                }
+        for table in ["releases", "record_compiled"] {
+            let sql = format!(
+                "SELECT DISTINCT r.ocid FROM {table} r JOIN inputs i ON i.id = r.input_id
+                 WHERE i.source_id = ?1"
+            );
+            let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sq(e))?;
+            let rows = stmt
+                .query_map(params![source], |r| r.get::<_, String>(0))
+                .map_err(|e| self.sq(e))?;
+            for ocid in rows {
+                out.insert(ocid.map_err(|e| self.sq(e))?);
             }
         }
         Ok(out)
