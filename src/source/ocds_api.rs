@@ -236,16 +236,7 @@ async fn numbered(
         state.backlog.settle(&v, result.is_ok());
         let mut cur = ctx.checkpoint.cursor.clone();
         cur["failed"] = json!(state.backlog.keys());
-        match result {
-            Ok(page) => {
-                take_page(ctx, &api.package_pointer, page, cur)?;
-            }
-            Err(f) => {
-                give_up(ctx, &f)?;
-                ctx.checkpoint.cursor = cur;
-                ctx.save_checkpoint()?;
-            }
-        }
+        take_or_give_up(ctx, api, result, cur)?;
     }
 
     // The first page tells the total, when the API gives one.
@@ -297,6 +288,27 @@ async fn numbered(
         );
         ctx.checkpoint.cursor = state.cursor(next, true);
         ctx.save_checkpoint()?;
+    }
+    Ok(())
+}
+
+/// Stores a page with `cursor` as its checkpoint, or quarantines the failure and saves
+/// `cursor` (which lists it in the backlog) on its own.
+fn take_or_give_up(
+    ctx: &mut Ctx<'_>,
+    api: &Api,
+    result: Result<Page, Failure>,
+    cursor: Value,
+) -> Result<(), Error> {
+    match result {
+        Ok(page) => {
+            take_page(ctx, &api.package_pointer, page, cursor)?;
+        }
+        Err(f) => {
+            give_up(ctx, &f)?;
+            ctx.checkpoint.cursor = cursor;
+            ctx.save_checkpoint()?;
+        }
     }
     Ok(())
 }
@@ -471,16 +483,7 @@ async fn windows(ctx: &mut Ctx<'_>, api: &Api, w: &Windows, client: &Shared) -> 
                 "next_from": key(next_from),
                 "failed": backlog.keys().into_iter().map(key).collect::<Vec<_>>(),
             });
-            match result {
-                Ok(page) => {
-                    take_page(ctx, &api.package_pointer, page, cursor)?;
-                }
-                Err(f) => {
-                    give_up(ctx, &f)?;
-                    ctx.checkpoint.cursor = cursor;
-                    ctx.save_checkpoint()?;
-                }
-            }
+            take_or_give_up(ctx, api, result, cursor)?;
             Ok(Flow::Continue)
         },
     )
