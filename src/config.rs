@@ -11,7 +11,10 @@ use serde::Deserialize;
 
 use crate::store::Grouping;
 
+mod analysis;
 mod source;
+
+pub use analysis::{FlagSettings, PROJECT_SECTORS, ScoringSettings, SectorRule};
 
 pub use source::{
     Api, Bulk, EncodingName, Http, Numbered, Paginate, RawSource, Source, SourceKind, SourceSpec,
@@ -55,6 +58,15 @@ pub struct RawConfig {
     /// Element weights by IDS code (default 1).
     #[serde(default)]
     pub weights: BTreeMap<String, f64>,
+    /// The classification map to OC4IDS project sectors.
+    #[serde(default)]
+    pub sector: Vec<SectorRule>,
+    /// Red-flag thresholds.
+    #[serde(default)]
+    pub flags: FlagSettings,
+    /// Scoring options.
+    #[serde(default)]
+    pub scoring: ScoringSettings,
 }
 
 /// `[run]`
@@ -202,6 +214,12 @@ pub struct Config {
     pub sources: Vec<Source>,
     /// Weights by element code (missing = 1).
     pub weights: BTreeMap<String, f64>,
+    /// The classification map to OC4IDS project sectors, in order (first match wins).
+    pub sectors: Vec<SectorRule>,
+    /// Red-flag thresholds.
+    pub flags: FlagSettings,
+    /// Scoring options.
+    pub scoring: ScoringSettings,
 }
 
 /// Package metadata, resolved.
@@ -316,7 +334,7 @@ impl Config {
             if crate::ids::catalogue().iter().all(|e| e.code != *code) {
                 return Err(err(
                     &format!("weights.{code}"),
-                    "not a proactive IDS element code (e.g. PJ-ID-1)".into(),
+                    "not an IDS element code (e.g. PJ-ID-1, RPC-IM-4)".into(),
                 ));
             }
             if !w.is_finite() || *w < 0.0 {
@@ -326,6 +344,7 @@ impl Config {
                 ));
             }
         }
+        analysis::validate(&raw.sector, &raw.flags).map_err(|(key, reason)| err(&key, reason))?;
         Ok(Config {
             origin: origin.to_string(),
             store: raw.run.store,
@@ -345,6 +364,9 @@ impl Config {
             entity: raw.projects.entity,
             sources,
             weights: raw.weights,
+            sectors: raw.sector,
+            flags: raw.flags,
+            scoring: raw.scoring,
         })
     }
 }

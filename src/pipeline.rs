@@ -84,6 +84,7 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     let convert_opts = oc4ids::Options {
         id_prefix: config.id_prefix.clone(),
         as_of: as_of_ns,
+        sectors: config.sectors.clone(),
     };
     let mut out = Publishing {
         config,
@@ -301,6 +302,7 @@ fn figures(verdicts: &[Verdict], config: &Config) -> ProjectFigures {
         partial: 0,
         missing: 0,
         not_applicable: 0,
+        not_yet_applicable: 0,
     };
     for v in verdicts {
         match v.outcome {
@@ -309,6 +311,10 @@ fn figures(verdicts: &[Verdict], config: &Config) -> ProjectFigures {
             Outcome::Missing => f.missing += 1,
             Outcome::NotApplicable => {
                 f.not_applicable += 1;
+                continue;
+            }
+            Outcome::NotYetApplicable => {
+                f.not_yet_applicable += 1;
                 continue;
             }
         }

@@ -33,6 +33,7 @@ fn verdicts(releases: &[Value]) -> (Value, Vec<(String, Outcome)>) {
     let opts = Options {
         id_prefix: "oc4ids-ev".into(),
         as_of: 0,
+        sectors: Vec::new(),
     };
     let converted = oc4ids::convert("ocds-ev-1", &[row], &opts);
     let v = ids::assess(&converted.project)

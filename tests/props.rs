@@ -64,7 +64,7 @@ proptest! {
         };
         project["contractingProcesses"] = Value::Array(processes.clone());
         let verdicts = ids::assess(&project);
-        prop_assert_eq!(verdicts.len(), 20 + 19 * processes.len());
+        prop_assert_eq!(verdicts.len(), 34 + 32 * processes.len());
     }
 
     /// Merging never panics on arbitrary release bodies.

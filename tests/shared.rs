@@ -108,7 +108,7 @@ fn builtin_rules_match_the_schemas() {
     );
 }
 
-/// Spec §10.1: the proactive verdicts on the OC4IDS worked example.
+/// Spec §10.1: every verdict on the OC4IDS worked example, proactive and reactive.
 #[test]
 fn worked_example_verdicts() {
     let Some(shared) = shared() else { return };
@@ -116,7 +116,9 @@ fn worked_example_verdicts() {
     let project = &package["projects"][0];
     let expected_project = "PJ-CO-1 D, PJ-CO-2 D, PJ-CO-3 D, PJ-CO-4 D, PJ-CO-5 D, PJ-CO-6 N, PJ-ID-1 D, \
         PJ-ID-2 D, PJ-ID-3 D, PJ-ID-4 D, PJ-ID-5 D, PJ-ID-6 D, PJ-ID-7 D, PJ-PR-1 N, PJ-PR-2 D, PJ-PR-3 N, \
-        PJ-PR-4 D, PJ-PR-5 D, PJ-PR-6 D, PJ-PR-7 D";
+        PJ-PR-4 D, PJ-PR-5 D, PJ-PR-6 D, PJ-PR-7 D, RPJ-CO-1 D, RPJ-CO-2 N, RPJ-CO-3 PT, RPJ-CO-4 N, \
+        RPJ-CO-5 N, RPJ-CO-6 N, RPJ-IP-1 D, RPJ-IP-2 D, RPJ-IP-3 PT, RPJ-IP-4 N, RPJ-IP-5 D, RPJ-IP-6 N, \
+        RPJ-IP-7 D, RPJ-IP-8 D";
     let mut expected: BTreeMap<String, String> = expected_project
         .split(", ")
         .map(|p| {
@@ -134,6 +136,16 @@ fn worked_example_verdicts() {
         expected.insert(format!("{code}/CP1"), "D".into());
         expected.insert(format!("{code}/CP2"), "NA".into());
         expected.insert(format!("{code}/CP3"), "NA".into());
+    }
+    let reactive = "RPC-PR-1 D D D, RPC-PR-2 D D D, RPC-PR-3 N N N, RPC-PR-4 N N N, RPC-PR-5 N N N, \
+        RPC-CT-1 N N N, RPC-CT-2 D D D, RPC-CT-3 N N N, RPC-IM-1 D NA NA, RPC-IM-2 N N N, \
+        RPC-IM-3 N N N, RPC-IM-4 D N N, RPC-IM-5 N NA NA";
+    for row in reactive.split(", ") {
+        let mut parts = row.split(' ');
+        let code = parts.next().expect("code");
+        for (c, o) in cp.iter().zip(parts) {
+            expected.insert(format!("{code}/{c}"), o.to_string());
+        }
     }
     let ids: Vec<String> = project["contractingProcesses"]
         .as_array()
@@ -160,11 +172,18 @@ fn worked_example_verdicts() {
     assert_eq!(got.len(), expected.len());
     assert!(diff.is_empty(), "{}", diff.join("\n"));
     // The administrative entity is conditional and flagged as such.
+    let verdicts = ids::assess(project);
     assert!(
-        ids::assess(project)
+        verdicts
             .iter()
             .any(|v| v.code == "PC-PR-3" && v.conditional && v.outcome == Outcome::Disclosed)
     );
+    // A document decides RPJ-IP-2: disclosed, but its contents were not inspected; a field
+    // (the procurement method) is not a document.
+    let by_code = |code: &str| verdicts.iter().find(|v| v.code == code).expect(code);
+    assert!(by_code("RPJ-IP-2").document_not_inspected);
+    assert!(!by_code("RPC-PR-2").document_not_inspected);
+    assert!(by_code("RPJ-CO-2").conditional);
 }
 
 fn read_file(path: &std::path::Path) -> (usize, package::Summary) {

@@ -3,8 +3,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::check::Unit;
-use super::{Element, Level, Outcome, catalogue};
+use super::check::{Gate, Unit};
+use super::{Disclosure, Element, Level, Outcome, catalogue};
 
 /// The verdict on one element for one unit (the project, or one contracting process).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,9 +25,14 @@ pub struct Verdict {
     /// True for elements only asked for when something happened.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub conditional: bool,
+    /// Proactive or reactive.
+    pub disclosure: Disclosure,
+    /// True when a linked document decided it: costwatch saw the link, not the contents.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub document_not_inspected: bool,
 }
 
-/// Judges every proactive element on a project: project-level elements once, process-level
+/// Judges every element on a project: project-level elements once, process-level
 /// elements once per contracting process.
 pub fn assess(project: &Value) -> Vec<Verdict> {
     let processes: &[Value] = project
@@ -68,7 +73,7 @@ pub fn assess(project: &Value) -> Vec<Verdict> {
 }
 
 fn judge(element: &'static Element, unit: &Unit<'_>, process: Option<String>) -> Verdict {
-    let verdict = |outcome, path: String, reason: String| Verdict {
+    let verdict = |outcome, path: String, reason: String, uninspected: bool| Verdict {
         code: element.code.as_str(),
         level: element.level,
         process: process.clone(),
@@ -76,13 +81,19 @@ fn judge(element: &'static Element, unit: &Unit<'_>, process: Option<String>) ->
         path,
         reason,
         conditional: element.conditional,
+        disclosure: element.disclosure,
+        document_not_inspected: uninspected,
     };
-    if let Some(why) = element.applies.not_applicable(unit) {
-        let path = match unit.process {
-            Some((i, _)) => format!("/contractingProcesses/{i}/summary"),
-            None => "/status".into(),
-        };
-        return verdict(Outcome::NotApplicable, path, why);
+    let gate_path = || match unit.process {
+        Some((i, _)) => format!("/contractingProcesses/{i}/summary"),
+        None => "/status".into(),
+    };
+    match element.applies.gate(unit) {
+        Gate::Due => {}
+        Gate::NotApplicable(why) => {
+            return verdict(Outcome::NotApplicable, gate_path(), why, false);
+        }
+        Gate::NotYet(why) => return verdict(Outcome::NotYetApplicable, gate_path(), why, false),
     }
     let found = element.check.eval(unit);
     if found.outcome == Outcome::Missing
@@ -90,8 +101,13 @@ fn judge(element: &'static Element, unit: &Unit<'_>, process: Option<String>) ->
     {
         let weaker = partial.eval(unit);
         if weaker.outcome != Outcome::Missing {
-            return verdict(Outcome::Partial, weaker.path, weaker.reason);
+            return verdict(
+                Outcome::Partial,
+                weaker.path,
+                weaker.reason,
+                weaker.uninspected,
+            );
         }
     }
-    verdict(found.outcome, found.path, found.reason)
+    verdict(found.outcome, found.path, found.reason, found.uninspected)
 }

@@ -86,8 +86,49 @@ pub enum Check {
     },
     /// Every modification of these types has a rationale (partial: some).
     Rationale(Vec<String>),
+    /// A document of one of these types in the project or in any of its processes.
+    DocumentAnywhere {
+        /// Accepted `documentType` codes.
+        types: Vec<String>,
+    },
+    /// A metric (or forecast) with one of these ids and an observation with a measure.
+    Metric {
+        /// `/metrics` or `/forecasts`.
+        list: String,
+        /// Accepted metric ids.
+        ids: Vec<String>,
+    },
+    /// A person with name and job title in an organisation (partial: name only).
+    People {
+        /// Roles of the parties looked at when the reference does not resolve.
+        roles: Vec<String>,
+        /// Reference to the organisation, when the element names one.
+        reference: Option<String>,
+    },
+    /// A budget breakdown entry with an amount and either a full period or a named source
+    /// (partial: amount only).
+    BudgetBreakdown,
+    /// Every supplier resolves to a party with an identifier scheme and id (partial: some).
+    SupplierIdentifiers,
+    /// Every modification has a date, description and type (partial: some lack one).
+    ModificationList,
+    /// A transaction with a value and a date (partial: transactions without both).
+    Transactions,
     /// The best outcome of several checks.
     Any(Vec<Check>),
+    /// Every check disclosed; partial when some are and some are not.
+    All(Vec<Check>),
+}
+
+/// Whether an element is due for a unit, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// Due: judge it.
+    Due,
+    /// Not applicable: the event it depends on did not happen, or never will.
+    NotApplicable(String),
+    /// Not yet applicable: the stage has not been reached.
+    NotYet(String),
 }
 
 /// When an element is due.
@@ -120,6 +161,8 @@ pub struct Found {
     pub path: String,
     /// Why, in a few words, for people.
     pub reason: String,
+    /// True when a linked document decided it: its contents were not read.
+    pub uninspected: bool,
 }
 
 impl Found {
@@ -128,6 +171,7 @@ impl Found {
             outcome: Outcome::Disclosed,
             path,
             reason: reason.into(),
+            uninspected: false,
         }
     }
     fn partly(path: String, reason: impl Into<String>) -> Found {
@@ -135,6 +179,7 @@ impl Found {
             outcome: Outcome::Partial,
             path,
             reason: reason.into(),
+            uninspected: false,
         }
     }
     fn no(path: String, reason: impl Into<String>) -> Found {
@@ -142,7 +187,12 @@ impl Found {
             outcome: Outcome::Missing,
             path,
             reason: reason.into(),
+            uninspected: false,
         }
+    }
+    fn document(mut self) -> Found {
+        self.uninspected = self.outcome != Outcome::Missing;
+        self
     }
     fn rank(&self) -> u8 {
         match self.outcome {
@@ -182,6 +232,15 @@ impl Unit<'_> {
 /// `str(x)`: a string that is not blank.
 pub fn is_str(v: Option<&Value>) -> bool {
     matches!(v, Some(Value::String(s)) if !s.trim().is_empty())
+}
+
+/// An identifier as text (OCDS allows integer ids).
+fn id_text(v: Option<&Value>) -> Option<String> {
+    match v {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 fn is_num(v: Option<&Value>) -> bool {
@@ -523,6 +582,158 @@ impl Check {
                     Found::no(path, "no modification has a rationale")
                 }
             }
+            Check::DocumentAnywhere { types } => {
+                if let Some(i) = doc_match(unit.project.get("documents"), types) {
+                    return Found::yes(format!("/documents/{i}"), "document of the type")
+                        .document();
+                }
+                for (c, cp) in array(unit.project.get("contractingProcesses"))
+                    .iter()
+                    .enumerate()
+                {
+                    if let Some(i) = doc_match(cp.pointer("/summary/documents"), types) {
+                        return Found::yes(
+                            format!("/contractingProcesses/{c}/summary/documents/{i}"),
+                            "document of the type in a contracting process",
+                        )
+                        .document();
+                    }
+                }
+                Found::no(
+                    "/documents".into(),
+                    format!("no document of type {}", types.join("/")),
+                )
+            }
+            Check::Metric { list, ids } => {
+                for (i, m) in array(unit.project.get(list.trim_start_matches('/')))
+                    .iter()
+                    .enumerate()
+                {
+                    let known = id_text(m.get("id")).is_some_and(|id| ids.contains(&id));
+                    let measured = array(m.get("observations"))
+                        .iter()
+                        .any(|o| is_num(o.get("measure")) || is_str(o.get("measure")));
+                    if known && measured {
+                        return Found::yes(format!("{list}/{i}"), "metric with an observation");
+                    }
+                }
+                Found::no(list.clone(), format!("no {} metric", ids.join("/")))
+            }
+            Check::People { roles, reference } => people(unit, roles, reference.as_deref()),
+            Check::BudgetBreakdown => {
+                let mut best = Found::no("/budget/budgetBreakdowns".into(), "no budget breakdown");
+                for (i, group) in array(unit.project.pointer("/budget/budgetBreakdowns"))
+                    .iter()
+                    .enumerate()
+                {
+                    for (j, bd) in array(group.get("budgetBreakdown")).iter().enumerate() {
+                        if !is_value(bd.get("amount")) {
+                            continue;
+                        }
+                        let path = format!("/budget/budgetBreakdowns/{i}/budgetBreakdown/{j}");
+                        let period = bd.get("period");
+                        let dated = is_dt(period.and_then(|p| p.get("startDate")))
+                            && is_dt(period.and_then(|p| p.get("endDate")));
+                        let sourced = bd
+                            .get("sourceParty")
+                            .is_some_and(|r| ref_named(unit.project, r));
+                        let f = if dated || sourced {
+                            Found::yes(path, "amount with its period or source")
+                        } else {
+                            Found::partly(path, "amount without period or source")
+                        };
+                        if f.rank() < best.rank() {
+                            best = f;
+                        }
+                    }
+                }
+                best
+            }
+            Check::SupplierIdentifiers => {
+                let suppliers = array(unit.get("/summary/suppliers"));
+                let path = unit.abs("/summary/suppliers");
+                let identified = suppliers
+                    .iter()
+                    .filter(|r| {
+                        resolve(unit.project, r).is_some_and(|(_, p)| {
+                            is_str(p.pointer("/identifier/scheme"))
+                                && (is_str(p.pointer("/identifier/id"))
+                                    || is_num(p.pointer("/identifier/id")))
+                        })
+                    })
+                    .count();
+                if suppliers.is_empty() {
+                    Found::no(path, "no suppliers")
+                } else if identified == suppliers.len() {
+                    Found::yes(path, "every supplier has a registered identifier")
+                } else if identified > 0 {
+                    Found::partly(
+                        path,
+                        format!("{identified} of {} suppliers identified", suppliers.len()),
+                    )
+                } else {
+                    Found::no(path, "no supplier has a registered identifier")
+                }
+            }
+            Check::ModificationList => {
+                let mods = array(unit.get("/summary/modifications"));
+                let path = unit.abs("/summary/modifications");
+                let complete = mods
+                    .iter()
+                    .filter(|m| {
+                        is_dt(m.get("date"))
+                            && is_str(m.get("description"))
+                            && is_str(m.get("type"))
+                    })
+                    .count();
+                if mods.is_empty() {
+                    Found::no(path, "no modification listed")
+                } else if complete == mods.len() {
+                    Found::yes(path, "every modification has date, description and type")
+                } else {
+                    Found::partly(
+                        path,
+                        format!("{complete} of {} modifications complete", mods.len()),
+                    )
+                }
+            }
+            Check::Transactions => {
+                let list = array(unit.get("/summary/transactions"));
+                match list
+                    .iter()
+                    .position(|t| is_value(t.get("value")) && is_dt(t.get("date")))
+                {
+                    Some(i) => Found::yes(
+                        unit.abs(&format!("/summary/transactions/{i}")),
+                        "payment with value and date",
+                    ),
+                    None if !list.is_empty() => Found::partly(
+                        unit.abs("/summary/transactions"),
+                        "payments without both value and date",
+                    ),
+                    None => Found::no(unit.abs("/summary/transactions"), "no payments"),
+                }
+            }
+            Check::All(checks) => {
+                let found: Vec<Found> = checks.iter().map(|c| c.eval(unit)).collect();
+                let worst = found.iter().max_by_key(|f| f.rank()).cloned();
+                let best = found.iter().min_by_key(|f| f.rank()).cloned();
+                match (worst, best) {
+                    (Some(w), _) if w.outcome == Outcome::Disclosed => {
+                        let mut f = w;
+                        f.uninspected = found.iter().any(|x| x.uninspected);
+                        f
+                    }
+                    (Some(w), Some(b)) if b.outcome != Outcome::Missing => {
+                        let mut f =
+                            Found::partly(b.path, format!("{}; but {}", b.reason, w.reason));
+                        f.uninspected = b.uninspected;
+                        f
+                    }
+                    (Some(w), _) => w,
+                    _ => Found::no(String::new(), "no check"),
+                }
+            }
             Check::Any(checks) => {
                 let mut best: Option<Found> = None;
                 for c in checks {
@@ -551,7 +762,9 @@ impl Check {
             | Check::Period(p) => vec![p.clone()],
             Check::Code { path, .. } | Check::AnyCode { path, .. } => vec![path.clone()],
             Check::Contact { reference, .. } => reference.iter().cloned().collect(),
-            Check::Any(cs) => cs.iter().flat_map(Check::pointers).collect(),
+            Check::People { reference, .. } => reference.iter().cloned().collect(),
+            Check::Metric { list, .. } => vec![list.clone()],
+            Check::Any(cs) | Check::All(cs) => cs.iter().flat_map(Check::pointers).collect(),
             _ => Vec::new(),
         }
     }
@@ -621,6 +834,39 @@ fn contact(unit: &Unit<'_>, role: &str, reference: Option<&str>) -> Found {
     best
 }
 
+/// People with a name and job title in the referenced organisation, else in the parties
+/// with one of the roles.
+fn people(unit: &Unit<'_>, roles: &[String], reference: Option<&str>) -> Found {
+    let referenced = reference
+        .and_then(|p| unit.get(p))
+        .and_then(|r| resolve(unit.project, r));
+    let candidates: Vec<(usize, &Value)> = match referenced {
+        Some(hit) => vec![hit],
+        None => roles
+            .iter()
+            .flat_map(|r| parties(unit.project, r))
+            .collect(),
+    };
+    let mut best = Found::no(
+        "/parties".into(),
+        format!("no named official in a {} party", roles.join("/")),
+    );
+    for (i, p) in candidates {
+        for (j, q) in array(p.get("people")).iter().enumerate() {
+            let path = format!("/parties/{i}/people/{j}");
+            let f = match (is_str(q.get("name")), is_str(q.get("jobTitle"))) {
+                (true, true) => Found::yes(path, "official with name and job title"),
+                (true, false) => Found::partly(path, "official without a job title"),
+                _ => continue,
+            };
+            if f.rank() < best.rank() {
+                best = f;
+            }
+        }
+    }
+    best
+}
+
 /// `doc(L, T)` with the cross-level rule: a document of the type at the other level is partial.
 fn document(unit: &Unit<'_>, types: &[String]) -> Found {
     let (own, own_path) = match unit.process {
@@ -631,7 +877,7 @@ fn document(unit: &Unit<'_>, types: &[String]) -> Found {
         None => (unit.project.get("documents"), "/documents".to_string()),
     };
     if let Some(i) = doc_match(own, types) {
-        return Found::yes(format!("{own_path}/{i}"), "document of the type");
+        return Found::yes(format!("{own_path}/{i}"), "document of the type").document();
     }
     match unit.process {
         Some(_) => {
@@ -639,7 +885,8 @@ fn document(unit: &Unit<'_>, types: &[String]) -> Found {
                 return Found::partly(
                     format!("/documents/{i}"),
                     "document of the type at project level only",
-                );
+                )
+                .document();
             }
         }
         None => {
@@ -651,7 +898,8 @@ fn document(unit: &Unit<'_>, types: &[String]) -> Found {
                     return Found::partly(
                         format!("/contractingProcesses/{c}/summary/documents/{i}"),
                         "document of the type in a contracting process only",
-                    );
+                    )
+                    .document();
                 }
             }
         }
@@ -669,23 +917,29 @@ const COMPLETION_OR_LATER: [&str; 4] = [
 ];
 
 impl Applies {
-    /// `None` when due; `Some(reason)` when not applicable.
-    pub fn not_applicable(&self, unit: &Unit<'_>) -> Option<String> {
+    /// Whether the element is due for the unit; when not, whether it may still become due.
+    pub fn gate(&self, unit: &Unit<'_>) -> Gate {
         let status = unit.project.get("status").and_then(Value::as_str);
+        let not_yet = |why: String| Gate::NotYet(why);
         match self {
-            Applies::Always => None,
+            Applies::Always => Gate::Due,
+            // A cancelled project may have got this far: due (the conservative reading).
             Applies::Preparation => match status {
-                Some("identification") => Some("project still in identification".into()),
-                _ => None,
+                Some("identification") => not_yet("project still in identification".into()),
+                _ => Gate::Due,
             },
             Applies::Implementation => match status {
-                None => None,
-                Some(s) if s == "implementation" || COMPLETION_OR_LATER.contains(&s) => None,
-                Some(s) => Some(format!("project status is {s}")),
+                Some(s @ ("identification" | "preparation")) => {
+                    not_yet(format!("project status is {s}"))
+                }
+                _ => Gate::Due,
             },
             Applies::Completion => match status {
-                Some(s) if COMPLETION_OR_LATER.contains(&s) => None,
-                Some(s) => Some(format!("project status is {s}")),
+                Some(s) if COMPLETION_OR_LATER.contains(&s) => Gate::Due,
+                Some("cancelled") => {
+                    Gate::NotApplicable("project cancelled: it will not be completed".into())
+                }
+                Some(s) => not_yet(format!("project status is {s}")),
                 None => {
                     let cps = array(unit.project.get("contractingProcesses"));
                     let all_closed = !cps.is_empty()
@@ -693,28 +947,28 @@ impl Applies {
                             c.pointer("/summary/status").and_then(Value::as_str) == Some("closed")
                         });
                     if all_closed {
-                        None
+                        Gate::Due
                     } else {
-                        Some("no project status and not every process is closed".into())
+                        not_yet("no project status and not every process is closed".into())
                     }
                 }
             },
             Applies::PostAward => match unit.get("/summary/status").and_then(Value::as_str) {
-                Some("pre-award") => Some("process is pre-award".into()),
-                _ => None,
+                Some("pre-award") => not_yet("process is pre-award".into()),
+                _ => Gate::Due,
             },
             Applies::ChangeEvidence => {
                 if change_evidence(unit) {
-                    None
+                    Gate::Due
                 } else {
-                    Some("no evidence that the contract changed".into())
+                    Gate::NotApplicable("no evidence that the contract changed".into())
                 }
             }
             Applies::Modifications(types) => {
                 if modifications(unit, types).is_empty() {
-                    Some(format!("no modification of type {}", types.join("/")))
+                    Gate::NotApplicable(format!("no modification of type {}", types.join("/")))
                 } else {
-                    None
+                    Gate::Due
                 }
             }
         }

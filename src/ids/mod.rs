@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 pub use assess::{Verdict, assess};
-pub use check::{Applies, Check};
+pub use check::{Applies, Check, Gate};
 
 /// The catalogue, as written in `elements.toml`.
 const ELEMENTS_TOML: &str = include_str!("elements.toml");
@@ -44,6 +44,19 @@ pub enum Stage {
     Completion,
 }
 
+/// Whether the standard asks for an element to be published proactively or on request.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Hash, PartialOrd, Ord, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Disclosure {
+    /// Published without being asked (the CoST IDS core).
+    #[default]
+    Proactive,
+    /// Disclosed upon request.
+    Reactive,
+}
+
 /// One IDS element.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +69,9 @@ pub struct Element {
     pub level: Level,
     /// Stage.
     pub stage: Stage,
+    /// Proactive (the default) or reactive.
+    #[serde(default)]
+    pub disclosure: Disclosure,
     /// English name (as in the mapping tables).
     pub en: String,
     /// Spanish name.
@@ -70,6 +86,11 @@ pub struct Element {
     pub check: Check,
     /// The weaker evidence that makes it partial.
     pub partial: Option<Check>,
+    /// The OC4IDS paths (no array indices) the OCP coverage notebook requires for this
+    /// element, with the mapping branch's typos corrected; only the deepest paths are listed,
+    /// since a present path implies its parents.
+    #[serde(default)]
+    pub ocp_fields: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -78,7 +99,7 @@ struct Catalogue {
     element: Vec<Element>,
 }
 
-/// The proactive elements, in catalogue order.
+/// Every element, proactive then reactive, in catalogue order.
 pub fn catalogue() -> &'static [Element] {
     static CATALOGUE: OnceLock<Vec<Element>> = OnceLock::new();
     CATALOGUE.get_or_init(|| {
@@ -99,19 +120,28 @@ pub enum Outcome {
     Partial,
     /// Due but not disclosed.
     Missing,
-    /// Not due for this unit (stage not reached, event did not happen).
+    /// Not due for this unit: the event it depends on did not happen, or never will
+    /// (a cancelled project has no completion).
     NotApplicable,
+    /// Not due yet: the project or process has not reached the element's stage.
+    NotYetApplicable,
 }
 
 impl Outcome {
-    /// Short code used in tables: D, PT, N, NA.
+    /// Short code used in tables: D, PT, N, NA, NY.
     pub fn short(self) -> &'static str {
         match self {
             Outcome::Disclosed => "D",
             Outcome::Partial => "PT",
             Outcome::Missing => "N",
             Outcome::NotApplicable => "NA",
+            Outcome::NotYetApplicable => "NY",
         }
+    }
+
+    /// Whether the element is due for the unit (and so counts in scores).
+    pub fn is_due(self) -> bool {
+        !matches!(self, Outcome::NotApplicable | Outcome::NotYetApplicable)
     }
 
     /// Spanish label for people.
@@ -121,6 +151,7 @@ impl Outcome {
             Outcome::Partial => "parcial",
             Outcome::Missing => "faltante",
             Outcome::NotApplicable => "no aplica",
+            Outcome::NotYetApplicable => "aún no aplica",
         }
     }
 }
@@ -130,18 +161,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn catalogue_has_39_unique_well_formed_codes() {
+    fn catalogue_has_39_proactive_and_27_reactive_unique_codes() {
         let c = catalogue();
-        assert_eq!(c.len(), 39);
+        assert_eq!(c.len(), 66);
         let mut codes: Vec<&str> = c.iter().map(|e| e.code.as_str()).collect();
         codes.sort();
         codes.dedup();
-        assert_eq!(codes.len(), 39);
+        assert_eq!(codes.len(), 66);
         for e in c {
-            let ok = e.code.starts_with("PJ-") || e.code.starts_with("PC-");
+            let reactive = e.code.starts_with('R');
+            assert_eq!(reactive, e.disclosure == Disclosure::Reactive, "{}", e.code);
+            let code = e.code.trim_start_matches('R');
+            let ok = code.starts_with("PJ-") || code.starts_with("PC-");
             assert!(ok, "{}", e.code);
             assert_eq!(
-                e.code.starts_with("PJ-"),
+                code.starts_with("PJ-"),
                 e.level == Level::Project,
                 "{}",
                 e.code
@@ -151,9 +185,20 @@ mod tests {
                 "{}",
                 e.code
             );
+            assert!(!e.ocp_fields.is_empty(), "{}", e.code);
+            for f in &e.ocp_fields {
+                assert!(!f.starts_with('/') && !f.ends_with('/'), "{}: {f}", e.code);
+            }
         }
-        let project = c.iter().filter(|e| e.level == Level::Project).count();
-        assert_eq!((project, c.len() - project), (20, 19));
+        let count = |d: Disclosure, l: Level| {
+            c.iter()
+                .filter(|e| e.disclosure == d && e.level == l)
+                .count()
+        };
+        assert_eq!(count(Disclosure::Proactive, Level::Project), 20);
+        assert_eq!(count(Disclosure::Proactive, Level::Process), 19);
+        assert_eq!(count(Disclosure::Reactive, Level::Project), 14);
+        assert_eq!(count(Disclosure::Reactive, Level::Process), 13);
     }
 
     #[test]

@@ -1,15 +1,18 @@
 //! OCDS compiled releases → one OC4IDS project.
 //!
-//! Covers the identification, preparation and procurement rows of the OCDS-to-OC4IDS mapping,
-//! avoiding the reference converter's known bugs: ids are strings, party references are
-//! rewritten to the de-duplicated parties, conflicting values are reported instead of
-//! last-wins, nothing is invented, and no null or empty value is emitted.
+//! Covers every row of the OCDS-to-OC4IDS mapping, the italic ones included (sector map,
+//! reactive documents, transactions, metrics, status and completion), avoiding the reference
+//! converter's known bugs: ids are strings, party references are rewritten to the
+//! de-duplicated parties, conflicting values are reported instead of last-wins, nothing is
+//! invented, and no null or empty value is emitted.
 
 use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
+use super::completion;
 use super::status::process_status;
+use crate::config::SectorRule;
 use crate::store::CompiledRow;
 
 /// A fact about the conversion that a reader of the output should know.
@@ -39,7 +42,29 @@ pub struct Options {
     pub id_prefix: String,
     /// Instant the statuses are computed for (ns since the epoch).
     pub as_of: i64,
+    /// The classification map to project sectors (first match wins).
+    pub sectors: Vec<SectorRule>,
 }
+
+/// The mapping's spellings that are not in the OC4IDS documentType codelist, and the codelist
+/// code emitted for each (spec §9). `finalAudit` (OCDS only) has no equivalent and is kept.
+const DOCUMENT_TYPE_SPELLINGS: &[(&str, &str)] = &[
+    ("escalationApprovals", "escalationApproval"),
+    ("projectDesignReport", "designReport"),
+    ("projectCompletionReport", "completionCertificate"),
+];
+
+/// Project-level document types copied from a contract's implementation documents.
+const PROJECT_DOCUMENTS_FROM_IMPLEMENTATION: &[&str] = &[
+    "completionCertificate",
+    "projectCompletionReport",
+    "projectEvaluation",
+    "technicalAuditReport",
+    "financialAuditReport",
+    "finalAudit",
+    "physicalProgressReport",
+    "financialProgressReport",
+];
 
 /// Project-level document types copied from `planning.documents`.
 const PROJECT_DOCUMENT_TYPES: &[&str] = &[
@@ -89,12 +114,30 @@ pub fn convert(key: &str, rows: &[CompiledRow], opts: &Options) -> Converted {
         "/tender/description",
     );
     c.purpose(&mut project, rows);
-    c.sector(&mut project, rows);
+    c.sector(&mut project, rows, &opts.sectors);
     c.locations(&mut project, rows);
     c.budget(&mut project, rows);
     c.documents(&mut project, rows);
 
+    c.metrics(&mut project, rows);
+
     let processes: Vec<Value> = rows.iter().map(|row| c.process(row, opts.as_of)).collect();
+    let statuses: Vec<Option<&str>> = processes
+        .iter()
+        .map(|p| p.pointer("/summary/status").and_then(Value::as_str))
+        .collect();
+    match completion::project_status(rows, &statuses) {
+        (Some(status), why) => {
+            project.insert("status".into(), Value::from(status));
+            if status == "completion"
+                && let Some(block) = completion::completion(rows, &mut c.notes)
+            {
+                project.insert("completion".into(), block);
+            }
+            c.note("/status", format!("{status}: {why}"));
+        }
+        (None, why) => c.note("/status", why),
+    }
 
     // Public authority: parties already in that role, and every buyer (mapping: buyer → add
     // publicAuthority). The reference is set only when there is exactly one.
@@ -206,9 +249,24 @@ impl Converter {
         }
     }
 
-    fn sector(&mut self, project: &mut Map<String, Value>, rows: &[CompiledRow]) {
+    /// `sector` from the Project extension's sector: an `oc4idsProjectSector` code is used as
+    /// is; another scheme goes through the configured map (and is kept as an additional
+    /// classification). Without a project sector, the tender items' classifications are
+    /// mapped.
+    fn sector(
+        &mut self,
+        project: &mut Map<String, Value>,
+        rows: &[CompiledRow],
+        map: &[SectorRule],
+    ) {
         let mut sectors: Vec<Value> = Vec::new();
         let mut classifications: Vec<Value> = Vec::new();
+        let mut unmapped: Vec<String> = Vec::new();
+        let mapped = |scheme: &str, id: &str| {
+            map.iter()
+                .find(|r| r.matches(scheme, id))
+                .map(|r| r.sector.clone())
+        };
         for row in rows {
             if let Some(s) = row.data.pointer("/planning/project/sector") {
                 let scheme = text(s.get("scheme"));
@@ -217,7 +275,13 @@ impl Converter {
                     (Some("oc4idsProjectSector"), Some(code)) => {
                         push_unique(&mut sectors, Value::from(code))
                     }
-                    (Some(_), Some(_)) => push_unique(&mut classifications, s.clone()),
+                    (Some(scheme), Some(id)) => {
+                        match mapped(scheme, &id) {
+                            Some(code) => push_unique(&mut sectors, Value::from(code)),
+                            None => unmapped.push(format!("{scheme} {id}")),
+                        }
+                        push_unique(&mut classifications, s.clone());
+                    }
                     _ => {}
                 }
             }
@@ -230,6 +294,41 @@ impl Converter {
                 }
             }
         }
+        if sectors.is_empty() && !map.is_empty() {
+            let mut from_items = Vec::new();
+            for row in rows {
+                for item in array(row.data.pointer("/tender/items")) {
+                    for c in item
+                        .get("classification")
+                        .into_iter()
+                        .chain(array(item.get("additionalClassifications")))
+                    {
+                        if let (Some(scheme), Some(id)) =
+                            (text(c.get("scheme")), id_text(c.get("id")))
+                            && let Some(code) = mapped(&scheme, &id)
+                        {
+                            push_unique(&mut from_items, Value::from(code));
+                        }
+                    }
+                }
+            }
+            if !from_items.is_empty() {
+                self.note(
+                    "/sector",
+                    "mapped from the tender items' classifications by the configured [[sector]] map".into(),
+                );
+                sectors = from_items;
+            }
+        }
+        if !unmapped.is_empty() && sectors.is_empty() {
+            self.note(
+                "/sector",
+                format!(
+                    "no [[sector]] rule maps {}; the sector is left unset",
+                    unmapped.join(", ")
+                ),
+            );
+        }
         if !sectors.is_empty() {
             project.insert("sector".into(), Value::Array(sectors));
         }
@@ -238,6 +337,47 @@ impl Converter {
                 "additionalClassifications".into(),
                 Value::Array(classifications),
             );
+        }
+    }
+
+    /// `forecasts` from `planning.forecasts` and `metrics` from each contract's implementation
+    /// metrics (Metrics extension), with string ids.
+    fn metrics(&mut self, project: &mut Map<String, Value>, rows: &[CompiledRow]) {
+        for (field, pointers) in [
+            ("forecasts", &["/planning/forecasts"][..]),
+            ("metrics", &["/contracts/*/implementation/metrics"][..]),
+        ] {
+            let mut list: Vec<(&str, Value)> = Vec::new();
+            for row in rows {
+                for pointer in pointers {
+                    let found: Vec<&Value> = match pointer.split_once("/*") {
+                        Some((head, tail)) => array(row.data.pointer(head))
+                            .iter()
+                            .flat_map(|c| array(c.pointer(tail)))
+                            .collect(),
+                        None => array(row.data.pointer(pointer)).iter().collect(),
+                    };
+                    for m in found {
+                        let Some(mut m) = m.as_object().cloned() else {
+                            continue;
+                        };
+                        if let Some(Value::Array(obs)) = m.get_mut("observations") {
+                            for (i, o) in obs.iter_mut().enumerate() {
+                                if let Value::Object(o) = o {
+                                    let id =
+                                        id_text(o.get("id")).unwrap_or_else(|| (i + 1).to_string());
+                                    o.insert("id".into(), Value::from(id));
+                                }
+                            }
+                        }
+                        list.push((row.ocid.as_str(), Value::Object(m)));
+                    }
+                }
+            }
+            let list = unique_ids(list);
+            if !list.is_empty() {
+                project.insert(field.into(), Value::Array(list));
+            }
         }
     }
 
@@ -369,11 +509,22 @@ impl Converter {
 
     fn documents(&mut self, project: &mut Map<String, Value>, rows: &[CompiledRow]) {
         let mut docs = Vec::new();
+        let typed = |d: &Value, types: &[&str]| {
+            d.get("documentType")
+                .and_then(Value::as_str)
+                .is_some_and(|t| types.contains(&t))
+        };
         for row in rows {
             for d in array(row.data.pointer("/planning/documents")) {
-                let t = d.get("documentType").and_then(Value::as_str);
-                if t.is_some_and(|t| PROJECT_DOCUMENT_TYPES.contains(&t)) {
-                    docs.push((row.ocid.as_str(), d.clone()));
+                if typed(d, PROJECT_DOCUMENT_TYPES) {
+                    docs.push((row.ocid.as_str(), codelist_spelling(d)));
+                }
+            }
+            for contract in array(row.data.get("contracts")) {
+                for d in array(contract.pointer("/implementation/documents")) {
+                    if typed(d, PROJECT_DOCUMENTS_FROM_IMPLEMENTATION) {
+                        docs.push((row.ocid.as_str(), codelist_spelling(d)));
+                    }
                 }
             }
         }
@@ -381,6 +532,78 @@ impl Converter {
         if !docs.is_empty() {
             project.insert("documents".into(), Value::Array(docs));
         }
+    }
+
+    /// `summary.finalValue`: the sum of the live contracts' actual values, only when every
+    /// one of them publishes one (a partial sum would understate the cost).
+    fn final_value(&mut self, summary: &mut Map<String, Value>, row: &CompiledRow) {
+        let contracts: Vec<&Value> = array(row.data.get("contracts"))
+            .iter()
+            .filter(|c| c.get("status").and_then(Value::as_str) != Some("cancelled"))
+            .collect();
+        let actual: Vec<Value> = contracts
+            .iter()
+            .filter_map(|c| completion::actual_value(c))
+            .collect();
+        if actual.is_empty() {
+            return;
+        }
+        let path = format!("/contractingProcesses/{}/summary/finalValue", row.ocid);
+        if actual.len() < contracts.len() {
+            self.note(
+                &path,
+                format!(
+                    "only {} of {} contracts publish a final value or payments; left unset",
+                    actual.len(),
+                    contracts.len()
+                ),
+            );
+            return;
+        }
+        match sum_values(actual.iter()) {
+            Ok(v) => {
+                summary.insert("finalValue".into(), v);
+            }
+            Err(why) => self.note(&path, why),
+        }
+    }
+
+    /// `summary.transactions` from each contract's implementation transactions, with payer
+    /// and payee rewritten to the project's parties.
+    fn transactions(&mut self, row: &CompiledRow) -> Vec<Value> {
+        let mut out: Vec<(&str, Value)> = Vec::new();
+        for contract in array(row.data.get("contracts")) {
+            for t in array(contract.pointer("/implementation/transactions")) {
+                let Some(src) = t.as_object() else { continue };
+                let mut tx = Map::new();
+                if let Some(id) = id_text(src.get("id")) {
+                    tx.insert("id".into(), Value::from(id));
+                }
+                for key in ["source", "date", "uri"] {
+                    if let Some(v) = src.get(key) {
+                        tx.insert(key.into(), v.clone());
+                    }
+                }
+                // OCDS 1.0 wrote `amount`; 1.1 writes `value`.
+                if let Some(v) = src.get("value").or_else(|| src.get("amount")) {
+                    tx.insert("value".into(), v.clone());
+                }
+                for (field, old) in [
+                    ("payer", "providerOrganization"),
+                    ("payee", "receiverOrganization"),
+                ] {
+                    if let Some(r) = src.get(field).or_else(|| src.get(old))
+                        && let Some(id) = self.parties.reference_id(&row.ocid, r)
+                    {
+                        let role = if field == "payer" { "payer" } else { "payee" };
+                        self.parties.add_role(&id, role);
+                        tx.insert(field.into(), self.parties.reference(&id));
+                    }
+                }
+                out.push((row.ocid.as_str(), Value::Object(tx)));
+            }
+        }
+        unique_ids(out)
     }
 
     fn process(&mut self, row: &CompiledRow, as_of: i64) -> Value {
@@ -484,16 +707,30 @@ impl Converter {
         if let Some(p) = contract_period(cr) {
             summary.insert("contractPeriod".into(), p);
         }
+        self.final_value(&mut summary, row);
+        let transactions = self.transactions(row);
+        if !transactions.is_empty() {
+            summary.insert("transactions".into(), Value::Array(transactions));
+        }
         let mut docs = Vec::new();
         for d in array(cr.pointer("/tender/documents")) {
-            docs.push((row.ocid.as_str(), d.clone()));
+            docs.push((row.ocid.as_str(), codelist_spelling(d)));
+        }
+        // The design report is a planning document the mapping places on the process.
+        for d in array(cr.pointer("/planning/documents")) {
+            if matches!(
+                d.get("documentType").and_then(Value::as_str),
+                Some("designReport" | "projectDesignReport")
+            ) {
+                docs.push((row.ocid.as_str(), codelist_spelling(d)));
+            }
         }
         for contract in array(cr.get("contracts")) {
             for d in array(contract.get("documents"))
                 .iter()
                 .chain(array(contract.pointer("/implementation/documents")))
             {
-                docs.push((row.ocid.as_str(), d.clone()));
+                docs.push((row.ocid.as_str(), codelist_spelling(d)));
             }
         }
         let docs = unique_ids(docs);
@@ -506,6 +743,17 @@ impl Converter {
         }
         json!({ "id": row.ocid, "summary": summary })
     }
+}
+
+/// The document with its type in the codelist's spelling.
+fn codelist_spelling(d: &Value) -> Value {
+    let mut d = d.clone();
+    if let Some(t) = d.get("documentType").and_then(Value::as_str)
+        && let Some((_, code)) = DOCUMENT_TYPE_SPELLINGS.iter().find(|(from, _)| *from == t)
+    {
+        d["documentType"] = Value::from(*code);
+    }
+    d
 }
 
 /// `summary.modifications`: one per change the release history shows (value, duration,
@@ -636,7 +884,7 @@ fn contract_period(cr: &Value) -> Option<Value> {
 }
 
 /// Sums Value objects of one currency; refuses mixed or missing currencies.
-fn sum_values<'a>(values: impl Iterator<Item = &'a Value>) -> Result<Value, String> {
+pub(super) fn sum_values<'a>(values: impl Iterator<Item = &'a Value>) -> Result<Value, String> {
     let mut total = 0f64;
     let mut currency: Option<String> = None;
     let mut texts: Vec<String> = Vec::new();
@@ -711,7 +959,7 @@ fn distinct_text(rows: &[CompiledRow], pointer: &str) -> Vec<String> {
     out
 }
 
-fn text(v: Option<&Value>) -> Option<String> {
+pub(super) fn text(v: Option<&Value>) -> Option<String> {
     match v {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
         _ => None,
@@ -727,7 +975,7 @@ pub(crate) fn id_text(v: Option<&Value>) -> Option<String> {
     }
 }
 
-fn array(v: Option<&Value>) -> &[Value] {
+pub(super) fn array(v: Option<&Value>) -> &[Value] {
     match v {
         Some(Value::Array(a)) => a,
         _ => &[],

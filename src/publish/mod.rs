@@ -351,6 +351,8 @@ pub struct ProjectFigures {
     pub missing: u32,
     /// Not applicable.
     pub not_applicable: u32,
+    /// Elements whose stage the project has not reached.
+    pub not_yet_applicable: u32,
 }
 
 fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), Error> {

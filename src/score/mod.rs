@@ -41,7 +41,7 @@ impl Input {
         outcome: Outcome,
         weight: f64,
     ) {
-        if outcome == Outcome::NotApplicable {
+        if !outcome.is_due() {
             return;
         }
         self.project.push(project.to_string());

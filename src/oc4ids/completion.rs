@@ -1,0 +1,263 @@
+//! Project status and the completion block, inferred from the contracting processes (the
+//! mapping's italic rows, which the reference converter leaves out).
+//!
+//! The rules are the README's ("Methods → Status and completion"):
+//! - every process cancelled or unsuccessful, none contracted → `cancelled`;
+//! - any process `pre-award` or `active` → `implementation` (OC4IDS counts procurement as part
+//!   of implementation);
+//! - every process `closed` with at least one live contract → `completion`;
+//! - only planning data → `preparation`;
+//! - anything else (a process without status among closed ones) → no status, with a note.
+//!
+//! The completion block is filled only once the project is complete, so that a value still
+//! expected to change is never published as the completion cost.
+
+use serde_json::{Map, Value, json};
+
+use super::convert::{Note, array, sum_values, text};
+use crate::store::CompiledRow;
+
+/// The project status and why.
+pub fn project_status(
+    rows: &[CompiledRow],
+    statuses: &[Option<&str>],
+) -> (Option<&'static str>, String) {
+    if rows.is_empty() {
+        return (None, "no contracting process".into());
+    }
+    let dead = |cr: &Value| {
+        let tender = cr.pointer("/tender/status").and_then(Value::as_str);
+        let awards = array(cr.get("awards"));
+        matches!(tender, Some("cancelled" | "unsuccessful" | "withdrawn"))
+            || (!awards.is_empty()
+                && awards.iter().all(|a| {
+                    matches!(
+                        a.get("status").and_then(Value::as_str),
+                        Some("cancelled" | "unsuccessful")
+                    )
+                }))
+    };
+    let contracted = |cr: &Value| live_contracts(cr).next().is_some();
+    if rows.iter().all(|r| dead(&r.data) && !contracted(&r.data)) {
+        return (
+            Some("cancelled"),
+            "every process was cancelled or unsuccessful before a contract".into(),
+        );
+    }
+    if statuses
+        .iter()
+        .any(|s| matches!(s, Some("pre-award" | "active")))
+    {
+        return (
+            Some("implementation"),
+            "a process is in procurement or under contract".into(),
+        );
+    }
+    if statuses.iter().all(|s| *s == Some("closed")) && rows.iter().any(|r| contracted(&r.data)) {
+        return (
+            Some("completion"),
+            "every process is closed and at least one was contracted".into(),
+        );
+    }
+    let planning_only = rows.iter().all(|r| {
+        let cr = &r.data;
+        cr.get("tender")
+            .is_none_or(|t| t.as_object().is_none_or(Map::is_empty))
+            && array(cr.get("awards")).is_empty()
+            && array(cr.get("contracts")).is_empty()
+    });
+    if planning_only {
+        return (
+            Some("preparation"),
+            "only planning data is published".into(),
+        );
+    }
+    (
+        None,
+        "processes in mixed or unknown states; the status is left unset".into(),
+    )
+}
+
+/// Contracts that were not cancelled.
+fn live_contracts(cr: &Value) -> impl Iterator<Item = &Value> {
+    array(cr.get("contracts"))
+        .iter()
+        .filter(|c| c.get("status").and_then(Value::as_str) != Some("cancelled"))
+}
+
+/// The actual final value of one contract: `implementation.finalValue`, else the sum of its
+/// transactions; `None` when neither is published.
+pub fn actual_value(contract: &Value) -> Option<Value> {
+    if let Some(v) = contract
+        .pointer("/implementation/finalValue")
+        .filter(|v| v.is_object())
+    {
+        return Some(v.clone());
+    }
+    let values: Vec<&Value> = array(contract.pointer("/implementation/transactions"))
+        .iter()
+        .filter_map(|t| t.get("value").or_else(|| t.get("amount")))
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    sum_values(values.into_iter()).ok()
+}
+
+/// `completion`: final value, end date, scope and the reasons for changes, with notes on
+/// what was projected rather than actual.
+pub fn completion(rows: &[CompiledRow], notes: &mut Vec<Note>) -> Option<Value> {
+    let mut out = Map::new();
+    let mut note = |path: &str, message: String| {
+        notes.push(Note {
+            path: path.into(),
+            message,
+        })
+    };
+    let contracts: Vec<(&str, &Value)> = rows
+        .iter()
+        .flat_map(|r| live_contracts(&r.data).map(move |c| (r.ocid.as_str(), c)))
+        .collect();
+    if contracts.is_empty() {
+        return None;
+    }
+
+    // Cost: actual where published, else the contract value (a projection).
+    let mut values = Vec::new();
+    let mut projected = 0;
+    for (_, c) in &contracts {
+        match actual_value(c) {
+            Some(v) => values.push(v),
+            None => {
+                if let Some(v) = c.get("value").filter(|v| v.is_object()) {
+                    values.push(v.clone());
+                    projected += 1;
+                }
+            }
+        }
+    }
+    if values.len() == contracts.len() {
+        match sum_values(values.iter()) {
+            Ok(v) => {
+                out.insert("finalValue".into(), v);
+                if projected > 0 {
+                    note(
+                        "/completion/finalValue",
+                        format!(
+                            "projected: {projected} of {} contracts publish no final value or payments, so their contract value is used",
+                            contracts.len()
+                        ),
+                    );
+                }
+            }
+            Err(why) => note("/completion/finalValue", why),
+        }
+    } else {
+        note(
+            "/completion/finalValue",
+            format!(
+                "{} of {} contracts give no value; the completion cost is not published",
+                contracts.len() - values.len(),
+                contracts.len()
+            ),
+        );
+    }
+
+    // Date: the latest actual end, else the latest planned end.
+    let mut latest: Option<(i64, String, bool)> = None;
+    for (_, c) in &contracts {
+        let actual = text(c.pointer("/implementation/endDate"));
+        let (date, is_actual) = match actual {
+            Some(d) => (Some(d), true),
+            None => (text(c.pointer("/period/endDate")), false),
+        };
+        if let Some(d) = date
+            && let Some(t) = crate::util::parse_instant(&d)
+            && latest.as_ref().is_none_or(|(b, _, _)| t > *b)
+        {
+            latest = Some((t, d, is_actual));
+        }
+    }
+    if let Some((_, d, is_actual)) = latest {
+        out.insert("endDate".into(), Value::from(d));
+        if !is_actual {
+            note(
+                "/completion/endDate",
+                "projected: the latest contract period end, no actual end date is published".into(),
+            );
+        }
+    }
+
+    // Scope: the contracts' descriptions as they stand (the projected scope at completion).
+    let scopes: Vec<(&str, String)> = contracts
+        .iter()
+        .filter_map(|(ocid, c)| text(c.get("description")).map(|d| (*ocid, d)))
+        .collect();
+    match scopes.as_slice() {
+        [] => {}
+        [(_, one)] => {
+            out.insert("finalScope".into(), Value::from(one.clone()));
+        }
+        many => {
+            let lines: Vec<String> = many.iter().map(|(o, d)| format!("{o}: {d}")).collect();
+            out.insert("finalScope".into(), Value::from(lines.join("\n")));
+        }
+    }
+
+    // Reasons: the contract completion extension's details, else the rationale of each change.
+    for (field, detail, kinds) in [
+        (
+            "endDateDetails",
+            "/implementation/endDateDetails",
+            &["duration"][..],
+        ),
+        (
+            "finalValueDetails",
+            "/implementation/finalValueDetails",
+            &["value"][..],
+        ),
+        ("finalScopeDetails", "", &["scope"][..]),
+    ] {
+        let mut reasons: Vec<String> = Vec::new();
+        for (ocid, c) in &contracts {
+            if !detail.is_empty()
+                && let Some(t) = text(c.pointer(detail))
+            {
+                reasons.push(format!("{ocid}: {t}"));
+            }
+        }
+        if reasons.is_empty() {
+            for row in rows {
+                for change in array(row.history.get("changes")) {
+                    let kind = change.get("type").and_then(Value::as_str).unwrap_or("");
+                    if kinds.contains(&kind)
+                        && let Some(r) = text(change.get("rationale"))
+                    {
+                        let line = format!("{}: {r}", row.ocid);
+                        if !reasons.contains(&line) {
+                            reasons.push(line);
+                        }
+                    }
+                }
+            }
+        }
+        if !reasons.is_empty() {
+            // One process: no ocid prefix is needed.
+            let body = if rows.len() == 1 {
+                reasons
+                    .iter()
+                    .map(|r| {
+                        r.split_once(": ")
+                            .map_or(r.as_str(), |(_, t)| t)
+                            .to_string()
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            } else {
+                reasons.join("\n")
+            };
+            out.insert(field.into(), Value::from(body));
+        }
+    }
+    (!out.is_empty()).then(|| json!(out))
+}
