@@ -93,6 +93,8 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         process_counts: Vec::new(),
         entities: BTreeMap::new(),
         stale: &stale,
+        ocp: score::OcpTally::default(),
+        values: Vec::new(),
     };
     // Projects from OC4IDS sources first: they claim the processes they name.
     let mut claimed: HashSet<String> = HashSet::new();
@@ -130,16 +132,24 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         input,
         process_counts,
         entities,
+        ocp,
+        values,
         ..
     } = out;
     report.projects = staging.projects();
 
     // ── score ──────────────────────────────────────────────────────────────────────────
-    let scores = score::compute(input, &process_counts).map_err(|e| Error::Score(e.to_string()))?;
+    let sample = config
+        .scoring
+        .sample_seed
+        .map(|seed| score::draw(seed, &values));
+    let scores = score::compute(input, &process_counts, sample.as_ref())
+        .map_err(|e| Error::Score(e.to_string()))?;
+    report.sample.clone_from(&sample);
     report.entities = scores.entities.len() as u64;
     let entity_list: Vec<EntityInfo> = entities.into_values().collect();
     report.stale_entities = entity_list.iter().filter(|e| e.stale.is_some()).count() as u64;
-    staging.scores(&scores, &entity_list)?;
+    staging.scores(&scores, &entity_list, &ocp)?;
 
     // ── publish ────────────────────────────────────────────────────────────────────────
     if !report.quarantined.is_empty() || report.sources.iter().any(|s| s.status != Health::Ok) {
@@ -200,6 +210,9 @@ struct Publishing<'a> {
     process_counts: Vec<(String, String, u32)>,
     entities: BTreeMap<String, EntityInfo>,
     stale: &'a Stale,
+    ocp: score::OcpTally,
+    /// (entity, project, value) for the index-style sample.
+    values: Vec<(String, String, f64)>,
 }
 
 impl Publishing<'_> {
@@ -219,16 +232,15 @@ impl Publishing<'_> {
         entity.stale.clone_from(&stale);
         let project_id = converted.project["id"].as_str().unwrap_or("-").to_string();
         for v in &verdicts {
-            self.input.push(
-                &project_id,
-                &entity.entity,
-                v.code,
-                v.level,
-                v.process.as_deref(),
-                v.outcome,
-                weight(config, v.code),
-            );
+            self.input
+                .push(&project_id, &entity.entity, v, weight(config, v.code));
         }
+        let ocp_presence = self.ocp.add(&entity.entity, &converted.project);
+        self.values.push((
+            entity.entity.clone(),
+            project_id.clone(),
+            project_value(&converted.project),
+        ));
         self.process_counts
             .push((project_id, entity.entity.clone(), processes));
         report.processes += u64::from(processes);
@@ -236,7 +248,7 @@ impl Publishing<'_> {
         self.staging.project(&ProjectSheet {
             project: &converted.project,
             entity: &entity,
-            score: figures(&verdicts, config),
+            score: figures(&verdicts, config, ocp_presence),
             verdicts: &verdicts,
             notes: &converted.notes,
             provenance: provenance.as_ref(),
@@ -292,49 +304,38 @@ fn weight(config: &Config, code: &str) -> f64 {
     config.weights.get(code).copied().unwrap_or(1.0)
 }
 
-/// The project's own figures: the same rule as `score::compute`, for one project.
-fn figures(verdicts: &[Verdict], config: &Config) -> ProjectFigures {
-    let mut per_element: BTreeMap<&str, (f64, f64, u32)> = BTreeMap::new();
-    let mut f = ProjectFigures {
-        score: 0.0,
-        lenient_score: 0.0,
-        disclosed: 0,
-        partial: 0,
-        missing: 0,
-        not_applicable: 0,
-        not_yet_applicable: 0,
-    };
-    for v in verdicts {
-        match v.outcome {
-            Outcome::Disclosed => f.disclosed += 1,
-            Outcome::Partial => f.partial += 1,
-            Outcome::Missing => f.missing += 1,
-            Outcome::NotApplicable => {
-                f.not_applicable += 1;
-                continue;
-            }
-            Outcome::NotYetApplicable => {
-                f.not_yet_applicable += 1;
-                continue;
-            }
-        }
-        let e = per_element.entry(v.code).or_default();
-        e.0 += f64::from(u8::from(v.outcome == Outcome::Disclosed));
-        e.1 += f64::from(u8::from(v.outcome != Outcome::Missing));
-        e.2 += 1;
+/// The project's own figures: `score::project_figures` plus the verdict counts.
+fn figures(verdicts: &[Verdict], config: &Config, ocp_presence: f64) -> ProjectFigures {
+    let own = score::project_figures(verdicts, |code| weight(config, code));
+    let count = |o: Outcome| verdicts.iter().filter(|v| v.outcome == o).count() as u32;
+    ProjectFigures {
+        score: own.score,
+        lenient_score: own.lenient,
+        reactive_score: own.reactive,
+        project_level_score: own.project_level,
+        contract_level_score: own.contract_level,
+        ocp_presence,
+        disclosed: count(Outcome::Disclosed),
+        partial: count(Outcome::Partial),
+        missing: count(Outcome::Missing),
+        not_applicable: count(Outcome::NotApplicable),
+        not_yet_applicable: count(Outcome::NotYetApplicable),
     }
-    let (mut s, mut l, mut w) = (0.0, 0.0, 0.0);
-    for (code, (d, dl, n)) in per_element {
-        let wt = weight(config, code);
-        s += wt * d / f64::from(n);
-        l += wt * dl / f64::from(n);
-        w += wt;
-    }
-    if w > 0.0 {
-        f.score = crate::util::round_to(100.0 * s / w, 2);
-        f.lenient_score = crate::util::round_to(100.0 * l / w, 2);
-    }
-    f
+}
+
+/// The value the index-style sample ranks projects by: the budget, else the sum of contract
+/// values (currencies are not converted; a sample is drawn within one publisher).
+fn project_value(project: &Value) -> f64 {
+    let amount = |v: Option<&Value>| v.and_then(|v| v.get("amount")).and_then(Value::as_f64);
+    amount(project.pointer("/budget/amount")).unwrap_or_else(|| {
+        project
+            .get("contractingProcesses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| amount(c.pointer("/summary/contractValue")))
+            .sum()
+    })
 }
 
 /// The entity a project counts towards, by the configured role.

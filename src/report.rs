@@ -231,6 +231,10 @@ pub struct RunReport {
     pub entities: u64,
     /// Entities whose figures rest on a source that was down (stored data, marked stale).
     pub stale_entities: u64,
+    /// The index-style sample (seed and projects per entity), when `[scoring] sample_seed`
+    /// is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<crate::score::Sample>,
     /// Conversion notes (values left unset and why), counted.
     pub conversion_notes: u64,
     /// What the store holds after the run.
@@ -261,6 +265,7 @@ impl RunReport {
             processes: 0,
             entities: 0,
             stale_entities: 0,
+            sample: None,
             conversion_notes: 0,
             store: None,
         }

@@ -3,7 +3,7 @@
 //!
 //! In: projects with their verdicts (streamed, one at a time), then scores and the report.
 //! Out: `oc4ids/project-package.json`, `projects/<id>.json`, `entities.json`, `entities.csv`,
-//! `elements.csv`, `quarantine.csv`, `run-report.json`.
+//! `elements.csv`, `ocp-coverage.csv`, `quarantine.csv`, `run-report.json`.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::ids::{Level, Verdict, catalogue};
+use crate::ids::{Disclosure, Level, Verdict, catalogue};
 use crate::report::RunReport;
-use crate::score::Scores;
+use crate::score::{OcpTally, Scores};
 
 /// Errors writing the outputs (the previous output stays in place).
 #[derive(Debug, thiserror::Error)]
@@ -162,7 +162,12 @@ impl Staging {
     }
 
     /// Writes the score tables.
-    pub fn scores(&self, scores: &Scores, entities: &[EntityInfo]) -> Result<(), Error> {
+    pub fn scores(
+        &self,
+        scores: &Scores,
+        entities: &[EntityInfo],
+        ocp: &OcpTally,
+    ) -> Result<(), Error> {
         let info = |key: &str| entities.iter().find(|e| e.entity == key);
         let name_of = |key: &str| info(key).map(|e| e.name.clone()).unwrap_or_default();
         let stale_of = |key: &str| info(key).and_then(|e| e.stale.clone());
@@ -173,8 +178,15 @@ impl Staging {
                 let mut row = json!({
                     "entity": e.entity, "name": name_of(&e.entity), "rank": e.rank,
                     "score": e.score, "lenient_score": e.lenient,
+                    "reactive_score": e.reactive,
+                    "project_level_score": e.project_level,
+                    "contract_level_score": e.contract_level,
+                    "ocp_presence": ocp.entity(&e.entity),
                     "projects": e.projects, "processes": e.processes,
                 });
+                if let Some(sample) = e.sample_score {
+                    row["sample_score"] = json!(sample);
+                }
                 if let Some(stale) = stale_of(&e.entity) {
                     row["stale"] = json!(stale);
                 }
@@ -191,6 +203,11 @@ impl Staging {
             "nombre/name",
             "puntaje/score",
             "puntaje_flexible/lenient_score",
+            "puntaje_reactivo/reactive_score",
+            "nivel_proyecto/project_level_score",
+            "nivel_contrato/contract_level_score",
+            "presencia_ocp/ocp_presence",
+            "puntaje_muestra/sample_score",
             "proyectos/projects",
             "procesos/processes",
             "desactualizado_desde/stale_since",
@@ -203,6 +220,11 @@ impl Staging {
                 name_of(&e.entity),
                 format!("{:.2}", e.score),
                 format!("{:.2}", e.lenient),
+                opt2(e.reactive),
+                opt2(e.project_level),
+                opt2(e.contract_level),
+                opt2(ocp.entity(&e.entity)),
+                opt2(e.sample_score),
                 e.projects.to_string(),
                 e.processes.to_string(),
                 // A stale entity's figures rest on stored data from a source that is down.
@@ -219,6 +241,7 @@ impl Staging {
         let mut w = csv_writer(&path)?;
         let mut header = vec![
             "codigo/code".to_string(),
+            "divulgacion/disclosure".to_string(),
             "nivel/level".to_string(),
             "elemento".to_string(),
             "element".to_string(),
@@ -228,6 +251,10 @@ impl Staging {
         for element in catalogue() {
             let mut row = vec![
                 element.code.clone(),
+                match element.disclosure {
+                    Disclosure::Proactive => "proactive".into(),
+                    Disclosure::Reactive => "reactive".into(),
+                },
                 match element.level {
                     Level::Project => "project".into(),
                     Level::Process => "process".into(),
@@ -245,6 +272,32 @@ impl Staging {
                 row.push(cell);
             }
             w.write_record(&row).map_err(csv_err(&path))?;
+        }
+        w.flush().map_err(io(&path))?;
+
+        // The OCP notebook's presence-only coverage, element by element over the whole run.
+        let path = self.dir.join("ocp-coverage.csv");
+        let mut w = csv_writer(&path)?;
+        w.write_record([
+            "codigo/code",
+            "elemento/element",
+            "cobertura/coverage",
+            "cobertura_por_campo/field_coverage",
+        ])
+        .map_err(csv_err(&path))?;
+        for (row, element) in ocp.elements().into_iter().zip(catalogue()) {
+            let fields: Vec<String> = row
+                .fields
+                .iter()
+                .map(|(f, c)| format!("{f}: {:.0}%", c * 100.0))
+                .collect();
+            w.write_record([
+                row.code.clone(),
+                element.en.clone(),
+                format!("{:.4}", row.coverage),
+                fields.join("\n"),
+            ])
+            .map_err(csv_err(&path))?;
         }
         w.flush().map_err(io(&path))?;
         Ok(())
@@ -338,10 +391,18 @@ pub struct ProjectSheet<'a> {
 /// Figures on a project sheet.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct ProjectFigures {
-    /// Strict score.
+    /// Strict proactive score (the headline).
     pub score: f64,
-    /// Lenient score.
+    /// Lenient proactive score.
     pub lenient_score: f64,
+    /// Strict reactive score, apart from the proactive one.
+    pub reactive_score: Option<f64>,
+    /// Strict score over proactive project-level elements.
+    pub project_level_score: Option<f64>,
+    /// Strict score over proactive contract (process) level elements.
+    pub contract_level_score: Option<f64>,
+    /// OCP-compatible presence-only figure (proactive elements), for comparison only.
+    pub ocp_presence: f64,
     /// Elements disclosed / partial / missing / not applicable (process-level ones counted
     /// per process).
     pub disclosed: u32,
@@ -353,6 +414,11 @@ pub struct ProjectFigures {
     pub not_applicable: u32,
     /// Elements whose stage the project has not reached.
     pub not_yet_applicable: u32,
+}
+
+/// A figure with two decimals, or empty when there is none.
+fn opt2(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.2}")).unwrap_or_default()
 }
 
 fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), Error> {

@@ -3,17 +3,27 @@
 //! In: every verdict of the run (one row per element and unit), each tagged with its project and
 //! entity. Out: project, contracting-process and entity scores and per-entity element shares.
 //! Rules (README, "Methods"):
-//! - project score = 100 × Σ w·s ÷ Σ w over the proactive elements applicable to the project,
+//! - project score = 100 × Σ w·s ÷ Σ w over the proactive elements due for the project,
 //!   where s = 1 for a disclosed project-level element and, for a process-level element, the
-//!   share of the project's applicable processes that disclose it ("partial" counts 0; the
-//!   lenient figure counts it 1);
+//!   share of the project's due processes that disclose it ("partial" counts 0; the lenient
+//!   figure counts it 1). Elements not applicable or not yet applicable are left out;
+//! - the same rule gives the reactive score (reactive elements only), and the project-level and
+//!   contract-level figures (proactive elements of one level), each reported apart;
 //! - process score = the same over process-level elements for one process;
 //! - entity score = mean of its projects' scores, with project and process counts;
-//! - element share = disclosed ÷ applicable units of the entity.
+//! - element share = disclosed ÷ due units of the entity.
+
+mod ocp;
+mod sample;
+
+use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use crate::ids::{Level, Outcome};
+use crate::ids::{Disclosure, Level, Outcome, Verdict};
+
+pub use ocp::{OcpTally, project_paths};
+pub use sample::{Sample, draw};
 
 /// Rows accumulated column by column while projects are assessed.
 #[derive(Default)]
@@ -23,36 +33,29 @@ pub struct Input {
     code: Vec<String>,
     process: Vec<String>,
     is_process: Vec<bool>,
+    reactive: Vec<bool>,
     strict: Vec<f64>,
     lenient: Vec<f64>,
     weight: Vec<f64>,
 }
 
 impl Input {
-    /// Adds one applicable verdict (not-applicable ones are left out by the caller).
-    #[allow(clippy::too_many_arguments)]
-    pub fn push(
-        &mut self,
-        project: &str,
-        entity: &str,
-        code: &str,
-        level: Level,
-        process: Option<&str>,
-        outcome: Outcome,
-        weight: f64,
-    ) {
-        if !outcome.is_due() {
+    /// Adds one verdict; those not due (not applicable, not yet applicable) are left out.
+    pub fn push(&mut self, project: &str, entity: &str, v: &Verdict, weight: f64) {
+        if !v.outcome.is_due() {
             return;
         }
         self.project.push(project.to_string());
         self.entity.push(entity.to_string());
-        self.code.push(code.to_string());
-        self.process.push(process.unwrap_or_default().to_string());
-        self.is_process.push(level == Level::Process);
+        self.code.push(v.code.to_string());
+        self.process
+            .push(v.process.as_deref().unwrap_or_default().to_string());
+        self.is_process.push(v.level == Level::Process);
+        self.reactive.push(v.disclosure == Disclosure::Reactive);
         self.strict
-            .push(f64::from(u8::from(outcome == Outcome::Disclosed)));
+            .push(f64::from(u8::from(v.outcome == Outcome::Disclosed)));
         self.lenient.push(f64::from(u8::from(matches!(
-            outcome,
+            v.outcome,
             Outcome::Disclosed | Outcome::Partial
         ))));
         self.weight.push(weight);
@@ -65,6 +68,7 @@ impl Input {
             "code" => self.code,
             "process" => self.process,
             "is_process" => self.is_process,
+            "reactive" => self.reactive,
             "strict" => self.strict,
             "lenient" => self.lenient,
             "weight" => self.weight,
@@ -79,12 +83,18 @@ pub struct ProjectScore {
     pub project: String,
     /// Entity key.
     pub entity: String,
-    /// Strict score, 0–100.
+    /// Strict proactive score, 0–100 (the headline).
     pub score: f64,
-    /// Lenient score (partial counts as disclosed), 0–100.
+    /// Lenient proactive score (partial counts as disclosed), 0–100.
     pub lenient: f64,
-    /// Applicable elements.
+    /// Proactive elements due.
     pub applicable: u32,
+    /// Strict reactive score; `None` when no reactive element is due.
+    pub reactive: Option<f64>,
+    /// Strict score over proactive project-level elements.
+    pub project_level: Option<f64>,
+    /// Strict score over proactive process-level (contract) elements.
+    pub contract_level: Option<f64>,
 }
 
 /// A contracting process's score.
@@ -94,10 +104,12 @@ pub struct ProcessScore {
     pub project: String,
     /// Process id (ocid).
     pub process: String,
-    /// Strict score, 0–100.
+    /// Strict proactive score, 0–100.
     pub score: f64,
-    /// Applicable process-level elements.
+    /// Proactive process-level elements due.
     pub applicable: u32,
+    /// Strict reactive score; `None` when no reactive element is due.
+    pub reactive: Option<f64>,
 }
 
 /// An entity's score.
@@ -115,6 +127,14 @@ pub struct EntityScore {
     pub projects: u32,
     /// Contracting processes in those projects.
     pub processes: u32,
+    /// Mean reactive score of the projects that have one.
+    pub reactive: Option<f64>,
+    /// Mean project-level figure.
+    pub project_level: Option<f64>,
+    /// Mean contract-level figure.
+    pub contract_level: Option<f64>,
+    /// Mean score of the sampled projects (index-style sample mode only).
+    pub sample_score: Option<f64>,
 }
 
 /// Share of an entity's applicable units that disclose an element.
@@ -145,40 +165,132 @@ pub struct Scores {
     pub elements: Vec<ElementShare>,
 }
 
-/// Computes every score. `process_counts` gives each project's number of processes.
-pub fn compute(input: Input, process_counts: &[(String, String, u32)]) -> PolarsResult<Scores> {
+/// (strict, lenient, elements due) for each key.
+type Figures = HashMap<String, (f64, f64, u32)>;
+
+/// Weighted figure per `keys` group of per-element rows `s`, `l`, `w`.
+fn figure(rows: LazyFrame, keys: &[&str]) -> PolarsResult<Figures> {
+    let by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    let df = rows
+        .group_by(by)
+        .agg([
+            ((col("s") * col("w")).sum() / col("w").sum() * lit(100.0)).alias("score"),
+            ((col("l") * col("w")).sum() / col("w").sum() * lit(100.0)).alias("lenient"),
+            col("s").count().alias("applicable"),
+        ])
+        .collect()?;
+    let key_cols: Vec<Vec<String>> = keys
+        .iter()
+        .map(|k| strs(&df, k))
+        .collect::<PolarsResult<_>>()?;
+    let (s, l, a) = (
+        floats(&df, "score")?,
+        floats(&df, "lenient")?,
+        counts(&df, "applicable")?,
+    );
+    Ok((0..s.len())
+        .map(|i| {
+            let key = key_cols
+                .iter()
+                .map(|c| c[i].as_str())
+                .collect::<Vec<_>>()
+                .join("\u{1f}");
+            (key, (round2(s[i]), round2(l[i]), a[i]))
+        })
+        .collect())
+}
+
+/// Computes every score. `process_counts` gives each project's number of processes; `sample`
+/// the index-style sample, when one was drawn.
+pub fn compute(
+    input: Input,
+    process_counts: &[(String, String, u32)],
+    sample: Option<&Sample>,
+) -> PolarsResult<Scores> {
     let verdicts = input.frame()?.lazy();
 
     // Per project and element: s = mean over units (one unit for project-level elements).
     let per_element = verdicts
         .clone()
-        .group_by([col("project"), col("entity"), col("code")])
+        .group_by([
+            col("project"),
+            col("entity"),
+            col("code"),
+            col("reactive"),
+            col("is_process"),
+        ])
         .agg([
             col("strict").mean().alias("s"),
             col("lenient").mean().alias("l"),
             col("weight").first().alias("w"),
         ]);
-    let projects = per_element
-        .group_by([col("project"), col("entity")])
-        .agg([
-            ((col("s") * col("w")).sum() / col("w").sum() * lit(100.0)).alias("score"),
-            ((col("l") * col("w")).sum() / col("w").sum() * lit(100.0)).alias("lenient"),
-            col("code").count().alias("applicable"),
-        ])
-        .sort(["project"], Default::default())
-        .collect()?;
+    let proactive = per_element.clone().filter(col("reactive").not());
+    let headline = figure(proactive.clone(), &["project"])?;
+    let reactive = figure(per_element.filter(col("reactive")), &["project"])?;
+    let project_level = figure(
+        proactive.clone().filter(col("is_process").not()),
+        &["project"],
+    )?;
+    let contract_level = figure(proactive.filter(col("is_process")), &["project"])?;
 
-    let processes = verdicts
+    let mut entity_of: Vec<(String, String)> = verdicts
         .clone()
-        .filter(col("is_process"))
-        .group_by([col("project"), col("process")])
-        .agg([
-            ((col("strict") * col("weight")).sum() / col("weight").sum() * lit(100.0))
-                .alias("score"),
-            col("code").count().alias("applicable"),
-        ])
-        .sort(["project", "process"], Default::default())
-        .collect()?;
+        .select([col("project"), col("entity")])
+        .unique(None, UniqueKeepStrategy::First)
+        .collect()
+        .and_then(|df| {
+            Ok(strs(&df, "project")?
+                .into_iter()
+                .zip(strs(&df, "entity")?)
+                .collect())
+        })?;
+    entity_of.sort();
+    let project_rows: Vec<ProjectScore> = entity_of
+        .into_iter()
+        .filter_map(|(project, entity)| {
+            let (score, lenient, applicable) = *headline.get(&project)?;
+            let strict = |f: &Figures| f.get(&project).map(|x| x.0);
+            Some(ProjectScore {
+                reactive: strict(&reactive),
+                project_level: strict(&project_level),
+                contract_level: strict(&contract_level),
+                project,
+                entity,
+                score,
+                lenient,
+                applicable,
+            })
+        })
+        .collect();
+
+    // Processes: the same rule over process-level rows, weighted per verdict.
+    let per_process = verdicts.clone().filter(col("is_process")).select([
+        col("project"),
+        col("process"),
+        col("reactive"),
+        col("strict").alias("s"),
+        col("lenient").alias("l"),
+        col("weight").alias("w"),
+    ]);
+    let process_proactive = figure(
+        per_process.clone().filter(col("reactive").not()),
+        &["project", "process"],
+    )?;
+    let process_reactive = figure(per_process.filter(col("reactive")), &["project", "process"])?;
+    let mut processes: Vec<ProcessScore> = process_proactive
+        .iter()
+        .map(|(key, (score, _, applicable))| {
+            let (project, process) = key.split_once('\u{1f}').unwrap_or((key, ""));
+            ProcessScore {
+                project: project.to_string(),
+                process: process.to_string(),
+                score: *score,
+                applicable: *applicable,
+                reactive: process_reactive.get(key).map(|x| x.0),
+            }
+        })
+        .collect();
+    processes.sort_by(|a, b| (&a.project, &a.process).cmp(&(&b.project, &b.process)));
 
     let shares = verdicts
         .group_by([col("entity"), col("code")])
@@ -189,13 +301,23 @@ pub fn compute(input: Input, process_counts: &[(String, String, u32)]) -> Polars
         .sort(["entity", "code"], Default::default())
         .collect()?;
 
-    let project_rows = read_projects(&projects)?;
-
-    // Entities: mean of project scores; counts of projects and processes.
+    // Entities: mean of project figures (missing figures are left out of their mean).
+    let col_of = |f: fn(&ProjectScore) -> Option<f64>| -> Vec<Option<f64>> {
+        project_rows.iter().map(f).collect()
+    };
     let entity_frame = df!(
         "entity" => project_rows.iter().map(|p| p.entity.clone()).collect::<Vec<_>>(),
-        "score" => project_rows.iter().map(|p| p.score).collect::<Vec<_>>(),
-        "lenient" => project_rows.iter().map(|p| p.lenient).collect::<Vec<_>>(),
+        "score" => col_of(|p| Some(p.score)),
+        "lenient" => col_of(|p| Some(p.lenient)),
+        "reactive" => col_of(|p| p.reactive),
+        "project_level" => col_of(|p| p.project_level),
+        "contract_level" => col_of(|p| p.contract_level),
+        "sampled" => project_rows
+            .iter()
+            .map(|p| sample
+                .filter(|s| s.contains(&p.entity, &p.project))
+                .map(|_| p.score))
+            .collect::<Vec<_>>(),
         "processes" => project_rows
             .iter()
             .map(|p| {
@@ -213,6 +335,10 @@ pub fn compute(input: Input, process_counts: &[(String, String, u32)]) -> Polars
         .agg([
             col("score").mean().alias("score"),
             col("lenient").mean().alias("lenient"),
+            col("reactive").mean().alias("reactive"),
+            col("project_level").mean().alias("project_level"),
+            col("contract_level").mean().alias("contract_level"),
+            col("sampled").mean().alias("sample_score"),
             col("score").count().alias("projects"),
             col("processes").sum().alias("processes"),
         ])
@@ -221,10 +347,59 @@ pub fn compute(input: Input, process_counts: &[(String, String, u32)]) -> Polars
 
     Ok(Scores {
         projects: project_rows,
-        processes: read_processes(&processes)?,
+        processes,
         entities: rank(read_entities(&entities)?),
         elements: read_shares(&shares)?,
     })
+}
+
+/// One project's figures, by the same rule as [`compute`], for its sheet (written while
+/// projects stream, before the run's frame exists).
+pub fn project_figures(verdicts: &[Verdict], weight: impl Fn(&str) -> f64) -> ProjectScore {
+    let mut per_element: HashMap<&str, (f64, f64, u32, bool, bool)> = HashMap::new();
+    for v in verdicts.iter().filter(|v| v.outcome.is_due()) {
+        let e = per_element.entry(v.code).or_insert((
+            0.0,
+            0.0,
+            0,
+            v.disclosure == Disclosure::Reactive,
+            v.level == Level::Process,
+        ));
+        e.0 += f64::from(u8::from(v.outcome == Outcome::Disclosed));
+        e.1 += f64::from(u8::from(v.outcome != Outcome::Missing));
+        e.2 += 1;
+    }
+    let figure = |keep: &dyn Fn(bool, bool) -> bool| -> Option<(f64, f64, u32)> {
+        let (mut s, mut l, mut w, mut n) = (0.0, 0.0, 0.0, 0);
+        for (code, (d, dl, k, reactive, process)) in &per_element {
+            if !keep(*reactive, *process) {
+                continue;
+            }
+            let wt = weight(code);
+            s += wt * d / f64::from(*k);
+            l += wt * dl / f64::from(*k);
+            w += wt;
+            n += 1;
+        }
+        (n > 0).then(|| {
+            if w > 0.0 {
+                (round2(100.0 * s / w), round2(100.0 * l / w), n)
+            } else {
+                (0.0, 0.0, n)
+            }
+        })
+    };
+    let (score, lenient, applicable) = figure(&|r, _| !r).unwrap_or((0.0, 0.0, 0));
+    ProjectScore {
+        project: String::new(),
+        entity: String::new(),
+        score,
+        lenient,
+        applicable,
+        reactive: figure(&|r, _| r).map(|f| f.0),
+        project_level: figure(&|r, p| !r && !p).map(|f| f.0),
+        contract_level: figure(&|r, p| !r && p).map(|f| f.0),
+    }
 }
 
 fn strs(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
@@ -246,42 +421,6 @@ fn counts(df: &DataFrame, name: &str) -> PolarsResult<Vec<u32>> {
     Ok((0..ca.len()).map(|i| ca.get(i).unwrap_or(0)).collect())
 }
 
-fn read_projects(df: &DataFrame) -> PolarsResult<Vec<ProjectScore>> {
-    let (p, e, s, l, a) = (
-        strs(df, "project")?,
-        strs(df, "entity")?,
-        floats(df, "score")?,
-        floats(df, "lenient")?,
-        counts(df, "applicable")?,
-    );
-    Ok((0..p.len())
-        .map(|i| ProjectScore {
-            project: p[i].clone(),
-            entity: e[i].clone(),
-            score: round2(s[i]),
-            lenient: round2(l[i]),
-            applicable: a[i],
-        })
-        .collect())
-}
-
-fn read_processes(df: &DataFrame) -> PolarsResult<Vec<ProcessScore>> {
-    let (p, c, s, a) = (
-        strs(df, "project")?,
-        strs(df, "process")?,
-        floats(df, "score")?,
-        counts(df, "applicable")?,
-    );
-    Ok((0..p.len())
-        .map(|i| ProcessScore {
-            project: p[i].clone(),
-            process: c[i].clone(),
-            score: round2(s[i]),
-            applicable: a[i],
-        })
-        .collect())
-}
-
 fn read_entities(df: &DataFrame) -> PolarsResult<Vec<EntityScore>> {
     let (e, s, l, p, c) = (
         strs(df, "entity")?,
@@ -289,6 +428,12 @@ fn read_entities(df: &DataFrame) -> PolarsResult<Vec<EntityScore>> {
         floats(df, "lenient")?,
         counts(df, "projects")?,
         counts(df, "processes")?,
+    );
+    let (r, pl, cl, ss) = (
+        optional(df, "reactive")?,
+        optional(df, "project_level")?,
+        optional(df, "contract_level")?,
+        optional(df, "sample_score")?,
     );
     Ok((0..e.len())
         .map(|i| EntityScore {
@@ -298,8 +443,18 @@ fn read_entities(df: &DataFrame) -> PolarsResult<Vec<EntityScore>> {
             rank: 0,
             projects: p[i],
             processes: c[i],
+            reactive: r[i].map(round2),
+            project_level: pl[i].map(round2),
+            contract_level: cl[i].map(round2),
+            sample_score: ss[i].map(round2),
         })
         .collect())
+}
+
+fn optional(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
+    let c = df.column(name)?.cast(&DataType::Float64)?;
+    let ca = c.f64()?;
+    Ok((0..ca.len()).map(|i| ca.get(i)).collect())
 }
 
 fn read_shares(df: &DataFrame) -> PolarsResult<Vec<ElementShare>> {
@@ -350,42 +505,72 @@ fn round2(x: f64) -> f64 {
 mod tests {
     use super::*;
 
+    fn verdict(code: &'static str, process: Option<&str>, outcome: Outcome) -> Verdict {
+        Verdict {
+            code,
+            level: if process.is_some() {
+                Level::Process
+            } else {
+                Level::Project
+            },
+            process: process.map(str::to_string),
+            outcome,
+            path: String::new(),
+            reason: String::new(),
+            conditional: false,
+            disclosure: if code.starts_with('R') {
+                Disclosure::Reactive
+            } else {
+                Disclosure::Proactive
+            },
+            document_not_inspected: false,
+        }
+    }
+
     #[test]
     fn process_elements_average_over_processes() {
         let mut input = Input::default();
-        // Project A: one project element disclosed, one process element disclosed in 1 of 2;
-        // project B: nothing disclosed.
+        // Project A: one project element disclosed, one process element disclosed in 1 of 2,
+        // one reactive element missing; project B: nothing disclosed.
         let rows = [
-            ("A", "PJ-ID-4", Level::Project, None, Outcome::Disclosed),
+            ("A", verdict("PJ-ID-4", None, Outcome::Disclosed)),
+            ("A", verdict("PC-PR-9", Some("o1"), Outcome::Disclosed)),
+            ("A", verdict("PC-PR-9", Some("o2"), Outcome::Partial)),
+            ("A", verdict("PC-PR-4", Some("o2"), Outcome::NotApplicable)),
             (
                 "A",
-                "PC-PR-9",
-                Level::Process,
-                Some("o1"),
-                Outcome::Disclosed,
+                verdict("PC-PR-7", Some("o2"), Outcome::NotYetApplicable),
             ),
-            ("A", "PC-PR-9", Level::Process, Some("o2"), Outcome::Partial),
-            (
-                "A",
-                "PC-PR-4",
-                Level::Process,
-                Some("o2"),
-                Outcome::NotApplicable,
-            ),
-            ("B", "PJ-ID-4", Level::Project, None, Outcome::Missing),
+            ("A", verdict("RPC-PR-3", Some("o1"), Outcome::Missing)),
+            ("B", verdict("PJ-ID-4", None, Outcome::Missing)),
         ];
-        for (project, code, level, process, outcome) in rows {
-            input.push(project, "e1", code, level, process, outcome, 1.0);
+        let mut a = Vec::new();
+        for (project, v) in rows {
+            input.push(project, "e1", &v, 1.0);
+            if project == "A" {
+                a.push(v);
+            }
         }
         let counts = vec![("A".into(), "e1".into(), 2), ("B".into(), "e1".into(), 0)];
-        let s = compute(input, &counts).expect("scores");
+        let s = compute(input, &counts, None).expect("scores");
         assert_eq!(s.projects[0].score, 75.0);
         assert_eq!(s.projects[0].lenient, 100.0);
         assert_eq!(s.projects[0].applicable, 2);
+        assert_eq!(s.projects[0].reactive, Some(0.0));
+        assert_eq!(s.projects[0].project_level, Some(100.0));
+        assert_eq!(s.projects[0].contract_level, Some(50.0));
         assert_eq!(s.projects[1].score, 0.0);
+        assert_eq!(s.projects[1].reactive, None);
         assert_eq!(s.entities[0].score, 37.5);
+        assert_eq!(s.entities[0].reactive, Some(0.0));
         assert_eq!((s.entities[0].projects, s.entities[0].processes), (2, 2));
         assert_eq!(s.processes.len(), 2);
+        // The sheet's figures follow the same rule.
+        let sheet = project_figures(&a, |_| 1.0);
+        assert_eq!(
+            (sheet.score, sheet.lenient, sheet.applicable, sheet.reactive),
+            (75.0, 100.0, 2, Some(0.0))
+        );
         let share = s
             .elements
             .iter()

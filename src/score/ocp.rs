@@ -1,0 +1,181 @@
+//! The OCP-compatible presence-only coverage, computed beside costwatch's own scores so that
+//! results can be set against published OCP notebooks.
+//!
+//! As the notebook does: a project's paths are its object keys joined by `/` without array
+//! indices, descending into an array only when its first item is an object; an element is
+//! covered when every one of its fields (`ocp_fields` in the catalogue) is among them. Values
+//! are not looked at, so any document satisfies every document element. The notebook's field
+//! lists carry typos that make some elements score 0 everywhere; the catalogue has them
+//! corrected (README, "Methods").
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::ids::{Disclosure, catalogue};
+
+/// The set of key paths of a project, notebook style.
+pub fn project_paths(project: &Value) -> HashSet<String> {
+    fn walk(v: &Value, prefix: &str, out: &mut HashSet<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}/{k}")
+                    };
+                    walk(child, &path, out);
+                    out.insert(path);
+                }
+            }
+            Value::Array(items) if items.first().is_some_and(Value::is_object) => {
+                for item in items {
+                    walk(item, prefix, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = HashSet::new();
+    walk(project, "", &mut out);
+    out
+}
+
+/// Counts of covered projects per element, overall and per entity.
+#[derive(Debug, Default)]
+pub struct OcpTally {
+    /// Projects added.
+    projects: u32,
+    /// element code → projects covering it.
+    covered: BTreeMap<String, u32>,
+    /// field → projects having it.
+    fields: BTreeMap<String, u32>,
+    /// entity → (projects, Σ share of proactive elements covered).
+    entities: BTreeMap<String, (u32, f64)>,
+}
+
+/// One row of `ocp-coverage.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OcpElement {
+    /// Element code.
+    pub code: String,
+    /// Share of projects covering every field, 0–1.
+    pub coverage: f64,
+    /// Each field with the share of projects that have it.
+    pub fields: Vec<(String, f64)>,
+}
+
+impl OcpTally {
+    /// Adds one project; returns its presence figure (0–100 over the proactive elements).
+    pub fn add(&mut self, entity: &str, project: &Value) -> f64 {
+        let paths = project_paths(project);
+        self.projects += 1;
+        let (mut proactive, mut covered) = (0u32, 0u32);
+        for e in catalogue() {
+            let hit = e.ocp_fields.iter().all(|f| paths.contains(f));
+            if hit {
+                *self.covered.entry(e.code.clone()).or_default() += 1;
+            }
+            if e.disclosure == Disclosure::Proactive {
+                proactive += 1;
+                covered += u32::from(hit);
+            }
+        }
+        // Each field once per project, however many elements name it.
+        let named: HashSet<&String> = catalogue().iter().flat_map(|e| &e.ocp_fields).collect();
+        for f in named {
+            if paths.contains(f) {
+                *self.fields.entry(f.clone()).or_default() += 1;
+            }
+        }
+        let figure = 100.0 * f64::from(covered) / f64::from(proactive.max(1));
+        let entry = self.entities.entry(entity.to_string()).or_default();
+        entry.0 += 1;
+        entry.1 += figure;
+        crate::util::round_to(figure, 2)
+    }
+
+    /// Mean presence figure of an entity's projects, 0–100.
+    pub fn entity(&self, entity: &str) -> Option<f64> {
+        self.entities
+            .get(entity)
+            .map(|(n, sum)| crate::util::round_to(sum / f64::from(*n), 2))
+    }
+
+    /// Per element coverage over every project of the run, in catalogue order.
+    pub fn elements(&self) -> Vec<OcpElement> {
+        let n = f64::from(self.projects.max(1));
+        catalogue()
+            .iter()
+            .map(|e| OcpElement {
+                code: e.code.clone(),
+                coverage: crate::util::round_to(
+                    f64::from(self.covered.get(&e.code).copied().unwrap_or(0)) / n,
+                    4,
+                ),
+                fields: e
+                    .ocp_fields
+                    .iter()
+                    .map(|f| {
+                        let have = self.fields.get(f).copied().unwrap_or(0);
+                        (f.clone(), crate::util::round_to(f64::from(have) / n, 4))
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn paths_skip_indices_and_arrays_of_scalars() {
+        let p = json!({"title": "", "sector": ["a"], "parties": [{"id": "1", "roles": ["x"]}, {"name": "n"}],
+                       "budget": {"amount": {"amount": 1}}});
+        let mut got: Vec<String> = project_paths(&p).into_iter().collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "budget",
+                "budget/amount",
+                "budget/amount/amount",
+                "parties",
+                "parties/id",
+                "parties/name",
+                "parties/roles",
+                "sector",
+                "title"
+            ]
+        );
+    }
+
+    #[test]
+    fn presence_counts_any_value_and_ignores_codes() {
+        let mut t = OcpTally::default();
+        // A title (even blank) and any document satisfy the notebook.
+        let p = json!({"title": " ", "documents": [{"id": "1", "documentType": "other", "url": "u",
+                       "description": "d", "title": "t", "pageStart": "1", "pageEnd": "2"}]});
+        let figure = t.add("e", &p);
+        assert!(figure > 0.0 && figure <= 100.0);
+        let by_code = |code: &str| {
+            t.elements()
+                .into_iter()
+                .find(|e| e.code == code)
+                .expect(code)
+        };
+        assert_eq!(by_code("PJ-ID-4").coverage, 1.0);
+        assert_eq!(
+            by_code("PJ-PR-1").coverage,
+            1.0,
+            "any document counts for projectScope"
+        );
+        assert_eq!(by_code("PJ-ID-2").coverage, 0.0);
+        assert_eq!(t.entity("e"), Some(figure));
+    }
+}
