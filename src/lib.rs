@@ -2,12 +2,15 @@
 //!
 //! The run, stage by stage (see [`pipeline::run`]): `source` reads inputs into the `store`;
 //! `ocds` compiles releases; `oc4ids` converts them into projects; `ids` judges each CoST IDS
-//! element; `score` aggregates with polars; `publish` writes the outputs atomically.
+//! element and `flags` raises red flags; `score` aggregates with polars; `publish` writes the
+//! outputs atomically.
 
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod evidence;
 pub mod fixtures;
+pub mod flags;
 pub mod ids;
 pub mod logging;
 pub mod oc4ids;

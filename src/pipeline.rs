@@ -6,12 +6,13 @@ use chrono::{SecondsFormat, Utc};
 use serde_json::Value;
 
 use crate::config::{Config, EntityRole};
+use crate::evidence::Origins;
 use crate::ids::{self, Outcome, Verdict};
 use crate::ocds::{Merger, history};
 use crate::publish::{EntityInfo, PackageMeta, ProjectFigures, ProjectSheet, Staging, StaleMark};
 use crate::report::{Health, RunReport, Status};
-use crate::store::{Provenance, Store};
-use crate::{Error, ExitCode, oc4ids, score, source};
+use crate::store::{CompiledRow, Provenance, Store};
+use crate::{Error, ExitCode, flags, oc4ids, score, source};
 
 /// Options given on the command line for one run.
 #[derive(Debug, Clone, Default)]
@@ -95,6 +96,8 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         stale: &stale,
         ocp: score::OcpTally::default(),
         values: Vec::new(),
+        store: &store,
+        flag_rows: Vec::new(),
     };
     // Projects from OC4IDS sources first: they claim the processes they name.
     let mut claimed: HashSet<String> = HashSet::new();
@@ -110,14 +113,7 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         let converted = oc4ids::enrich(project, from_ocds.as_ref());
         claimed.extend(ocids.iter().cloned());
         let processes = ocids.len() as u32;
-        let touched: Vec<&str> = rows.iter().map(|r| r.ocid.as_str()).collect();
-        out.project(
-            &converted,
-            processes,
-            &touched,
-            Some(provenance),
-            &mut report,
-        )
+        out.project(&converted, processes, &rows, Some(provenance), &mut report)
     })?;
     store.for_each_project(config.grouping, |key, mut rows| {
         rows.retain(|r| !claimed.contains(&r.ocid));
@@ -125,8 +121,7 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
             return Ok(());
         }
         let converted = oc4ids::convert(key, &rows, &convert_opts);
-        let touched: Vec<&str> = rows.iter().map(|r| r.ocid.as_str()).collect();
-        out.project(&converted, rows.len() as u32, &touched, None, &mut report)
+        out.project(&converted, rows.len() as u32, &rows, None, &mut report)
     })?;
     let Publishing {
         input,
@@ -134,6 +129,7 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         entities,
         ocp,
         values,
+        flag_rows,
         ..
     } = out;
     report.projects = staging.projects();
@@ -150,6 +146,7 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     let entity_list: Vec<EntityInfo> = entities.into_values().collect();
     report.stale_entities = entity_list.iter().filter(|e| e.stale.is_some()).count() as u64;
     staging.scores(&scores, &entity_list, &ocp)?;
+    staging.flags(&flag_rows)?;
 
     // ── publish ────────────────────────────────────────────────────────────────────────
     if !report.quarantined.is_empty() || report.sources.iter().any(|s| s.status != Health::Ok) {
@@ -213,6 +210,9 @@ struct Publishing<'a> {
     ocp: score::OcpTally,
     /// (entity, project, value) for the index-style sample.
     values: Vec<(String, String, f64)>,
+    store: &'a Store,
+    /// (project, entity, flag) for every flag that is not clear, for `flags.csv`.
+    flag_rows: Vec<(String, String, flags::Flag)>,
 }
 
 impl Publishing<'_> {
@@ -221,14 +221,33 @@ impl Publishing<'_> {
         &mut self,
         converted: &oc4ids::Converted,
         processes: u32,
-        ocids: &[&str],
+        rows: &[CompiledRow],
         provenance: Option<Provenance>,
         report: &mut RunReport,
     ) -> Result<(), Error> {
         let config = self.config;
-        let verdicts = ids::assess(&converted.project);
+        let ocids: Vec<&str> = rows.iter().map(|r| r.ocid.as_str()).collect();
+        let project = &converted.project;
+        let origins = Origins::load(self.store, project, &ocids, provenance.as_ref())?;
+        let mut verdicts = ids::assess(project);
+        for v in &mut verdicts {
+            v.evidence = origins.of(project, &v.path);
+        }
+        let mut flags = flags::assess(project, rows, &config.flags);
+        for f in &mut flags {
+            let mut evidence = Vec::new();
+            for p in &f.paths {
+                for o in origins.of(project, p) {
+                    if !evidence.contains(&o) {
+                        evidence.push(o);
+                    }
+                }
+            }
+            f.evidence = evidence;
+            report.flags.count(f.code, f.state);
+        }
         let mut entity = attribute(converted, config.entity);
-        let stale = self.stale.of(ocids, provenance.as_ref());
+        let stale = self.stale.of(&ocids, provenance.as_ref());
         entity.stale.clone_from(&stale);
         let project_id = converted.project["id"].as_str().unwrap_or("-").to_string();
         for v in &verdicts {
@@ -242,14 +261,18 @@ impl Publishing<'_> {
             project_value(&converted.project),
         ));
         self.process_counts
-            .push((project_id, entity.entity.clone(), processes));
+            .push((project_id.clone(), entity.entity.clone(), processes));
         report.processes += u64::from(processes);
         report.conversion_notes += converted.notes.len() as u64;
+        let raised = flags.iter().filter(|f| f.state != flags::FlagState::Clear);
+        self.flag_rows
+            .extend(raised.map(|f| (project_id.clone(), entity.entity.clone(), f.clone())));
         self.staging.project(&ProjectSheet {
             project: &converted.project,
             entity: &entity,
             score: figures(&verdicts, config, ocp_presence),
             verdicts: &verdicts,
+            flags: &flags,
             notes: &converted.notes,
             provenance: provenance.as_ref(),
             stale: stale.as_ref(),

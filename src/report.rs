@@ -231,6 +231,8 @@ pub struct RunReport {
     pub entities: u64,
     /// Entities whose figures rest on a source that was down (stored data, marked stale).
     pub stale_entities: u64,
+    /// Red flags by code and state (raised, clear, unknown, not_applicable).
+    pub flags: crate::flags::FlagCounts,
     /// The index-style sample (seed and projects per entity), when `[scoring] sample_seed`
     /// is set.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -265,6 +267,7 @@ impl RunReport {
             processes: 0,
             entities: 0,
             stale_entities: 0,
+            flags: Default::default(),
             sample: None,
             conversion_notes: 0,
             store: None,

@@ -30,6 +30,9 @@ pub struct Verdict {
     /// True when a linked document decided it: costwatch saw the link, not the contents.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub document_not_inspected: bool,
+    /// Where the data at `path` came from (filled in by the pipeline, which knows the store).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<crate::store::Origin>,
 }
 
 /// Judges every element on a project: project-level elements once, process-level
@@ -83,6 +86,7 @@ fn judge(element: &'static Element, unit: &Unit<'_>, process: Option<String>) ->
         conditional: element.conditional,
         disclosure: element.disclosure,
         document_not_inspected: uninspected,
+        evidence: Vec::new(),
     };
     let gate_path = || match unit.process {
         Some((i, _)) => format!("/contractingProcesses/{i}/summary"),

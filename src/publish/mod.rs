@@ -303,6 +303,40 @@ impl Staging {
         Ok(())
     }
 
+    /// Writes `flags.csv`: every flag that is raised, unknown or not applicable, Spanish
+    /// explanation first.
+    pub fn flags(&self, rows: &[(String, String, crate::flags::Flag)]) -> Result<(), Error> {
+        let path = self.dir.join("flags.csv");
+        let mut w = csv_writer(&path)?;
+        w.write_record([
+            "proyecto/project",
+            "entidad/entity",
+            "proceso/process",
+            "alerta/flag",
+            "estado/state",
+            "explicacion",
+            "explanation",
+            "regla/rule",
+            "rutas/paths",
+        ])
+        .map_err(csv_err(&path))?;
+        for (project, entity, f) in rows {
+            w.write_record([
+                project.as_str(),
+                entity,
+                f.process.as_deref().unwrap_or(""),
+                f.code,
+                f.state.as_str(),
+                &f.explicacion,
+                &f.explanation,
+                &f.rule,
+                &f.paths.join(" "),
+            ])
+            .map_err(csv_err(&path))?;
+        }
+        w.flush().map_err(io(&path))
+    }
+
     /// Writes the report and the quarantine table.
     pub fn report(&self, report: &RunReport) -> Result<(), Error> {
         write_json(&self.dir.join("run-report.json"), report)?;
@@ -376,8 +410,10 @@ pub struct ProjectSheet<'a> {
     pub entity: &'a EntityInfo,
     /// Strict and lenient project scores, 0–100.
     pub score: ProjectFigures,
-    /// Every verdict.
+    /// Every verdict, with its evidence.
     pub verdicts: &'a [Verdict],
+    /// Every red flag, with its evidence.
+    pub flags: &'a [crate::flags::Flag],
     /// Conversion notes.
     pub notes: &'a [crate::oc4ids::Note],
     /// Where an OC4IDS project came from (absent for projects built from OCDS).

@@ -524,6 +524,7 @@ mod tests {
                 Disclosure::Proactive
             },
             document_not_inspected: false,
+            evidence: Vec::new(),
         }
     }
 

@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 pub use schema::SCHEMA_VERSION;
-pub use sources::{Checkpoint, Provenance};
+pub use sources::{Checkpoint, Origin, Provenance};
 
 /// Store errors: they abort the run before anything is published.
 #[derive(Debug, thiserror::Error)]

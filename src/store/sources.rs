@@ -168,6 +168,71 @@ impl Store {
         Ok(out)
     }
 
+    /// For each ocid, where its latest release (by date) came from; for ocids known only from
+    /// a record's compiled release, where that record came from.
+    pub fn origins_of(&self, ocids: &[&str]) -> Result<Vec<Origin>, Error> {
+        let mut out = Vec::new();
+        let mut latest = self
+            .conn
+            .prepare(
+                "SELECT r.release_id, i.source_id, i.location, i.read_at
+                 FROM releases r JOIN inputs i ON i.id = r.input_id
+                 WHERE r.ocid = ?1 ORDER BY r.date DESC, r.id DESC LIMIT 1",
+            )
+            .map_err(|e| self.sq(e))?;
+        let mut record = self
+            .conn
+            .prepare(
+                "SELECT NULL, i.source_id, i.location, i.read_at
+                 FROM record_compiled r JOIN inputs i ON i.id = r.input_id
+                 WHERE r.ocid = ?1 ORDER BY r.id DESC LIMIT 1",
+            )
+            .map_err(|e| self.sq(e))?;
+        for ocid in ocids {
+            let read = |r: &rusqlite::Row<'_>| {
+                Ok(Origin {
+                    ocid: Some((*ocid).to_string()),
+                    release: r.get(0)?,
+                    source: r.get(1)?,
+                    location: r.get(2)?,
+                    fetched_at: r.get(3)?,
+                })
+            };
+            let found = match latest.query_row(params![ocid], read).optional() {
+                Ok(Some(o)) => Some(o),
+                Ok(None) => record
+                    .query_row(params![ocid], read)
+                    .optional()
+                    .map_err(|e| self.sq(e))?,
+                Err(e) => return Err(self.sq(e)),
+            };
+            out.extend(found);
+        }
+        Ok(out)
+    }
+
+    /// Where one release came from (its first stored copy).
+    pub fn release_origin(&self, ocid: &str, release: &str) -> Result<Option<Origin>, Error> {
+        self.conn
+            .query_row(
+                "SELECT i.source_id, i.location, i.read_at
+                 FROM releases r JOIN inputs i ON i.id = r.input_id
+                 WHERE r.ocid = ?1 AND r.release_id = ?2 ORDER BY r.id LIMIT 1",
+                params![ocid, release],
+                |r| {
+                    Ok(Origin {
+                        ocid: Some(ocid.to_string()),
+                        release: Some(release.to_string()),
+                        source: r.get(0)?,
+                        location: r.get(1)?,
+                        fetched_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.sq(e))
+    }
+
     /// Whether an input with this source, location and content was stored completely before.
     pub fn input_seen(&self, source_id: &str, location: &str, sha256: &str) -> Result<bool, Error> {
         self.conn
@@ -181,6 +246,24 @@ impl Store {
             .map(|o| o.is_some())
             .map_err(|e| self.sq(e))
     }
+}
+
+/// Where the data behind a verdict came from: the release (or record, or OC4IDS project), the
+/// source, the URL or path, and when it was fetched.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Origin {
+    /// The contracting process, when the data is OCDS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocid: Option<String>,
+    /// The release id (absent for records and OC4IDS projects).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// Source id.
+    pub source: String,
+    /// URL or path (a zip member as `URL#member`).
+    pub location: String,
+    /// When it was fetched or read.
+    pub fetched_at: String,
 }
 
 /// Where a stored OC4IDS project came from.

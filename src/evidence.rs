@@ -1,0 +1,114 @@
+//! Evidence: which data decided a verdict or a flag, down to the release, the source and the
+//! fetch time, so that an auditor can go back to what the publisher said.
+//!
+//! A path inside `/contractingProcesses/<i>` is traced to that process: to the release that
+//! brought a modification when the path points at one, else to the process's latest release.
+//! A project-level path is traced to every process the project was built from (the project's
+//! fields are merged from them), or to the OC4IDS package that published the project.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::Error;
+use crate::store::{Origin, Provenance, Store};
+
+/// The origins of one project's data.
+#[derive(Debug, Default)]
+pub struct Origins {
+    /// ocid → where its latest release came from.
+    latest: HashMap<String, Origin>,
+    /// (ocid, release id) → where that release came from.
+    releases: HashMap<(String, String), Origin>,
+    /// The OC4IDS package, for projects published as OC4IDS.
+    package: Option<Origin>,
+    /// The processes in project order.
+    order: Vec<String>,
+}
+
+impl Origins {
+    /// Looks up the origins of a project built from `ocids` (and maybe published as OC4IDS).
+    pub fn load(
+        store: &Store,
+        project: &Value,
+        ocids: &[&str],
+        provenance: Option<&Provenance>,
+    ) -> Result<Origins, Error> {
+        let mut o = Origins {
+            package: provenance.map(|p| Origin {
+                ocid: None,
+                release: None,
+                source: p.source.clone(),
+                location: p.location.clone(),
+                fetched_at: p.fetched_at.clone(),
+            }),
+            ..Origins::default()
+        };
+        for origin in store.origins_of(ocids)? {
+            if let Some(ocid) = origin.ocid.clone() {
+                o.latest.insert(ocid, origin);
+            }
+        }
+        for (i, cp) in array(project.get("contractingProcesses"))
+            .iter()
+            .enumerate()
+        {
+            let ocid = cp
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("#{i}"));
+            for m in array(cp.pointer("/summary/modifications")) {
+                if let Some(r) = m.get("releaseID").and_then(Value::as_str)
+                    && let Some(origin) = store.release_origin(&ocid, r)?
+                {
+                    o.releases.insert((ocid.clone(), r.to_string()), origin);
+                }
+            }
+            o.order.push(ocid);
+        }
+        Ok(o)
+    }
+
+    /// The origins behind a JSON pointer into the project.
+    pub fn of(&self, project: &Value, path: &str) -> Vec<Origin> {
+        let mut parts = path.trim_start_matches('/').split('/');
+        if parts.next() == Some("contractingProcesses")
+            && let Some(i) = parts.next().and_then(|i| i.parse::<usize>().ok())
+            && let Some(ocid) = self.order.get(i)
+        {
+            // A modification's own release, when the path points at one.
+            if parts.next() == Some("summary")
+                && parts.next() == Some("modifications")
+                && let Some(j) = parts.next().and_then(|j| j.parse::<usize>().ok())
+                && let Some(r) = project
+                    .pointer(&format!(
+                        "/contractingProcesses/{i}/summary/modifications/{j}/releaseID"
+                    ))
+                    .and_then(Value::as_str)
+                && let Some(origin) = self.releases.get(&(ocid.clone(), r.to_string()))
+            {
+                return vec![origin.clone()];
+            }
+            return match self.latest.get(ocid) {
+                Some(o) => vec![o.clone()],
+                None => self.package.iter().cloned().collect(),
+            };
+        }
+        let mut out: Vec<Origin> = self.package.iter().cloned().collect();
+        out.extend(
+            self.order
+                .iter()
+                .filter_map(|o| self.latest.get(o))
+                .cloned(),
+        );
+        out
+    }
+}
+
+fn array(v: Option<&Value>) -> &[Value] {
+    match v {
+        Some(Value::Array(a)) => a,
+        _ => &[],
+    }
+}
