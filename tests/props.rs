@@ -1,7 +1,8 @@
 //! Property tests: laws the merge and the checks must keep whatever the data.
 
-use costwatch::ids;
+use costwatch::ids::{self, Disclosure, Level, Outcome, Verdict, catalogue};
 use costwatch::ocds::Merger;
+use costwatch::score;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -43,7 +44,83 @@ fn releases() -> impl Strategy<Value = Vec<Value>> {
     })
 }
 
+/// A verdict on a catalogue element (by index) for a process (by index) with an outcome.
+fn verdict(element: usize, process: u8, outcome: u8) -> Verdict {
+    let e = &catalogue()[element % catalogue().len()];
+    let outcome = [
+        Outcome::Disclosed,
+        Outcome::Partial,
+        Outcome::Missing,
+        Outcome::NotApplicable,
+        Outcome::NotYetApplicable,
+    ][usize::from(outcome % 5)];
+    Verdict {
+        code: e.code.as_str(),
+        level: e.level,
+        process: (e.level == Level::Process).then(|| format!("o{}", process % 3)),
+        outcome,
+        path: String::new(),
+        reason: String::new(),
+        conditional: e.conditional,
+        disclosure: e.disclosure,
+        document_not_inspected: false,
+        evidence: Vec::new(),
+    }
+}
+
+fn verdicts() -> impl Strategy<Value = Vec<Verdict>> {
+    prop::collection::vec((0usize..66, any::<u8>(), any::<u8>()), 0..80).prop_map(|v| {
+        // One verdict per (element, process), as the assessor gives.
+        let mut out: Vec<Verdict> = Vec::new();
+        for (e, p, o) in v {
+            let v = verdict(e, p, o);
+            if !out
+                .iter()
+                .any(|x| x.code == v.code && x.process == v.process)
+            {
+                out.push(v);
+            }
+        }
+        out
+    })
+}
+
 proptest! {
+    /// Scores stay within 0–100, the lenient figure is never below the strict one, elements
+    /// not due never count (adding or removing them changes nothing), and the run's polars
+    /// frame agrees with the sheet's own computation.
+    #[test]
+    fn scores_are_bounded_and_ignore_elements_not_due(vs in verdicts(), weights in prop::collection::vec(0.0f64..5.0, 66)) {
+        let weight = |code: &str| {
+            let i = catalogue().iter().position(|e| e.code == code).unwrap_or(0);
+            weights[i]
+        };
+        let own = score::project_figures(&vs, weight);
+        for f in [Some(own.score), Some(own.lenient), own.reactive, own.project_level, own.contract_level].into_iter().flatten() {
+            prop_assert!((0.0..=100.0).contains(&f), "{f}");
+        }
+        prop_assert!(own.lenient >= own.score);
+        let due: Vec<Verdict> = vs.iter().filter(|v| v.outcome.is_due()).cloned().collect();
+        prop_assert_eq!(&score::project_figures(&due, weight), &own);
+        let proactive_due = due.iter().filter(|v| v.disclosure == Disclosure::Proactive)
+            .map(|v| v.code).collect::<std::collections::HashSet<_>>().len() as u32;
+        prop_assert_eq!(own.applicable, proactive_due);
+
+        let mut input = score::Input::default();
+        for v in &vs {
+            input.push("p", "e", v, weight(v.code));
+        }
+        let scores = score::compute(input, &[("p".into(), "e".into(), 3)], None).expect("scores");
+        if proactive_due == 0 {
+            prop_assert!(scores.projects.is_empty() || scores.projects[0].applicable == 0);
+        } else {
+            let p = &scores.projects[0];
+            prop_assert!((0.0..=100.0).contains(&p.score));
+            prop_assert!((p.score - own.score).abs() < 0.011, "{} vs {}", p.score, own.score);
+            prop_assert_eq!(p.reactive.map(|r| (r * 100.0).round()), own.reactive.map(|r| (r * 100.0).round()));
+        }
+    }
+
     /// Merging releases followed by exact repeats of them gives the same compiled release.
     #[test]
     fn exact_repeats_change_nothing(rs in releases()) {

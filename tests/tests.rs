@@ -6,6 +6,8 @@ mod run;
 mod cli;
 // Change events from release history → modifications → implementation elements.
 mod events;
+// Issue #4 mappings, stage gates and red flags on hand-written cases.
+mod fidelity;
 // HTTP sources against wiremock on 127.0.0.1: pagination, retries, resume, health, auth.
 mod http;
 // Against ../shared: merge fixtures, the worked example's verdicts, upstream inputs.
