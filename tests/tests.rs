@@ -8,6 +8,8 @@ mod cli;
 mod events;
 // Issue #4 mappings, stage gates and red flags on hand-written cases.
 mod fidelity;
+// The fixtures against hand-derived expected outputs, field by field.
+mod differential;
 // HTTP sources against wiremock on 127.0.0.1: pagination, retries, resume, health, auth.
 mod http;
 // Against ../shared: merge fixtures, the worked example's verdicts, upstream inputs.
