@@ -388,6 +388,25 @@ mod tests {
     const MIN: &str = "[[source]]\nid = \"a\"\nkind = \"local\"\npaths = [\"x/*.json\"]\n";
 
     #[test]
+    fn analysis_tables_are_read_and_checked() {
+        let text = format!(
+            "{MIN}[[sector]]\nscheme = \"UNSPSC\"\ncode = \"7214*\"\nsector = \"transport.road\"\n\
+             [flags]\ncost_overrun_percent = 25.0\n[scoring]\nsample_seed = 7\n"
+        );
+        let c = Config::from_toml(&text, "t.toml").expect("config");
+        assert_eq!(c.sectors.len(), 1);
+        assert_eq!(c.flags.cost_overrun_percent, 25.0);
+        assert_eq!(c.flags.time_overrun_percent, 20.0, "defaults fill the rest");
+        assert_eq!(c.scoring.sample_seed, Some(7));
+        let bad = format!("{MIN}[flags]\ntime_overrun_percent = -1.0\n");
+        let e = Config::from_toml(&bad, "t.toml").unwrap_err();
+        assert_eq!(e.key, "flags.time_overrun_percent");
+        let bad = format!("{MIN}[[sector]]\nscheme = \"X\"\ncode = \"1\"\nsector = \"roads\"\n");
+        let e = Config::from_toml(&bad, "t.toml").unwrap_err();
+        assert_eq!(e.key, "sector[0].sector");
+    }
+
+    #[test]
     fn embedded_default_loads() {
         let c = Config::embedded().expect("default config");
         assert!(!c.sources.is_empty());

@@ -205,3 +205,41 @@ fn failed_run_leaves_previous_output_in_place() {
         before
     );
 }
+
+/// Sample mode: the seed and the drawn projects are in the report, every entity gets a sample
+/// score, the draw is the same on a second run, and the full scores are unchanged by it.
+#[test]
+fn sample_mode_records_its_seed_and_draws_the_same_projects() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = fixture_config(dir.path());
+    config.scoring.sample_seed = Some(42);
+    let first = run(&config, &RunOptions::default()).expect("run");
+    let sample = first.report.sample.clone().expect("sample in report");
+    assert_eq!(sample.seed, 42);
+    assert_eq!(sample.projects.len(), 10, "one entry per entity");
+    assert!(sample.projects.values().all(|p| (1..=2).contains(&p.len())));
+    let entities = json(&dir.path().join("out/entities.json"));
+    let rows = entities.as_array().expect("entities");
+    assert!(rows.iter().all(|e| e["sample_score"].is_number()));
+    assert!(rows.iter().all(|e| e["reactive_score"].is_number()));
+    assert!(rows.iter().all(|e| e["ocp_presence"].is_number()));
+    let second = run(&config, &RunOptions::default()).expect("second run");
+    assert_eq!(second.report.sample, Some(sample));
+
+    let plain_dir = tempfile::tempdir().expect("tempdir");
+    run(&fixture_config(plain_dir.path()), &RunOptions::default()).expect("plain run");
+    let plain = json(&plain_dir.path().join("out/entities.json"));
+    let scores = |v: &Value| -> Vec<(String, f64)> {
+        v.as_array()
+            .expect("rows")
+            .iter()
+            .map(|e| {
+                (
+                    e["entity"].as_str().unwrap_or_default().to_string(),
+                    e["score"].as_f64().unwrap_or(-1.0),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(scores(&entities), scores(&plain));
+}
