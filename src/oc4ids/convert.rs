@@ -619,6 +619,10 @@ impl Converter {
         if let Some(s) = process_status(cr, as_of) {
             summary.insert("status".into(), Value::from(s));
         }
+        let nature = contract_nature(cr);
+        if !nature.is_empty() {
+            summary.insert("nature".into(), json!(nature));
+        }
         let mut tender = Map::new();
         for key in [
             "procurementMethod",
@@ -819,6 +823,36 @@ fn modifications(cr: &Value, history: &Value) -> Vec<Value> {
                 m.shift_insert(0, "id".into(), Value::from(id));
                 out.push(Value::Object(m));
             }
+        }
+    }
+    out
+}
+
+/// PC-PR-6 (`summary.nature`, the mapping's italic row "from the item classification or the
+/// tender description"): works are construction; for services, the tender's title and
+/// description are searched for design and supervision words (Spanish and English). Nothing
+/// is set when neither says.
+fn contract_nature(cr: &Value) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let category = cr
+        .pointer("/tender/mainProcurementCategory")
+        .and_then(Value::as_str);
+    if category == Some("works") {
+        out.push("construction");
+    }
+    if category == Some("services") {
+        let words = format!(
+            "{} {}",
+            text(cr.pointer("/tender/title")).unwrap_or_default(),
+            text(cr.pointer("/tender/description")).unwrap_or_default()
+        )
+        .to_lowercase();
+        let any = |list: &[&str]| list.iter().any(|w| words.contains(w));
+        if any(&["diseño", "diseno", "design"]) {
+            out.push("design");
+        }
+        if any(&["supervisión", "supervision", "inspección", "fiscalización"]) {
+            out.push("supervision");
         }
     }
     out
