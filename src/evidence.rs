@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::Error;
 use crate::store::{Origin, Provenance, Store};
+use crate::util::{array, process_id};
 
 /// The origins of one project's data.
 #[derive(Debug, Default)]
@@ -53,11 +54,7 @@ impl Origins {
             .iter()
             .enumerate()
         {
-            let ocid = cp
-                .get("id")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("#{i}"));
+            let ocid = process_id(i, cp);
             for m in array(cp.pointer("/summary/modifications")) {
                 if let Some(r) = m.get("releaseID").and_then(Value::as_str)
                     && let Some(origin) = store.release_origin(&ocid, r)?
@@ -103,12 +100,5 @@ impl Origins {
                 .cloned(),
         );
         out
-    }
-}
-
-fn array(v: Option<&Value>) -> &[Value] {
-    match v {
-        Some(Value::Array(a)) => a,
-        _ => &[],
     }
 }

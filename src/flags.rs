@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::FlagSettings;
 use crate::store::{CompiledRow, Origin};
-use crate::util::parse_instant;
+use crate::util::{array, parse_instant};
 
 /// The state of one flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -100,11 +100,7 @@ pub fn assess(project: &Value, rows: &[CompiledRow], t: &FlagSettings) -> Vec<Fl
         .iter()
         .enumerate()
     {
-        let ocid = cp
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let ocid = crate::util::process_id(i, cp);
         let base = format!("/contractingProcesses/{i}/summary");
         let s = cp.get("summary").unwrap_or(&Value::Null);
         let row = rows.iter().find(|r| r.ocid == ocid);
@@ -606,12 +602,5 @@ fn completed_without_payments(project: &Value) -> Flag {
             format!("El proyecto aún no ha terminado (estado: {s})."),
             format!("The project is not complete yet (status: {s})."),
         ),
-    }
-}
-
-fn array(v: Option<&Value>) -> &[Value] {
-    match v {
-        Some(Value::Array(a)) => a,
-        _ => &[],
     }
 }

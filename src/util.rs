@@ -4,6 +4,23 @@ use chrono::{DateTime, NaiveDate};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+/// The items of a JSON array; anything else (absent, null, another type) is empty, so that
+/// readers of published data never fail on a wrong type.
+pub fn array(v: Option<&Value>) -> &[Value] {
+    match v {
+        Some(Value::Array(a)) => a,
+        _ => &[],
+    }
+}
+
+/// A contracting process's id as verdicts and flags name it: its `id`, else `#<index>`.
+pub fn process_id(i: usize, cp: &Value) -> String {
+    match cp.get("id") {
+        Some(Value::String(s)) => s.clone(),
+        _ => format!("#{i}"),
+    }
+}
+
 /// Parses an RFC 3339 date-time (or a bare `YYYY-MM-DD`, taken as midnight UTC) into
 /// nanoseconds since the epoch.
 pub fn parse_instant(text: &str) -> Option<i64> {

@@ -56,10 +56,7 @@ pub fn assess(project: &Value) -> Vec<Verdict> {
             )),
             Level::Process => {
                 for (i, cp) in processes.iter().enumerate() {
-                    let id = match cp.get("id") {
-                        Some(Value::String(s)) => s.clone(),
-                        _ => format!("#{i}"),
-                    };
+                    let id = crate::util::process_id(i, cp);
                     out.push(judge(
                         element,
                         &Unit {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Outcome;
-use crate::util::is_date_time;
+use crate::util::{array, is_date_time};
 
 /// A disclosure predicate, as written in the catalogue.
 #[derive(Debug, Clone, Deserialize)]
@@ -265,13 +265,6 @@ pub fn is_value(v: Option<&Value>) -> bool {
 
 fn is_dt(v: Option<&Value>) -> bool {
     matches!(v, Some(Value::String(s)) if is_date_time(s))
-}
-
-fn array(v: Option<&Value>) -> &[Value] {
-    match v {
-        Some(Value::Array(a)) => a,
-        _ => &[],
-    }
 }
 
 fn roles(p: &Value) -> impl Iterator<Item = &str> {

@@ -14,8 +14,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::convert::{Note, array, sum_values, text};
+use super::convert::{Note, sum_values, text};
 use crate::store::CompiledRow;
+use crate::util::array;
 
 /// The project status and why.
 pub fn project_status(

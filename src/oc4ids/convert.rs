@@ -14,6 +14,7 @@ use super::completion;
 use super::status::process_status;
 use crate::config::SectorRule;
 use crate::store::CompiledRow;
+use crate::util::array;
 
 /// A fact about the conversion that a reader of the output should know.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -1006,13 +1007,6 @@ pub(crate) fn id_text(v: Option<&Value>) -> Option<String> {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
-    }
-}
-
-pub(super) fn array(v: Option<&Value>) -> &[Value] {
-    match v {
-        Some(Value::Array(a)) => a,
-        _ => &[],
     }
 }
 

@@ -3,14 +3,7 @@
 
 use serde_json::Value;
 
-use crate::util::parse_instant;
-
-fn array(v: Option<&Value>) -> &[Value] {
-    match v {
-        Some(Value::Array(a)) => a,
-        _ => &[],
-    }
-}
+use crate::util::{array, parse_instant};
 
 fn status_of(v: &Value) -> Option<&str> {
     v.get("status").and_then(Value::as_str)
