@@ -97,7 +97,6 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         ocp: score::OcpTally::default(),
         values: Vec::new(),
         store: &store,
-        flag_rows: Vec::new(),
     };
     // Projects from OC4IDS sources first: they claim the processes they name.
     let mut claimed: HashSet<String> = HashSet::new();
@@ -129,7 +128,6 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         entities,
         ocp,
         values,
-        flag_rows,
         ..
     } = out;
     report.projects = staging.projects();
@@ -146,7 +144,6 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     let entity_list: Vec<EntityInfo> = entities.into_values().collect();
     report.stale_entities = entity_list.iter().filter(|e| e.stale.is_some()).count() as u64;
     staging.scores(&scores, &entity_list, &ocp)?;
-    staging.flags(&flag_rows)?;
 
     // ── publish ────────────────────────────────────────────────────────────────────────
     if !report.quarantined.is_empty() || report.sources.iter().any(|s| s.status != Health::Ok) {
@@ -211,8 +208,6 @@ struct Publishing<'a> {
     /// (entity, project, value) for the index-style sample.
     values: Vec<(String, String, f64)>,
     store: &'a Store,
-    /// (project, entity, flag) for every flag that is not clear, for `flags.csv`.
-    flag_rows: Vec<(String, String, flags::Flag)>,
 }
 
 impl Publishing<'_> {
@@ -264,9 +259,6 @@ impl Publishing<'_> {
             .push((project_id.clone(), entity.entity.clone(), processes));
         report.processes += u64::from(processes);
         report.conversion_notes += converted.notes.len() as u64;
-        let raised = flags.iter().filter(|f| f.state != flags::FlagState::Clear);
-        self.flag_rows
-            .extend(raised.map(|f| (project_id.clone(), entity.entity.clone(), f.clone())));
         self.staging.project(&ProjectSheet {
             project: &converted.project,
             entity: &entity,

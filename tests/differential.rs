@@ -99,6 +99,15 @@ fn fixture_projects_match_the_hand_derived_conversion() {
             }
         }
     }
+    // flags.csv lists what a reader should look at: raised flags and undecidable ones.
+    let csv = std::fs::read_to_string(dir.path().join("out/flags.csv")).expect("flags.csv");
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert!(rows.iter().any(|r| r.starts_with("oc4ids-cwdemo-MOP-005,")
+        && r.contains("MOP-005-1,single_tenderer,raised,")));
+    assert!(
+        rows.iter()
+            .all(|r| r.contains(",raised,") || r.contains(",unknown,"))
+    );
     assert!(checked > 100, "checked {checked}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

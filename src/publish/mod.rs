@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::flags::FlagState;
 use crate::ids::{Disclosure, Level, Verdict, catalogue};
 use crate::report::RunReport;
 use crate::score::{OcpTally, Scores};
@@ -81,7 +82,23 @@ pub struct Staging {
     package: BufWriter<File>,
     package_path: PathBuf,
     projects: u64,
+    /// `flags.csv`, written project by project like the package.
+    flags: csv::Writer<File>,
+    flags_path: PathBuf,
 }
+
+/// Columns of `flags.csv`.
+const FLAG_HEADER: [&str; 9] = [
+    "proyecto/project",
+    "entidad/entity",
+    "proceso/process",
+    "alerta/flag",
+    "estado/state",
+    "explicacion",
+    "explanation",
+    "regla/rule",
+    "rutas/paths",
+];
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
@@ -129,12 +146,19 @@ impl Staging {
         // The package is streamed: its head, then each project as it is converted.
         let open = head.trim_end().trim_end_matches('}').trim_end();
         write!(package, "{open},\n  \"projects\": [").map_err(io(&package_path))?;
+        let flags_path = dir.join("flags.csv");
+        let mut flags = csv_writer(&flags_path)?;
+        flags
+            .write_record(FLAG_HEADER)
+            .map_err(csv_err(&flags_path))?;
         Ok(Staging {
             final_dir: final_dir.to_path_buf(),
             dir,
             package,
             package_path,
             projects: 0,
+            flags,
+            flags_path,
         })
     }
 
@@ -158,7 +182,28 @@ impl Staging {
             .dir
             .join("projects")
             .join(format!("{}.json", safe_file_name(id)));
-        write_json(&path, sheet)
+        write_json(&path, sheet)?;
+        // What a reader should look at: raised flags, and those the data could not decide.
+        for f in sheet
+            .flags
+            .iter()
+            .filter(|f| matches!(f.state, FlagState::Raised | FlagState::Unknown))
+        {
+            self.flags
+                .write_record([
+                    id,
+                    &sheet.entity.entity,
+                    f.process.as_deref().unwrap_or(""),
+                    f.code,
+                    f.state.as_str(),
+                    &f.explicacion,
+                    &f.explanation,
+                    &f.rule,
+                    &f.paths.join(" "),
+                ])
+                .map_err(csv_err(&self.flags_path))?;
+        }
+        Ok(())
     }
 
     /// Writes the score tables.
@@ -303,40 +348,6 @@ impl Staging {
         Ok(())
     }
 
-    /// Writes `flags.csv`: every flag that is raised, unknown or not applicable, Spanish
-    /// explanation first.
-    pub fn flags(&self, rows: &[(String, String, crate::flags::Flag)]) -> Result<(), Error> {
-        let path = self.dir.join("flags.csv");
-        let mut w = csv_writer(&path)?;
-        w.write_record([
-            "proyecto/project",
-            "entidad/entity",
-            "proceso/process",
-            "alerta/flag",
-            "estado/state",
-            "explicacion",
-            "explanation",
-            "regla/rule",
-            "rutas/paths",
-        ])
-        .map_err(csv_err(&path))?;
-        for (project, entity, f) in rows {
-            w.write_record([
-                project.as_str(),
-                entity,
-                f.process.as_deref().unwrap_or(""),
-                f.code,
-                f.state.as_str(),
-                &f.explicacion,
-                &f.explanation,
-                &f.rule,
-                &f.paths.join(" "),
-            ])
-            .map_err(csv_err(&path))?;
-        }
-        w.flush().map_err(io(&path))
-    }
-
     /// Writes the report and the quarantine table.
     pub fn report(&self, report: &RunReport) -> Result<(), Error> {
         write_json(&self.dir.join("run-report.json"), report)?;
@@ -369,6 +380,7 @@ impl Staging {
     pub fn commit(mut self) -> Result<(), Error> {
         write!(self.package, "\n  ]\n}}\n").map_err(io(&self.package_path))?;
         self.package.flush().map_err(io(&self.package_path))?;
+        self.flags.flush().map_err(io(&self.flags_path))?;
         let old = self.dir.with_file_name(format!(
             ".{}.previous-{}",
             self.final_dir
