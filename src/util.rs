@@ -13,6 +13,15 @@ pub fn array(v: Option<&Value>) -> &[Value] {
     }
 }
 
+/// An identifier as text: OC4IDS ids are strings, OCDS also allows integers; blank is none.
+pub fn id_text(v: Option<&Value>) -> Option<String> {
+    match v {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 /// A contracting process's id as verdicts and flags name it: its `id`, else `#<index>`.
 pub fn process_id(i: usize, cp: &Value) -> String {
     match cp.get("id") {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Outcome;
-use crate::util::{array, is_date_time};
+use crate::util::{array, id_text, is_date_time};
 
 /// A disclosure predicate, as written in the catalogue.
 #[derive(Debug, Clone, Deserialize)]
@@ -232,15 +232,6 @@ impl Unit<'_> {
 /// `str(x)`: a string that is not blank.
 pub fn is_str(v: Option<&Value>) -> bool {
     matches!(v, Some(Value::String(s)) if !s.trim().is_empty())
-}
-
-/// An identifier as text (OCDS allows integer ids).
-fn id_text(v: Option<&Value>) -> Option<String> {
-    match v {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 fn is_num(v: Option<&Value>) -> bool {
@@ -598,10 +589,7 @@ impl Check {
                 )
             }
             Check::Metric { list, ids } => {
-                for (i, m) in array(unit.project.get(list.trim_start_matches('/')))
-                    .iter()
-                    .enumerate()
-                {
+                for (i, m) in array(unit.project.pointer(list)).iter().enumerate() {
                     let known = id_text(m.get("id")).is_some_and(|id| ids.contains(&id));
                     let measured = array(m.get("observations"))
                         .iter()
@@ -709,22 +697,25 @@ impl Check {
             }
             Check::All(checks) => {
                 let found: Vec<Found> = checks.iter().map(|c| c.eval(unit)).collect();
-                let worst = found.iter().max_by_key(|f| f.rank()).cloned();
-                let best = found.iter().min_by_key(|f| f.rank()).cloned();
-                match (worst, best) {
-                    (Some(w), _) if w.outcome == Outcome::Disclosed => {
-                        let mut f = w;
-                        f.uninspected = found.iter().any(|x| x.uninspected);
-                        f
-                    }
-                    (Some(w), Some(b)) if b.outcome != Outcome::Missing => {
-                        let mut f =
-                            Found::partly(b.path, format!("{}; but {}", b.reason, w.reason));
-                        f.uninspected = b.uninspected;
-                        f
-                    }
-                    (Some(w), _) => w,
-                    _ => Found::no(String::new(), "no check"),
+                let (Some(worst), Some(best)) = (
+                    found.iter().max_by_key(|f| f.rank()),
+                    found.iter().min_by_key(|f| f.rank()),
+                ) else {
+                    return Found::no(String::new(), "no check");
+                };
+                match (worst.outcome, best.outcome) {
+                    // Every part disclosed: the first part's pointer decides.
+                    (Outcome::Disclosed, _) => Found {
+                        uninspected: found.iter().any(|x| x.uninspected),
+                        ..found[0].clone()
+                    },
+                    // Some parts only: partial, pointing at what was found.
+                    (_, Outcome::Disclosed | Outcome::Partial) => Found {
+                        outcome: Outcome::Partial,
+                        reason: format!("{}; but {}", best.reason, worst.reason),
+                        ..best.clone()
+                    },
+                    _ => worst.clone(),
                 }
             }
             Check::Any(checks) => {

@@ -80,7 +80,7 @@ pub fn project_status(
 }
 
 /// Contracts that were not cancelled.
-fn live_contracts(cr: &Value) -> impl Iterator<Item = &Value> {
+pub fn live_contracts(cr: &Value) -> impl Iterator<Item = &Value> {
     array(cr.get("contracts"))
         .iter()
         .filter(|c| c.get("status").and_then(Value::as_str) != Some("cancelled"))
@@ -219,12 +219,20 @@ pub fn completion(rows: &[CompiledRow], notes: &mut Vec<Note>) -> Option<Value> 
         ),
         ("finalScopeDetails", "", &["scope"][..]),
     ] {
+        // Several processes: each reason is prefixed by its ocid; one process needs none.
+        let line = |ocid: &str, text: String| {
+            if rows.len() == 1 {
+                text
+            } else {
+                format!("{ocid}: {text}")
+            }
+        };
         let mut reasons: Vec<String> = Vec::new();
         for (ocid, c) in &contracts {
             if !detail.is_empty()
                 && let Some(t) = text(c.pointer(detail))
             {
-                reasons.push(format!("{ocid}: {t}"));
+                reasons.push(line(ocid, t));
             }
         }
         if reasons.is_empty() {
@@ -234,30 +242,16 @@ pub fn completion(rows: &[CompiledRow], notes: &mut Vec<Note>) -> Option<Value> 
                     if kinds.contains(&kind)
                         && let Some(r) = text(change.get("rationale"))
                     {
-                        let line = format!("{}: {r}", row.ocid);
-                        if !reasons.contains(&line) {
-                            reasons.push(line);
+                        let l = line(&row.ocid, r);
+                        if !reasons.contains(&l) {
+                            reasons.push(l);
                         }
                     }
                 }
             }
         }
         if !reasons.is_empty() {
-            // One process: no ocid prefix is needed.
-            let body = if rows.len() == 1 {
-                reasons
-                    .iter()
-                    .map(|r| {
-                        r.split_once(": ")
-                            .map_or(r.as_str(), |(_, t)| t)
-                            .to_string()
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            } else {
-                reasons.join("\n")
-            };
-            out.insert(field.into(), Value::from(body));
+            out.insert(field.into(), Value::from(reasons.join("\n")));
         }
     }
     (!out.is_empty()).then(|| json!(out))

@@ -14,7 +14,7 @@ use super::completion;
 use super::status::process_status;
 use crate::config::SectorRule;
 use crate::store::CompiledRow;
-use crate::util::array;
+use crate::util::{array, id_text};
 
 /// A fact about the conversion that a reader of the output should know.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -538,10 +538,7 @@ impl Converter {
     /// `summary.finalValue`: the sum of the live contracts' actual values, only when every
     /// one of them publishes one (a partial sum would understate the cost).
     fn final_value(&mut self, summary: &mut Map<String, Value>, row: &CompiledRow) {
-        let contracts: Vec<&Value> = array(row.data.get("contracts"))
-            .iter()
-            .filter(|c| c.get("status").and_then(Value::as_str) != Some("cancelled"))
-            .collect();
+        let contracts: Vec<&Value> = completion::live_contracts(&row.data).collect();
         let actual: Vec<Value> = contracts
             .iter()
             .filter_map(|c| completion::actual_value(c))
@@ -997,15 +994,6 @@ fn distinct_text(rows: &[CompiledRow], pointer: &str) -> Vec<String> {
 pub(super) fn text(v: Option<&Value>) -> Option<String> {
     match v {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        _ => None,
-    }
-}
-
-/// An identifier as a string (OC4IDS ids are strings; OCDS allows integers).
-pub(crate) fn id_text(v: Option<&Value>) -> Option<String> {
-    match v {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     }
 }

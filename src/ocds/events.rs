@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use crate::util::id_text;
+
 /// The parts of a contract whose changes are events.
 #[derive(Debug, Clone, PartialEq)]
 struct Watched {
@@ -143,14 +145,6 @@ fn end_of(period: &Option<Value>) -> (Option<Value>, Option<Value>) {
         p.and_then(|p| p.get("endDate")).cloned(),
         p.and_then(|p| p.get("durationInDays")).cloned(),
     )
-}
-
-fn id_text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
