@@ -167,6 +167,61 @@ fn fmt_money(amount: f64, currency: &str) -> String {
     format!("{currency} {amount:.2}")
 }
 
+/// A growth from `original` to `current` judged against a percentage threshold.
+struct Overrun {
+    code: &'static str,
+    rule: String,
+    paths: Vec<String>,
+    /// The values used; the growth is added.
+    inputs: Value,
+    original: f64,
+    current: f64,
+    threshold: f64,
+    /// Subject and verb of the sentence, in Spanish and English.
+    es: [&'static str; 2],
+    en: [&'static str; 2],
+    /// The two values as people read them, and their unit in Spanish and English.
+    from_to: [String; 2],
+    unit: [&'static str; 2],
+}
+
+impl Overrun {
+    fn judge(self) -> Flag {
+        let growth = 100.0 * (self.current - self.original) / self.original;
+        let mut inputs = self.inputs;
+        inputs["growth_percent"] = json!((growth * 10.0).round() / 10.0);
+        let ([es, es_verb], [en, en_verb], [from, to], [u_es, u_en], limit) =
+            (self.es, self.en, &self.from_to, self.unit, self.threshold);
+        let g = pct(growth);
+        let (state, explicacion, explanation) = if growth > limit {
+            (
+                FlagState::Raised,
+                format!(
+                    "{es} {es_verb} {g}%: de {from}{u_es} a {to}{u_es}. El límite de alerta es {limit}%."
+                ),
+                format!(
+                    "{en} {en_verb} {g}%: from {from}{u_en} to {to}{u_en}. The alert threshold is {limit}%."
+                ),
+            )
+        } else {
+            (
+                FlagState::Clear,
+                format!("{es} no superó el límite de {limit}% (variación: {g}%)."),
+                format!("{en} stayed within the {limit}% threshold (change: {g}%)."),
+            )
+        };
+        flag(
+            self.code,
+            state,
+            self.rule,
+            inputs,
+            self.paths,
+            explicacion,
+            explanation,
+        )
+    }
+}
+
 /// Cost overrun: the current value (final value, else the latest price change, else the
 /// contract value) against the original (the first price change's old value, else the
 /// contract value).
@@ -206,19 +261,20 @@ fn cost_overrun(s: &Value, base: &str, t: &FlagSettings) -> Flag {
     };
     let paths = vec![orig_path, cur_path];
     match (orig, current) {
-        (Some((o, oc)), Some((c, cc))) if oc == cc && o > 0.0 => {
-            let growth = 100.0 * (c - o) / o;
-            let inputs = json!({ "original": o, "current": c, "currency": oc, "growth_percent": (growth * 10.0).round() / 10.0 });
-            if growth > t.cost_overrun_percent {
-                flag(code, FlagState::Raised, rule, inputs, paths,
-                    format!("El costo del contrato subió {}%: de {} a {}. El límite de alerta es {}%.", pct(growth), fmt_money(o, &oc), fmt_money(c, &cc), t.cost_overrun_percent),
-                    format!("The contract cost rose {}%: from {} to {}. The alert threshold is {}%.", pct(growth), fmt_money(o, &oc), fmt_money(c, &cc), t.cost_overrun_percent))
-            } else {
-                flag(code, FlagState::Clear, rule, inputs, paths,
-                    format!("El costo del contrato no superó el límite de {}% (variación: {}%).", t.cost_overrun_percent, pct(growth)),
-                    format!("The contract cost stayed within the {}% threshold (change: {}%).", t.cost_overrun_percent, pct(growth)))
-            }
+        (Some((o, oc)), Some((c, cc))) if oc == cc && o > 0.0 => Overrun {
+            code,
+            rule,
+            paths,
+            inputs: json!({ "original": o, "current": c, "currency": oc }),
+            original: o,
+            current: c,
+            threshold: t.cost_overrun_percent,
+            es: ["El costo del contrato", "subió"],
+            en: ["The contract cost", "rose"],
+            from_to: [fmt_money(o, &oc), fmt_money(c, &cc)],
+            unit: ["", ""],
         }
+        .judge(),
         (Some((_, oc)), Some((_, cc))) if oc != cc => flag(code, FlagState::Unknown, rule,
             json!({ "original_currency": oc, "current_currency": cc }), paths,
             "Los montos están en monedas distintas; no se pueden comparar sin tipos de cambio.".into(),
@@ -266,19 +322,20 @@ fn time_overrun(s: &Value, base: &str, t: &FlagSettings) -> Flag {
     };
     let paths = vec![orig_path, cur_path];
     match (orig, current) {
-        (Some(o), Some(c)) if o > 0.0 => {
-            let growth = 100.0 * (c - o) / o;
-            let inputs = json!({ "original_days": o.round(), "current_days": c.round(), "growth_percent": (growth * 10.0).round() / 10.0 });
-            if growth > t.time_overrun_percent {
-                flag(code, FlagState::Raised, rule, inputs, paths,
-                    format!("El plazo del contrato se alargó {}%: de {:.0} a {:.0} días. El límite de alerta es {}%.", pct(growth), o, c, t.time_overrun_percent),
-                    format!("The contract period grew {}%: from {:.0} to {:.0} days. The alert threshold is {}%.", pct(growth), o, c, t.time_overrun_percent))
-            } else {
-                flag(code, FlagState::Clear, rule, inputs, paths,
-                    format!("El plazo del contrato no superó el límite de {}% (variación: {}%).", t.time_overrun_percent, pct(growth)),
-                    format!("The contract period stayed within the {}% threshold (change: {}%).", t.time_overrun_percent, pct(growth)))
-            }
+        (Some(o), Some(c)) if o > 0.0 => Overrun {
+            code,
+            rule,
+            paths,
+            inputs: json!({ "original_days": o.round(), "current_days": c.round() }),
+            original: o,
+            current: c,
+            threshold: t.time_overrun_percent,
+            es: ["El plazo del contrato", "se alargó"],
+            en: ["The contract period", "grew"],
+            from_to: [format!("{o:.0}"), format!("{c:.0}")],
+            unit: [" días", " days"],
         }
+        .judge(),
         _ => flag(code, FlagState::Unknown, rule, json!({}), paths,
             "No se publican las fechas de inicio y fin del contrato, así que no se puede saber si se alargó.".into(),
             "The contract's start and end dates are not published, so whether it was extended cannot be known.".into()),
