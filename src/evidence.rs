@@ -56,7 +56,9 @@ impl Origins {
         {
             let ocid = process_id(i, cp);
             for m in array(cp.pointer("/summary/modifications")) {
+                // One release often brings several changes: look it up once.
                 if let Some(r) = m.get("releaseID").and_then(Value::as_str)
+                    && !o.releases.contains_key(&(ocid.clone(), r.to_string()))
                     && let Some(origin) = store.release_origin(&ocid, r)?
                 {
                     o.releases.insert((ocid.clone(), r.to_string()), origin);

@@ -8,7 +8,8 @@
 //! lists carry typos that make some elements score 0 everywhere; the catalogue has them
 //! corrected (README, "Methods").
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -41,6 +42,17 @@ pub fn project_paths(project: &Value) -> HashSet<String> {
     let mut out = HashSet::new();
     walk(project, "", &mut out);
     out
+}
+
+/// Every field the catalogue names, once.
+fn named_fields() -> &'static BTreeSet<String> {
+    static FIELDS: OnceLock<BTreeSet<String>> = OnceLock::new();
+    FIELDS.get_or_init(|| {
+        catalogue()
+            .iter()
+            .flat_map(|e| e.ocp_fields.iter().cloned())
+            .collect()
+    })
 }
 
 /// Counts of covered projects per element, overall and per entity.
@@ -84,8 +96,7 @@ impl OcpTally {
             }
         }
         // Each field once per project, however many elements name it.
-        let named: HashSet<&String> = catalogue().iter().flat_map(|e| &e.ocp_fields).collect();
-        for f in named {
+        for f in named_fields() {
             if paths.contains(f) {
                 *self.fields.entry(f.clone()).or_default() += 1;
             }

@@ -174,7 +174,7 @@ impl Store {
         let mut out = Vec::new();
         let mut latest = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT r.release_id, i.source_id, i.location, i.read_at
                  FROM releases r JOIN inputs i ON i.id = r.input_id
                  WHERE r.ocid = ?1 ORDER BY r.date DESC, r.id DESC LIMIT 1",
@@ -182,7 +182,7 @@ impl Store {
             .map_err(|e| self.sq(e))?;
         let mut record = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT NULL, i.source_id, i.location, i.read_at
                  FROM record_compiled r JOIN inputs i ON i.id = r.input_id
                  WHERE r.ocid = ?1 ORDER BY r.id DESC LIMIT 1",
@@ -214,12 +214,13 @@ impl Store {
     /// Where one release came from (its first stored copy).
     pub fn release_origin(&self, ocid: &str, release: &str) -> Result<Option<Origin>, Error> {
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT i.source_id, i.location, i.read_at
                  FROM releases r JOIN inputs i ON i.id = r.input_id
                  WHERE r.ocid = ?1 AND r.release_id = ?2 ORDER BY r.id LIMIT 1",
-                params![ocid, release],
-                |r| {
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![ocid, release], |r| {
                     Ok(Origin {
                         ocid: Some(ocid.to_string()),
                         release: Some(release.to_string()),
@@ -227,9 +228,9 @@ impl Store {
                         location: r.get(1)?,
                         fetched_at: r.get(2)?,
                     })
-                },
-            )
-            .optional()
+                })
+                .optional()
+            })
             .map_err(|e| self.sq(e))
     }
 
