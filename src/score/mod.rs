@@ -165,8 +165,8 @@ pub struct Scores {
     pub elements: Vec<ElementShare>,
 }
 
-/// (strict, lenient, elements due) for each key.
-type Figures = HashMap<String, (f64, f64, u32)>;
+/// (strict, lenient, elements due) for each key (the values of the grouping columns).
+type Figures = HashMap<Vec<String>, (f64, f64, u32)>;
 
 /// Weighted figure per `keys` group of per-element rows `s`, `l`, `w`.
 fn figure(rows: LazyFrame, keys: &[&str]) -> PolarsResult<Figures> {
@@ -190,11 +190,7 @@ fn figure(rows: LazyFrame, keys: &[&str]) -> PolarsResult<Figures> {
     );
     Ok((0..s.len())
         .map(|i| {
-            let key = key_cols
-                .iter()
-                .map(|c| c[i].as_str())
-                .collect::<Vec<_>>()
-                .join("\u{1f}");
+            let key = key_cols.iter().map(|c| c[i].clone()).collect();
             (key, (round2(s[i]), round2(l[i]), a[i]))
         })
         .collect())
@@ -248,8 +244,8 @@ pub fn compute(
     let project_rows: Vec<ProjectScore> = entity_of
         .into_iter()
         .filter_map(|(project, entity)| {
-            let (score, lenient, applicable) = *headline.get(&project)?;
-            let strict = |f: &Figures| f.get(&project).map(|x| x.0);
+            let (score, lenient, applicable) = *headline.get(std::slice::from_ref(&project))?;
+            let strict = |f: &Figures| f.get(std::slice::from_ref(&project)).map(|x| x.0);
             Some(ProjectScore {
                 reactive: strict(&reactive),
                 project_level: strict(&project_level),
@@ -279,15 +275,12 @@ pub fn compute(
     let process_reactive = figure(per_process.filter(col("reactive")), &["project", "process"])?;
     let mut processes: Vec<ProcessScore> = process_proactive
         .iter()
-        .map(|(key, (score, _, applicable))| {
-            let (project, process) = key.split_once('\u{1f}').unwrap_or((key, ""));
-            ProcessScore {
-                project: project.to_string(),
-                process: process.to_string(),
-                score: *score,
-                applicable: *applicable,
-                reactive: process_reactive.get(key).map(|x| x.0),
-            }
+        .map(|(key, (score, _, applicable))| ProcessScore {
+            project: key[0].clone(),
+            process: key[1].clone(),
+            score: *score,
+            applicable: *applicable,
+            reactive: process_reactive.get(key).map(|x| x.0),
         })
         .collect();
     processes.sort_by(|a, b| (&a.project, &a.process).cmp(&(&b.project, &b.process)));

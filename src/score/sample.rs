@@ -36,6 +36,7 @@ pub fn draw(seed: u64, rows: &[(String, String, f64)]) -> Sample {
     let mut projects = BTreeMap::new();
     for (entity, mut list) in by_entity {
         list.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        // Every list got its first row when the entity was entered, so index 0 exists.
         let largest = list[0].0;
         let mut rest: Vec<&str> = list[1..].iter().map(|(p, _)| *p).collect();
         rest.sort_unstable();
