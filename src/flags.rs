@@ -163,8 +163,20 @@ fn pct(x: f64) -> String {
     format!("{:.1}", x)
 }
 
+/// An amount as people read it: currency code, thousands grouped, two decimals
+/// (`PAB 1,498,125.00`, as written in Panama).
 fn fmt_money(amount: f64, currency: &str) -> String {
-    format!("{currency} {amount:.2}")
+    let fixed = format!("{:.2}", amount.abs());
+    let (whole, cents) = fixed.split_once('.').unwrap_or((&fixed, "00"));
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let sign = if amount < 0.0 { "-" } else { "" };
+    format!("{currency} {sign}{grouped}.{cents}")
 }
 
 /// A growth from `original` to `current` judged against a percentage threshold.
@@ -659,5 +671,17 @@ fn completed_without_payments(project: &Value) -> Flag {
             format!("El proyecto aún no ha terminado (estado: {s})."),
             format!("The project is not complete yet (status: {s})."),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_money;
+
+    #[test]
+    fn amounts_are_grouped_for_reading() {
+        assert_eq!(fmt_money(1_498_125.0, "PAB"), "PAB 1,498,125.00");
+        assert_eq!(fmt_money(999.5, "USD"), "USD 999.50");
+        assert_eq!(fmt_money(-1000.0, "PAB"), "PAB -1,000.00");
     }
 }
