@@ -114,6 +114,7 @@ fn execute(command: Command, progress: ProgressMode) -> Result<ExitCode, Error> 
         }
         Command::CheckConfig { file } => {
             let cfg = Config::load(&file)?;
+            cfg.check_output()?;
             eprintln!("{}: ok ({} sources)", file.display(), cfg.sources.len());
             Ok(ExitCode::Ok)
         }

@@ -67,6 +67,33 @@ pub struct RawConfig {
     /// Scoring options.
     #[serde(default)]
     pub scoring: ScoringSettings,
+    /// The pages and spreadsheets people read.
+    #[serde(default)]
+    pub report: ReportSettings,
+    /// Entities expected to publish (id and name), so that those that published nothing
+    /// still appear in the league table, as "sin datos".
+    #[serde(default)]
+    pub entity: Vec<ExpectedEntity>,
+}
+
+/// `[report]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSettings {
+    /// Language of the pages and spreadsheet labels: `es` (default) or `en`.
+    #[serde(default)]
+    pub lang: crate::publish::labels::Lang,
+}
+
+/// `[[entity]]`: an entity the league table must list, published or not.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedEntity {
+    /// The entity key as costwatch forms it: `scheme-identifier` (e.g. `PA-RUC-8-NT-1-12345`),
+    /// or the normalised name when the publisher gives no identifier.
+    pub id: String,
+    /// The name to show.
+    pub name: String,
 }
 
 /// `[run]`
@@ -220,6 +247,10 @@ pub struct Config {
     pub flags: FlagSettings,
     /// Scoring options.
     pub scoring: ScoringSettings,
+    /// Pages and spreadsheets.
+    pub report: ReportSettings,
+    /// Entities expected to publish.
+    pub expected_entities: Vec<ExpectedEntity>,
 }
 
 /// Package metadata, resolved.
@@ -236,6 +267,24 @@ pub struct Publisher {
 }
 
 impl Config {
+    /// The local files and folders the sources read (the part of each pattern before its
+    /// first glob character), so that the output folder is never one of them.
+    pub fn local_inputs(&self) -> Vec<PathBuf> {
+        self.sources
+            .iter()
+            .flat_map(|s| match &s.spec {
+                SourceSpec::Local { paths } | SourceSpec::Oc4ids { paths, .. } => paths.as_slice(),
+                SourceSpec::Api(_) | SourceSpec::Bulk(_) => &[],
+            })
+            .map(|p| crate::publish::output::pattern_root(p))
+            .collect()
+    }
+
+    /// Refuses an output folder that a run would destroy (see [`crate::publish::output`]).
+    pub fn check_output(&self) -> Result<(), crate::publish::output::Refused> {
+        crate::publish::output::check(&self.output, &self.store, &self.local_inputs())
+    }
+
     /// Loads the embedded default.
     pub fn embedded() -> Result<Config, ConfigError> {
         Config::from_toml(DEFAULT_TOML, DEFAULT_NAME)
@@ -345,6 +394,20 @@ impl Config {
             }
         }
         analysis::validate(&raw.sector, &raw.flags).map_err(|(key, reason)| err(&key, reason))?;
+        for (i, e) in raw.entity.iter().enumerate() {
+            if e.id.trim().is_empty() || e.name.trim().is_empty() {
+                return Err(err(
+                    &format!("entity[{i}]"),
+                    "needs a non-empty `id` and `name`".into(),
+                ));
+            }
+            if raw.entity[..i].iter().any(|o| o.id == e.id) {
+                return Err(err(
+                    &format!("entity[{i}].id"),
+                    format!("`{}` is listed twice", e.id),
+                ));
+            }
+        }
         Ok(Config {
             origin: origin.to_string(),
             store: raw.run.store,
@@ -367,6 +430,8 @@ impl Config {
             sectors: raw.sector,
             flags: raw.flags,
             scoring: raw.scoring,
+            report: raw.report,
+            expected_entities: raw.entity,
         })
     }
 }

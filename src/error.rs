@@ -38,6 +38,10 @@ pub enum Error {
     /// Writing the outputs failed.
     #[error(transparent)]
     Publish(#[from] crate::publish::Error),
+    /// The output folder may not be replaced (a file, a folder holding the store or an input,
+    /// a foreign folder): nothing was done.
+    #[error(transparent)]
+    OutputRefused(#[from] crate::publish::output::Refused),
     /// Scoring failed.
     #[error("score: {0}")]
     Score(String),
@@ -47,7 +51,7 @@ impl Error {
     /// The exit code this error maps to.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Config(_) => ExitCode::UsageOrConfig,
+            Error::Config(_) | Error::OutputRefused(_) => ExitCode::UsageOrConfig,
             // A source that cannot be set up (a token variable not set) is a config problem.
             Error::Source(crate::source::Error::Setup { .. }) => ExitCode::UsageOrConfig,
             _ => ExitCode::Failure,

@@ -9,10 +9,14 @@ use crate::config::{Config, EntityRole};
 use crate::evidence::Origins;
 use crate::ids::{self, Outcome, Verdict};
 use crate::ocds::{Merger, history};
-use crate::publish::{EntityInfo, PackageMeta, ProjectFigures, ProjectSheet, Staging, StaleMark};
-use crate::report::{Health, RunReport, Status};
-use crate::store::{CompiledRow, Provenance, Store};
+use crate::publish::{
+    EntityInfo, PackageMeta, ProjectFigures, ProjectSheet, ReportOptions, RunFacts, Staging,
+    StaleMark, pages, sheet,
+};
+use crate::report::{Health, RunReport, StageSeconds, Status};
+use crate::store::{CompiledRow, ProjectScoreRow, Provenance, Store};
 use crate::{Error, ExitCode, flags, oc4ids, score, source};
+use std::time::Instant;
 
 /// Options given on the command line for one run.
 #[derive(Debug, Clone, Default)]
@@ -48,17 +52,33 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     let as_of = config.as_of.clone().unwrap_or_else(|| started_at.clone());
     let as_of_ns = crate::util::parse_instant(&as_of).unwrap_or_default();
 
+    // Before any work: the output folder must be ours to replace.
+    config.check_output()?;
     let store = Store::open(&config.store)?;
-    let run_id = store.begin_run(&started_at)?;
+    // With the lock held, what killed runs left is ours to repair.
+    crate::publish::output::recover(&config.output).map_err(|source| {
+        crate::publish::Error::Io {
+            path: config.output.clone(),
+            source,
+        }
+    })?;
+    let (run_id, interrupted) = store.begin_run(&started_at)?;
+    if interrupted > 0 {
+        tracing::warn!(interrupted, "earlier runs were killed; marked interrupted");
+    }
     let mut report = RunReport::new(run_id, &config.origin, &started_at, &as_of);
     tracing::info!(run_id, config = %config.origin, "run started");
 
+    let mut t = StageSeconds::default();
     // ── fetch ──────────────────────────────────────────────────────────────────────────
+    stage_started("fetch");
+    let clock_fetch = Instant::now();
     let fetch = source::FetchOptions {
         full: opts.full,
         progress: opts.progress,
     };
     source::fetch_all(&config.sources, &store, run_id, &mut report, fetch)?;
+    StageSeconds::add(&mut t.fetch, clock_fetch);
     // A source that is down keeps its stored data; what rests on it is marked stale.
     let down: Vec<(String, Option<String>)> = report
         .sources
@@ -71,7 +91,11 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     report.conflicts_total = store.conflicts_total()?;
 
     // ── compile (only the ocids with new data, unless --full) ─────────────────────────
+    stage_started("compile");
+    let clock_compile = Instant::now();
     compile(&store, run_id, opts.full, &mut report)?;
+    StageSeconds::add(&mut t.compile, clock_compile);
+    stage_started("convert");
 
     // ── convert, assess, publish each project; collect verdicts for scoring ─────────────
     let meta = PackageMeta {
@@ -81,7 +105,12 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         license: config.publisher.license.clone(),
         publication_policy: config.publisher.publication_policy.clone(),
     };
-    let mut staging = Staging::new(&config.output, &meta)?;
+    let report_options = ReportOptions {
+        lang: config.report.lang,
+        thresholds: config.flags.clone(),
+        as_of: as_of.clone(),
+    };
+    let mut staging = Staging::new(&config.output, &meta, report_options)?;
     let convert_opts = oc4ids::Options {
         id_prefix: config.id_prefix.clone(),
         as_of: as_of_ns,
@@ -97,6 +126,8 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         ocp: score::OcpTally::default(),
         values: Vec::new(),
         store: &store,
+        history: Vec::new(),
+        seconds: t,
     };
     // Projects from OC4IDS sources first: they claim the processes they name.
     let mut claimed: HashSet<String> = HashSet::new();
@@ -108,8 +139,10 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
+        let clock = Instant::now();
         let from_ocds = (!rows.is_empty()).then(|| oc4ids::convert(&key, &rows, &convert_opts));
         let converted = oc4ids::enrich(project, from_ocds.as_ref());
+        StageSeconds::add(&mut out.seconds.convert, clock);
         claimed.extend(ocids.iter().cloned());
         let processes = ocids.len() as u32;
         out.project(&converted, processes, &rows, Some(provenance), &mut report)
@@ -119,7 +152,9 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         if rows.is_empty() {
             return Ok(());
         }
+        let clock = Instant::now();
         let converted = oc4ids::convert(key, &rows, &convert_opts);
+        StageSeconds::add(&mut out.seconds.convert, clock);
         out.project(&converted, rows.len() as u32, &rows, None, &mut report)
     })?;
     let Publishing {
@@ -128,22 +163,60 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         entities,
         ocp,
         values,
+        history: project_history,
+        seconds,
         ..
     } = out;
+    let mut t = seconds;
     report.projects = staging.projects();
 
     // ── score ──────────────────────────────────────────────────────────────────────────
+    stage_started("score");
+    let clock_score = Instant::now();
     let sample = config
         .scoring
         .sample_seed
         .map(|seed| score::draw(seed, &values));
     let scores = score::compute(input, &process_counts, sample.as_ref())
         .map_err(|e| Error::Score(e.to_string()))?;
+    StageSeconds::add(&mut t.score, clock_score);
+    stage_started("publish");
+    let clock_publish = Instant::now();
     report.sample.clone_from(&sample);
     report.entities = scores.entities.len() as u64;
     let entity_list: Vec<EntityInfo> = entities.into_values().collect();
     report.stale_entities = entity_list.iter().filter(|e| e.stale.is_some()).count() as u64;
     staging.scores(&scores, &entity_list, &ocp)?;
+
+    // ── history and pages ──────────────────────────────────────────────────────────────
+    let name_of = |key: &str| {
+        entity_list
+            .iter()
+            .find(|e| e.entity == key)
+            .map(|e| e.name.clone())
+            .unwrap_or_default()
+    };
+    let entity_rows: Vec<(String, String, f64, u32)> = scores
+        .entities
+        .iter()
+        .map(|e| (e.entity.clone(), name_of(&e.entity), e.score, e.projects))
+        .collect();
+    store.save_scores(run_id, &entity_rows, &project_history)?;
+    let history = store.entity_history(run_id)?;
+    let lang = config.report.lang;
+    staging.pages(RunFacts {
+        scores: &scores,
+        entities: &entity_list,
+        expected: &config.expected_entities,
+        history: &history,
+        run_id,
+        warnings: source_warnings(&report, lang),
+        method: pages::method(
+            lang,
+            config.sources.iter().map(describe_source).collect(),
+            sheet::thresholds(&config.flags, lang),
+        ),
+    })?;
 
     // ── publish ────────────────────────────────────────────────────────────────────────
     if !report.quarantined.is_empty() || report.sources.iter().any(|s| s.status != Health::Ok) {
@@ -152,6 +225,9 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     report.store = Some(store.totals()?);
     report.finished_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     report.duration_seconds = (clock.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    // The report is written inside the publish stage; its own figure stops just before.
+    StageSeconds::add(&mut t.publish, clock_publish);
+    report.stage_seconds = t.rounded();
     staging.report(&report)?;
     staging.commit()?;
     let status = match report.status {
@@ -160,14 +236,27 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     };
     let text = serde_json::to_string(&report).unwrap_or_default();
     store.finish_run(run_id, &report.finished_at, status, &text)?;
+    let st = report.stage_seconds;
     tracing::info!(
         status,
         projects = report.projects,
         entities = report.entities,
         quarantined = report.quarantined.len(),
+        seconds = report.duration_seconds,
+        fetch = st.fetch,
+        compile = st.compile,
+        convert = st.convert,
+        assess = st.assess,
+        score = st.score,
+        publish = st.publish,
         "run finished"
     );
     Ok(RunOutcome { report })
+}
+
+/// Marks the start of a stage in the log (operators and the crash tests watch for it).
+fn stage_started(stage: &'static str) {
+    tracing::info!(stage, "stage started");
 }
 
 /// Compiles the ocids that need it, one at a time.
@@ -193,6 +282,7 @@ fn compile(store: &Store, run_id: i64, full: bool, report: &mut RunReport) -> Re
         store.save_compiled(&ocid, &compiled, &hist, n, run_id)?;
         report.compiled += 1;
     }
+    store.mark_compiled(run_id)?;
     Ok(())
 }
 
@@ -208,6 +298,10 @@ struct Publishing<'a> {
     /// (entity, project, value) for the index-style sample.
     values: Vec<(String, String, f64)>,
     store: &'a Store,
+    /// Each project's score and stage, for the history.
+    history: Vec<ProjectScoreRow>,
+    /// Time spent per stage so far.
+    seconds: StageSeconds,
 }
 
 impl Publishing<'_> {
@@ -221,6 +315,7 @@ impl Publishing<'_> {
         report: &mut RunReport,
     ) -> Result<(), Error> {
         let config = self.config;
+        let clock_assess = Instant::now();
         let ocids: Vec<&str> = rows.iter().map(|r| r.ocid.as_str()).collect();
         let project = &converted.project;
         let origins = Origins::load(self.store, project, &ocids, provenance.as_ref())?;
@@ -259,16 +354,28 @@ impl Publishing<'_> {
             .push((project_id.clone(), entity.entity.clone(), processes));
         report.processes += u64::from(processes);
         report.conversion_notes += converted.notes.len() as u64;
+        let progress = sheet::progress(project, rows);
+        let figures = figures(&verdicts, config, ocp_presence);
+        StageSeconds::add(&mut self.seconds.assess, clock_assess);
+        let clock_publish = Instant::now();
+        self.history.push(ProjectScoreRow {
+            project: project_id.clone(),
+            entity: entity.entity.clone(),
+            score: figures.score,
+            stage: progress.stage.code().to_string(),
+        });
         self.staging.project(&ProjectSheet {
             project: &converted.project,
             entity: &entity,
-            score: figures(&verdicts, config, ocp_presence),
+            score: figures,
             verdicts: &verdicts,
             flags: &flags,
             notes: &converted.notes,
             provenance: provenance.as_ref(),
             stale: stale.as_ref(),
+            progress,
         })?;
+        StageSeconds::add(&mut self.seconds.publish, clock_publish);
         // An entity is stale when any of its projects rests on a source that is down.
         let e = self
             .entities
@@ -313,6 +420,60 @@ impl Stale {
             last_good_fetch: last.clone(),
         })
     }
+}
+
+/// Sources that were not whole in this run, in the page's language.
+fn source_warnings(report: &RunReport, lang: crate::publish::labels::Lang) -> Vec<String> {
+    use crate::publish::labels::Lang;
+    report
+        .sources
+        .iter()
+        .filter(|s| s.status != Health::Ok)
+        .map(|s| {
+            let down = s.stale;
+            match (lang, down) {
+                (Lang::Es, true) => format!(
+                    "La fuente «{}» no respondió: las entidades que dependen de ella muestran sus últimos datos guardados y se marcan como desactualizadas.",
+                    s.id
+                ),
+                (Lang::Es, false) => format!(
+                    "La fuente «{}» se leyó en parte: algunas páginas o archivos quedaron en cuarentena (ver quarantine.csv).",
+                    s.id
+                ),
+                (Lang::En, true) => format!(
+                    "The source “{}” did not answer: the entities resting on it show their last stored data and are marked stale.",
+                    s.id
+                ),
+                (Lang::En, false) => format!(
+                    "The source “{}” was read in part: some pages or files were quarantined (see quarantine.csv).",
+                    s.id
+                ),
+            }
+        })
+        .collect()
+}
+
+/// A source in a few words, for the method page.
+fn describe_source(s: &crate::config::Source) -> String {
+    use crate::config::SourceSpec;
+    let place = match &s.spec {
+        SourceSpec::Local { paths } => paths.join(", "),
+        SourceSpec::Api(api) => api.url.clone(),
+        SourceSpec::Bulk(b) => b
+            .urls
+            .iter()
+            .cloned()
+            .chain(b.template.iter().map(|t| t.url.clone()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        SourceSpec::Oc4ids { urls, paths } => urls
+            .iter()
+            .chain(paths)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    format!("{} ({}): {place}", s.id, s.kind_name())
 }
 
 fn weight(config: &Config, code: &str) -> f64 {

@@ -203,6 +203,8 @@ pub struct RunReport {
     pub finished_at: String,
     /// Seconds.
     pub duration_seconds: f64,
+    /// Where the time went, stage by stage.
+    pub stage_seconds: StageSeconds,
     /// Status date used for contracting-process statuses.
     pub as_of: String,
     /// `ok` or `partial`.
@@ -243,6 +245,44 @@ pub struct RunReport {
     pub store: Option<StoreTotals>,
 }
 
+/// Seconds spent in each stage (convert, assess and publish interleave project by project;
+/// each is the sum of its own parts).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct StageSeconds {
+    /// Reading every source into the store.
+    pub fetch: f64,
+    /// Merging releases into compiled releases.
+    pub compile: f64,
+    /// Building OC4IDS projects.
+    pub convert: f64,
+    /// Judging IDS elements and red flags, with their evidence.
+    pub assess: f64,
+    /// Aggregating scores.
+    pub score: f64,
+    /// Writing every output and putting it in place.
+    pub publish: f64,
+}
+
+impl StageSeconds {
+    /// Adds the time since `since` to one stage.
+    pub fn add(slot: &mut f64, since: std::time::Instant) {
+        *slot += since.elapsed().as_secs_f64();
+    }
+
+    /// The same figures rounded to milliseconds, for the report.
+    pub fn rounded(self) -> StageSeconds {
+        let r = |x: f64| (x * 1000.0).round() / 1000.0;
+        StageSeconds {
+            fetch: r(self.fetch),
+            compile: r(self.compile),
+            convert: r(self.convert),
+            assess: r(self.assess),
+            score: r(self.score),
+            publish: r(self.publish),
+        }
+    }
+}
+
 impl RunReport {
     /// An empty report for a run that has just started.
     pub fn new(run_id: i64, config: &str, started_at: &str, as_of: &str) -> RunReport {
@@ -253,6 +293,7 @@ impl RunReport {
             started_at: started_at.to_string(),
             finished_at: String::new(),
             duration_seconds: 0.0,
+            stage_seconds: StageSeconds::default(),
             as_of: as_of.to_string(),
             status: Status::Ok,
             sources: Vec::new(),

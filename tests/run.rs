@@ -19,7 +19,13 @@ fn hash_tree(dir: &Path) -> Vec<(String, String)> {
                 stack.push(p);
             } else {
                 let rel = p.strip_prefix(dir).expect("prefix").display().to_string();
-                if rel == "run-report.json" {
+                // The report records the run's times; the league table, entity pages, trend
+                // table and workbook show the history, which grows by one run each time.
+                if matches!(
+                    rel.as_str(),
+                    "run-report.json" | "index.html" | "tendencias.csv" | "costwatch.xlsx"
+                ) || rel.starts_with("entidades/")
+                {
                     continue;
                 }
                 let bytes = std::fs::read(&p).expect("read");

@@ -16,5 +16,9 @@ mod http;
 mod shared;
 // Laws kept for any input (proptest).
 mod props;
+// Running unattended: the output folder guard, the lock, SIGKILL at every stage.
+mod safety;
+// The pages and spreadsheets people read.
+mod reports;
 // Helpers.
 mod util;

@@ -7,6 +7,9 @@
 
 mod assess;
 mod check;
+mod describe;
+
+pub use describe::Words;
 
 use std::sync::OnceLock;
 
@@ -29,7 +32,7 @@ pub enum Level {
 }
 
 /// The project-cycle stage an element belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Identification.
@@ -42,6 +45,50 @@ pub enum Stage {
     Implementation,
     /// Completion.
     Completion,
+}
+
+impl Stage {
+    /// Every stage, in the order a project goes through them.
+    pub const ALL: [Stage; 5] = [
+        Stage::Identification,
+        Stage::Preparation,
+        Stage::Procurement,
+        Stage::Implementation,
+        Stage::Completion,
+    ];
+
+    /// The code used in files (`implementation`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Stage::Identification => "identification",
+            Stage::Preparation => "preparation",
+            Stage::Procurement => "procurement",
+            Stage::Implementation => "implementation",
+            Stage::Completion => "completion",
+        }
+    }
+
+    /// The stage's name in Spanish, as the IDS guidance in Spanish names it.
+    pub fn es(self) -> &'static str {
+        match self {
+            Stage::Identification => "identificación",
+            Stage::Preparation => "preparación",
+            Stage::Procurement => "contratación",
+            Stage::Implementation => "ejecución",
+            Stage::Completion => "finalización",
+        }
+    }
+
+    /// The stage's name in English.
+    pub fn en(self) -> &'static str {
+        match self {
+            Stage::Identification => "identification",
+            Stage::Preparation => "preparation",
+            Stage::Procurement => "procurement",
+            Stage::Implementation => "implementation",
+            Stage::Completion => "completion",
+        }
+    }
 }
 
 /// Whether the standard asks for an element to be published proactively or on request.

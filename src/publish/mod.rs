@@ -1,9 +1,12 @@
 //! Publishing: every output of a run, written into a fresh folder that replaces the previous
 //! output only once complete. A crash leaves the previous output untouched.
 //!
-//! In: projects with their verdicts (streamed, one at a time), then scores and the report.
-//! Out: `oc4ids/project-package.json`, `projects/<id>.json`, `entities.json`, `entities.csv`,
-//! `elements.csv`, `ocp-coverage.csv`, `quarantine.csv`, `run-report.json`.
+//! In: projects with their verdicts (streamed, one at a time), then scores, history and the
+//! report. Out, for machines: `oc4ids/project-package.json`, `projects/<id>.json`,
+//! `entities.json`, `run-report.json`; for people: `index.html`, `entidades/<id>.html`,
+//! `proyectos/<id>.html`, `metodologia.html`; for spreadsheets: `entities.csv`,
+//! `proyectos.csv`, `elements.csv`, `flags.csv`, `tendencias.csv`, `ocp-coverage.csv`,
+//! `quarantine.csv`, `glosario.csv` and the same tables in `costwatch.xlsx`.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -17,6 +20,18 @@ use crate::ids::{Disclosure, Level, Verdict, catalogue};
 use crate::report::RunReport;
 use crate::score::{OcpTally, Scores};
 
+mod book;
+pub mod labels;
+pub mod output;
+pub mod pages;
+pub mod sheet;
+pub mod table;
+pub mod words;
+
+use labels::Lang;
+use pages::{Pages, ProjectLine};
+use table::{Csv, Sheet};
+
 /// Errors writing the outputs (the previous output stays in place).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -27,6 +42,22 @@ pub enum Error {
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// A page could not be rendered (a template defect).
+    #[error("output {path}: page template: {source}")]
+    Render {
+        /// The page.
+        path: PathBuf,
+        /// The template error.
+        source: minijinja::Error,
+    },
+    /// The workbook could not be written.
+    #[error("output {path}: {reason}")]
+    Xlsx {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
     },
     /// A CSV could not be written.
     #[error("output {path}: {source}")]
@@ -83,21 +114,100 @@ pub struct Staging {
     package_path: PathBuf,
     projects: u64,
     /// `flags.csv`, written project by project like the package.
-    flags: csv::Writer<File>,
-    flags_path: PathBuf,
+    flags: Csv,
+    /// `proyectos.csv`, likewise.
+    project_table: Csv,
+    /// The pages' templates and options.
+    pages: Pages,
+    report: ReportOptions,
+    /// What each project contributes to the league table and the entity pages.
+    lines: Vec<ProjectLine>,
+    /// Tables kept for the workbook.
+    sheets: Vec<Sheet>,
 }
 
+/// What the pages need from the run, besides the projects already written.
+pub struct RunFacts<'a> {
+    /// This run's scores.
+    pub scores: &'a Scores,
+    /// Entities as published.
+    pub entities: &'a [EntityInfo],
+    /// Entities the configuration expects.
+    pub expected: &'a [crate::config::ExpectedEntity],
+    /// Score history, this run included.
+    pub history: &'a [crate::store::EntityScoreRow],
+    /// This run's id.
+    pub run_id: i64,
+    /// Sources that were down or partial, in words.
+    pub warnings: Vec<String>,
+    /// The method page.
+    pub method: pages::Method,
+}
+
+/// What the pages need to know besides the data.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// Language of pages and labels.
+    pub lang: Lang,
+    /// Red-flag thresholds, stated on the sheets.
+    pub thresholds: crate::config::FlagSettings,
+    /// The date the data describes (RFC 3339).
+    pub as_of: String,
+}
+
+/// The workbook's sheets in the order a reader wants them.
+const SHEET_ORDER: [&str; 7] = [
+    "entidades",
+    "proyectos",
+    "elementos",
+    "alertas",
+    "tendencias",
+    "glosario",
+    "cuarentena",
+];
+
+/// Columns of `proyectos.csv`.
+const PROJECT_HEADER: [&str; 24] = [
+    "proyecto/project",
+    "titulo/title",
+    "entidad/entity",
+    "nombre_entidad/entity_name",
+    "provincia/province",
+    "distrito/district",
+    "etapa/stage",
+    "puntaje/score",
+    "puntaje_flexible/lenient_score",
+    "puntaje_reactivo/reactive_score",
+    "nivel_proyecto/project_level_score",
+    "nivel_contrato/contract_level_score",
+    "presencia_ocp/ocp_presence",
+    "exigibles/due",
+    "divulgados/disclosed",
+    "parciales/partial",
+    "faltantes/missing",
+    "no_aplica/not_applicable",
+    "aun_no_aplica/not_yet_applicable",
+    "alertas/alerts_raised",
+    "alertas_sin_datos/alerts_unknown",
+    "procesos/processes",
+    "ficha/sheet",
+    "desactualizado_desde/stale_since",
+];
+
 /// Columns of `flags.csv`.
-const FLAG_HEADER: [&str; 9] = [
+const FLAG_HEADER: [&str; 12] = [
     "proyecto/project",
     "entidad/entity",
+    "nombre_entidad/entity_name",
     "proceso/process",
     "alerta/flag",
     "estado/state",
+    "titulo",
     "explicacion",
     "explanation",
     "regla/rule",
     "rutas/paths",
+    "ficha/sheet",
 ];
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -109,22 +219,21 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
 
 impl Staging {
     /// Starts a fresh staging folder beside `final_dir` and opens the package.
-    pub fn new(final_dir: &Path, meta: &PackageMeta) -> Result<Staging, Error> {
-        let name = final_dir
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_else(|| "out".into());
-        let parent = final_dir
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+    pub fn new(
+        final_dir: &Path,
+        meta: &PackageMeta,
+        report: ReportOptions,
+    ) -> Result<Staging, Error> {
+        let parent = output::parent_of(final_dir);
         fs::create_dir_all(parent).map_err(io(parent))?;
-        let dir = parent.join(format!(".{name}.staging-{}", std::process::id()));
+        let dir = output::sibling(final_dir, "staging", std::process::id());
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(io(&dir))?;
         }
         fs::create_dir_all(dir.join("oc4ids")).map_err(io(&dir))?;
         fs::create_dir_all(dir.join("projects")).map_err(io(&dir))?;
+        fs::create_dir_all(dir.join("proyectos")).map_err(io(&dir))?;
+        fs::create_dir_all(dir.join("entidades")).map_err(io(&dir))?;
         let package_path = dir.join("oc4ids/project-package.json");
         let file = File::create(&package_path).map_err(io(&package_path))?;
         let mut package = BufWriter::new(file);
@@ -146,11 +255,17 @@ impl Staging {
         // The package is streamed: its head, then each project as it is converted.
         let open = head.trim_end().trim_end_matches('}').trim_end();
         write!(package, "{open},\n  \"projects\": [").map_err(io(&package_path))?;
-        let flags_path = dir.join("flags.csv");
-        let mut flags = csv_writer(&flags_path)?;
-        flags
-            .write_record(FLAG_HEADER)
-            .map_err(csv_err(&flags_path))?;
+        let flags = Csv::mirrored(&dir.join("flags.csv"), FLAG_HEADER, "alertas")?;
+        let project_table = Csv::mirrored(&dir.join("proyectos.csv"), PROJECT_HEADER, "proyectos")?;
+        let footer = format!(
+            "{} · {}",
+            meta.publisher,
+            words::date(&report.as_of, report.lang)
+        );
+        let pages = Pages::new(report.lang, footer).map_err(|source| Error::Render {
+            path: dir.clone(),
+            source,
+        })?;
         Ok(Staging {
             final_dir: final_dir.to_path_buf(),
             dir,
@@ -158,7 +273,11 @@ impl Staging {
             package_path,
             projects: 0,
             flags,
-            flags_path,
+            project_table,
+            pages,
+            report,
+            lines: Vec::new(),
+            sheets: Vec::new(),
         })
     }
 
@@ -183,32 +302,169 @@ impl Staging {
             .join("projects")
             .join(format!("{}.json", safe_file_name(id)));
         write_json(&path, sheet)?;
+        let lang = self.report.lang;
+        let html_name = sheet::file_name(id);
+        let html_path = format!("proyectos/{html_name}");
         // What a reader should look at: raised flags, and those the data could not decide.
         for f in sheet
             .flags
             .iter()
             .filter(|f| matches!(f.state, FlagState::Raised | FlagState::Unknown))
         {
-            self.flags
-                .write_record([
-                    id,
-                    &sheet.entity.entity,
-                    f.process.as_deref().unwrap_or(""),
-                    f.code,
-                    f.state.as_str(),
-                    &f.explicacion,
-                    &f.explanation,
-                    &f.rule,
-                    &f.paths.join(" "),
-                ])
-                .map_err(csv_err(&self.flags_path))?;
+            self.flags.row([
+                id,
+                &sheet.entity.entity,
+                &sheet.entity.name,
+                f.process.as_deref().unwrap_or(""),
+                f.code,
+                f.state.as_str(),
+                sheet::alert_title(f.code, lang),
+                &f.explicacion,
+                &f.explanation,
+                &f.rule,
+                &f.paths.join(" "),
+                &html_path,
+            ])?;
         }
+        // The sheet people read.
+        let cx = sheet::Context {
+            lang,
+            thresholds: &self.report.thresholds,
+            as_of: &self.report.as_of,
+            entity_file: pages::entity_file(&sheet.entity.entity),
+        };
+        let ficha = sheet::build(sheet, &cx);
+        let page = self.dir.join(&html_path);
+        let html = self.pages.ficha(&ficha).map_err(|source| Error::Render {
+            path: page.clone(),
+            source,
+        })?;
+        fs::write(&page, html).map_err(io(&page))?;
+        let f = &sheet.score;
+        let raised = ficha.raised.len();
+        let unknown = ficha.unknown.len();
+        let place = |label: &str| {
+            ficha
+                .location
+                .iter()
+                .find(|(l, _)| l == label)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let ui = words::ui(lang);
+        self.project_table.row([
+            id.to_string(),
+            ficha.title.clone(),
+            sheet.entity.entity.clone(),
+            sheet.entity.name.clone(),
+            place(ui.get("provincia").copied().unwrap_or_default()),
+            place(ui.get("distrito").copied().unwrap_or_default()),
+            sheet.progress.stage.code().to_string(),
+            format!("{:.2}", f.score),
+            format!("{:.2}", f.lenient_score),
+            opt2(f.reactive_score),
+            opt2(f.project_level_score),
+            opt2(f.contract_level_score),
+            format!("{:.2}", f.ocp_presence),
+            (f.disclosed + f.partial + f.missing).to_string(),
+            f.disclosed.to_string(),
+            f.partial.to_string(),
+            f.missing.to_string(),
+            f.not_applicable.to_string(),
+            f.not_yet_applicable.to_string(),
+            raised.to_string(),
+            unknown.to_string(),
+            ficha.processes.len().to_string(),
+            html_path.clone(),
+            sheet
+                .stale
+                .map(|s| s.last_good_fetch.clone().unwrap_or_else(|| "-".into()))
+                .unwrap_or_default(),
+        ])?;
+        self.lines.push(ProjectLine {
+            id: id.to_string(),
+            title: ficha.title.clone(),
+            entity: sheet.entity.entity.clone(),
+            stage: sheet.progress.stage,
+            score: f.score,
+            raised: ficha
+                .raised
+                .into_iter()
+                .map(|a| (a.title, a.finding))
+                .collect(),
+            unknown: unknown as u32,
+            contact: ficha.contact,
+        });
+        Ok(())
+    }
+
+    /// Writes the pages people read (league table, entity pages, method), the trend table,
+    /// the glossary and the workbook. Called once every project is written.
+    pub fn pages(&mut self, facts: RunFacts<'_>) -> Result<(), Error> {
+        let render = |path: PathBuf, r: Result<String, minijinja::Error>| -> Result<(), Error> {
+            let html = r.map_err(|source| Error::Render {
+                path: path.clone(),
+                source,
+            })?;
+            fs::write(&path, html).map_err(io(&path))
+        };
+        let lines = std::mem::take(&mut self.lines);
+        let inputs = pages::Inputs {
+            lang: self.report.lang,
+            scores: facts.scores,
+            entities: facts.entities,
+            expected: facts.expected,
+            projects: &lines,
+            history: facts.history,
+            run_id: facts.run_id,
+            as_of: &self.report.as_of,
+            warnings: facts.warnings,
+        };
+        let league = pages::league(&inputs);
+        render(self.dir.join("index.html"), self.pages.league(&league))?;
+        for page in pages::entity_pages(&inputs) {
+            let path = self.dir.join("entidades").join(&page.file);
+            render(path, self.pages.entity(&page))?;
+        }
+        render(
+            self.dir.join("metodologia.html"),
+            self.pages.method(&facts.method),
+        )?;
+        for (name, text) in [("estilo.css", pages::STYLE), ("liga.js", pages::SCRIPT)] {
+            let path = self.dir.join(name);
+            fs::write(&path, text).map_err(io(&path))?;
+        }
+        let mut trends = Csv::mirrored(
+            &self.dir.join("tendencias.csv"),
+            [
+                "corrida/run",
+                "inicio_corrida/run_started_at",
+                "entidad/entity",
+                "nombre/name",
+                "puntaje/score",
+                "proyectos/projects",
+            ],
+            "tendencias",
+        )?;
+        for row in pages::trend_rows(inputs.history) {
+            trends.row(row)?;
+        }
+        self.sheets.extend(trends.finish()?);
+        let mut glossary = Csv::mirrored(
+            &self.dir.join("glosario.csv"),
+            ["codigo/code", "significado", "meaning"],
+            "glosario",
+        )?;
+        for (code, es, en) in glossary_rows() {
+            glossary.row([code.as_str(), es.as_str(), en.as_str()])?;
+        }
+        self.sheets.extend(glossary.finish()?);
         Ok(())
     }
 
     /// Writes the score tables.
     pub fn scores(
-        &self,
+        &mut self,
         scores: &Scores,
         entities: &[EntityInfo],
         ocp: &OcpTally,
@@ -240,8 +496,6 @@ impl Staging {
             .collect();
         write_json(&self.dir.join("entities.json"), &rows)?;
 
-        let path = self.dir.join("entities.csv");
-        let mut w = csv_writer(&path)?;
         let header = [
             "posicion/rank",
             "entidad/entity",
@@ -257,9 +511,9 @@ impl Staging {
             "procesos/processes",
             "desactualizado_desde/stale_since",
         ];
-        w.write_record(header).map_err(csv_err(&path))?;
+        let mut w = Csv::mirrored(&self.dir.join("entities.csv"), header, "entidades")?;
         for e in &scores.entities {
-            w.write_record([
+            w.row([
                 e.rank.to_string(),
                 e.entity.clone(),
                 name_of(&e.entity),
@@ -276,127 +530,145 @@ impl Staging {
                 stale_of(&e.entity)
                     .map(|s| s.last_good_fetch.unwrap_or_else(|| "-".into()))
                     .unwrap_or_default(),
-            ])
-            .map_err(csv_err(&path))?;
+            ])?;
         }
-        w.flush().map_err(io(&path))?;
+        self.sheets.extend(w.finish()?);
 
-        // Element × entity matrix: one row per element, one column per entity (by rank).
-        let path = self.dir.join("elements.csv");
-        let mut w = csv_writer(&path)?;
-        let mut header = vec![
-            "codigo/code".to_string(),
-            "divulgacion/disclosure".to_string(),
-            "nivel/level".to_string(),
-            "elemento".to_string(),
-            "element".to_string(),
-        ];
-        header.extend(scores.entities.iter().map(|e| e.entity.clone()));
-        w.write_record(&header).map_err(csv_err(&path))?;
-        for element in catalogue() {
-            let mut row = vec![
-                element.code.clone(),
-                match element.disclosure {
-                    Disclosure::Proactive => "proactive".into(),
-                    Disclosure::Reactive => "reactive".into(),
-                },
-                match element.level {
-                    Level::Project => "project".into(),
-                    Level::Process => "process".into(),
-                },
-                element.es.clone(),
-                element.en.clone(),
-            ];
-            for e in &scores.entities {
-                let cell = scores
+        // Long form, one row per (entity, element), shares 0–100 like the scores, so that
+        // its rows reconcile with entities.csv in any spreadsheet program.
+        let mut w = Csv::mirrored(
+            &self.dir.join("elements.csv"),
+            [
+                "entidad/entity",
+                "nombre/name",
+                "codigo/code",
+                "elemento",
+                "element",
+                "divulgacion/disclosure",
+                "nivel/level",
+                "etapa/stage",
+                "exigibles/due",
+                "divulgados/disclosed",
+                "parciales/partial",
+                "porcentaje/share",
+            ],
+            "elementos",
+        )?;
+        for e in &scores.entities {
+            for element in catalogue() {
+                let Some(s) = scores
                     .elements
                     .iter()
                     .find(|s| s.entity == e.entity && s.code == element.code)
-                    .map(|s| format!("{:.4}", s.share))
-                    .unwrap_or_default();
-                row.push(cell);
+                else {
+                    continue;
+                };
+                w.row([
+                    e.entity.clone(),
+                    name_of(&e.entity),
+                    element.code.clone(),
+                    element.es.clone(),
+                    element.en.clone(),
+                    match element.disclosure {
+                        Disclosure::Proactive => "proactive".into(),
+                        Disclosure::Reactive => "reactive".into(),
+                    },
+                    match element.level {
+                        Level::Project => "project".into(),
+                        Level::Process => "process".into(),
+                    },
+                    element.stage.code().to_string(),
+                    s.applicable.to_string(),
+                    s.disclosed.to_string(),
+                    s.partial.to_string(),
+                    format!("{:.2}", s.share * 100.0),
+                ])?;
             }
-            w.write_record(&row).map_err(csv_err(&path))?;
         }
-        w.flush().map_err(io(&path))?;
+        self.sheets.extend(w.finish()?);
 
         // The OCP notebook's presence-only coverage, element by element over the whole run.
-        let path = self.dir.join("ocp-coverage.csv");
-        let mut w = csv_writer(&path)?;
-        w.write_record([
-            "codigo/code",
-            "elemento/element",
-            "cobertura/coverage",
-            "cobertura_por_campo/field_coverage",
-        ])
-        .map_err(csv_err(&path))?;
+        let mut w = Csv::create(
+            &self.dir.join("ocp-coverage.csv"),
+            [
+                "codigo/code",
+                "elemento/element",
+                "cobertura/coverage",
+                "cobertura_por_campo/field_coverage",
+            ],
+        )?;
         for (row, element) in ocp.elements().into_iter().zip(catalogue()) {
             let fields: Vec<String> = row
                 .fields
                 .iter()
                 .map(|(f, c)| format!("{f}: {:.0}%", c * 100.0))
                 .collect();
-            w.write_record([
+            w.row([
                 row.code.clone(),
                 element.en.clone(),
                 format!("{:.4}", row.coverage),
                 fields.join("\n"),
-            ])
-            .map_err(csv_err(&path))?;
+            ])?;
         }
-        w.flush().map_err(io(&path))?;
-        Ok(())
+        w.finish().map(|_| ())
     }
 
     /// Writes the report and the quarantine table.
-    pub fn report(&self, report: &RunReport) -> Result<(), Error> {
+    pub fn report(&mut self, report: &RunReport) -> Result<(), Error> {
         write_json(&self.dir.join("run-report.json"), report)?;
-        let path = self.dir.join("quarantine.csv");
-        let mut w = csv_writer(&path)?;
-        w.write_record([
-            "fuente/source",
-            "ubicacion/location",
-            "linea/line",
-            "byte",
-            "motivo/reason",
-            "detalle/detail",
-        ])
-        .map_err(csv_err(&path))?;
+        let mut w = Csv::mirrored(
+            &self.dir.join("quarantine.csv"),
+            [
+                "fuente/source",
+                "ubicacion/location",
+                "linea/line",
+                "byte",
+                "motivo/reason",
+                "detalle/detail",
+            ],
+            "cuarentena",
+        )?;
         for q in &report.quarantined {
-            w.write_record([
+            w.row([
                 q.source_id.clone(),
                 q.location.clone(),
                 q.line.map(|l| l.to_string()).unwrap_or_default(),
                 q.byte_offset.map(|l| l.to_string()).unwrap_or_default(),
                 q.reason.clone(),
                 q.detail.clone(),
-            ])
-            .map_err(csv_err(&path))?;
+            ])?;
         }
-        w.flush().map_err(io(&path))
+        self.sheets.extend(w.finish()?);
+        Ok(())
     }
 
     /// Closes the package and moves the folder into place.
     pub fn commit(mut self) -> Result<(), Error> {
         write!(self.package, "\n  ]\n}}\n").map_err(io(&self.package_path))?;
         self.package.flush().map_err(io(&self.package_path))?;
-        self.flags.flush().map_err(io(&self.flags_path))?;
-        let old = self.dir.with_file_name(format!(
-            ".{}.previous-{}",
-            self.final_dir
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default(),
-            std::process::id()
-        ));
-        if self.final_dir.exists() {
-            fs::rename(&self.final_dir, &old).map_err(io(&self.final_dir))?;
-        }
-        fs::rename(&self.dir, &self.final_dir).map_err(io(&self.final_dir))?;
-        if old.exists() {
-            fs::remove_dir_all(&old).map_err(io(&old))?;
-        }
-        Ok(())
+        // The workbook holds every table, the report's quarantine included.
+        let mut sheets = std::mem::take(&mut self.sheets);
+        sheets.extend(self.project_table.finish()?);
+        sheets.extend(self.flags.finish()?);
+        sheets.sort_by_key(|s| {
+            SHEET_ORDER
+                .iter()
+                .position(|n| *n == s.name)
+                .unwrap_or(usize::MAX)
+        });
+        book::write(
+            &self.dir.join("costwatch.xlsx"),
+            &sheets,
+            &self.report.as_of,
+        )?;
+        // The marker is what lets the next run replace this folder.
+        let marker = self.dir.join(output::MARKER);
+        fs::write(
+            &marker,
+            "This folder is written by costwatch and replaced whole at the end of each run.\n",
+        )
+        .map_err(io(&marker))?;
+        output::swap(&self.dir, &self.final_dir).map_err(io(&self.final_dir))
     }
 
     /// Number of projects written so far.
@@ -434,6 +706,93 @@ pub struct ProjectSheet<'a> {
     /// Set when the project rests on a source that was down.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stale: Option<&'a StaleMark>,
+    /// The current stage and the dates that show it.
+    pub progress: sheet::Progress,
+}
+
+/// The codes a spreadsheet reader meets, explained: `glosario.csv`.
+fn glossary_rows() -> Vec<(String, String, String)> {
+    use crate::ids::{Outcome, Stage};
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    let mut add = |code: &str, es: &str, en: &str| rows.push((code.into(), es.into(), en.into()));
+    for stage in Stage::ALL {
+        add(
+            stage.code(),
+            &format!("etapa: {}", stage.es()),
+            &format!("stage: {}", stage.en()),
+        );
+    }
+    for (o, en) in [
+        (Outcome::Disclosed, "disclosed"),
+        (Outcome::Partial, "partly disclosed"),
+        (Outcome::Missing, "not published although due"),
+        (
+            Outcome::NotApplicable,
+            "not applicable: the event it depends on did not happen",
+        ),
+        (
+            Outcome::NotYetApplicable,
+            "not yet due: the project has not reached that stage",
+        ),
+    ] {
+        add(o.short(), o.es(), en);
+    }
+    add(
+        "proactive",
+        "proactivo: se publica por iniciativa propia",
+        "published without being asked",
+    );
+    add(
+        "reactive",
+        "reactivo: se entrega a quien lo pida",
+        "given on request",
+    );
+    add(
+        "project",
+        "nivel proyecto: se evalúa una vez por proyecto",
+        "judged once per project",
+    );
+    add(
+        "process",
+        "nivel contrato: se evalúa en cada proceso de contratación",
+        "judged for each contracting process",
+    );
+    add(
+        "raised",
+        "alerta levantada: motivo para preguntar, no prueba de irregularidad",
+        "alert raised: a reason to ask, not proof of wrongdoing",
+    );
+    add(
+        "unknown",
+        "alerta sin calcular: falta un dato",
+        "alert not computed: a value is missing",
+    );
+    for code in crate::flags::CODES {
+        add(
+            code,
+            sheet::alert_title(code, Lang::Es),
+            sheet::alert_title(code, Lang::En),
+        );
+    }
+    add(
+        "puntaje/score",
+        "0 a 100: parte de los elementos proactivos exigibles que se publican completos",
+        "0 to 100: share of the proactive elements due that are disclosed in full",
+    );
+    add(
+        "puntaje_flexible/lenient_score",
+        "como el puntaje, pero lo parcial cuenta como publicado",
+        "as the score, counting partial as disclosed",
+    );
+    add(
+        "presencia_ocp/ocp_presence",
+        "cobertura solo por presencia de campos, como el cuaderno de OCP; para comparar",
+        "presence-only coverage as in OCP's notebook; for comparison",
+    );
+    for element in crate::ids::catalogue() {
+        add(&element.code, &element.es, &element.en);
+    }
+    rows
 }
 
 /// Figures on a project sheet.
@@ -478,17 +837,6 @@ fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), Error
     })?;
     w.write_all(b"\n").map_err(io(path))?;
     w.flush().map_err(io(path))
-}
-
-fn csv_writer(path: &Path) -> Result<csv::Writer<File>, Error> {
-    csv::Writer::from_path(path).map_err(csv_err(path))
-}
-
-fn csv_err(path: &Path) -> impl FnOnce(csv::Error) -> Error + '_ {
-    move |source| Error::Csv {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 /// A file name for any id: safe characters kept, others replaced, and a short hash added when

@@ -148,6 +148,8 @@ pub struct ElementShare {
     pub share: f64,
     /// Units that disclose it.
     pub disclosed: u32,
+    /// Units that disclose part of it.
+    pub partial: u32,
     /// Units where it is due.
     pub applicable: u32,
 }
@@ -289,6 +291,7 @@ pub fn compute(
         .group_by([col("entity"), col("code")])
         .agg([
             col("strict").sum().alias("disclosed"),
+            (col("lenient") - col("strict")).sum().alias("partial"),
             col("strict").count().alias("applicable"),
         ])
         .sort(["entity", "code"], Default::default())
@@ -457,6 +460,7 @@ fn read_shares(df: &DataFrame) -> PolarsResult<Vec<ElementShare>> {
         counts(df, "disclosed")?,
         counts(df, "applicable")?,
     );
+    let p = counts(df, "partial")?;
     Ok((0..e.len())
         .map(|i| ElementShare {
             entity: e[i].clone(),
@@ -467,6 +471,7 @@ fn read_shares(df: &DataFrame) -> PolarsResult<Vec<ElementShare>> {
                 crate::util::round_to(f64::from(d[i]) / f64::from(a[i]), 4)
             },
             disclosed: d[i],
+            partial: p[i],
             applicable: a[i],
         })
         .collect())

@@ -139,6 +139,43 @@ pub enum Grouping {
     Ocid,
 }
 
+/// One entity's score in one run, as the history keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityScoreRow {
+    /// The run.
+    pub run_id: i64,
+    /// When the run started (RFC 3339).
+    pub started_at: String,
+    /// Entity key.
+    pub entity: String,
+    /// Entity name.
+    pub name: String,
+    /// Headline score, 0–100.
+    pub score: f64,
+    /// Projects scored.
+    pub projects: u32,
+}
+
+/// One project's score in one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectScoreRow {
+    /// Project id.
+    pub project: String,
+    /// Entity key.
+    pub entity: String,
+    /// Headline score, 0–100.
+    pub score: f64,
+    /// Current stage code.
+    pub stage: String,
+}
+
+/// The lock file of a store: the store's own name with `.lock` added.
+pub fn lock_path(store: &Path) -> PathBuf {
+    let mut name = store.as_os_str().to_os_string();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
 /// An open store with its lock held.
 pub struct Store {
     conn: Connection,
@@ -156,7 +193,16 @@ impl Store {
                 reason: format!("cannot create folder: {e}"),
             })?;
         }
-        let lock_path = path.with_extension("lock");
+        // `<store>.lock` exactly: two stores in one folder never share a lock, and a store
+        // whose own name ends in `.lock` would lock itself out.
+        if path.extension().is_some_and(|e| e == "lock") {
+            return Err(Error::Lock {
+                path: path.to_path_buf(),
+                reason: "a store file may not end in `.lock` (that name is kept for its lock)"
+                    .into(),
+            });
+        }
+        let lock_path = lock_path(path);
         let lock = File::create(&lock_path).map_err(|e| Error::Lock {
             path: lock_path.clone(),
             reason: format!("cannot create lock file: {e}"),
@@ -206,15 +252,123 @@ impl Store {
         }
     }
 
-    /// Starts a run and returns its id.
-    pub fn begin_run(&self, started_at: &str) -> Result<i64, Error> {
+    /// Starts a run and returns its id. Runs still marked `running` were killed (this run
+    /// holds the lock), so they are marked `interrupted` first; returns how many.
+    pub fn begin_run(&self, started_at: &str) -> Result<(i64, usize), Error> {
+        let interrupted = self
+            .conn
+            .execute(
+                "UPDATE runs SET status = 'interrupted' WHERE status = 'running'",
+                [],
+            )
+            .map_err(|e| self.sq(e))?;
         self.conn
             .execute(
                 "INSERT INTO runs (started_at, status) VALUES (?1, 'running')",
                 params![started_at],
             )
             .map_err(|e| self.sq(e))?;
-        Ok(self.conn.last_insert_rowid())
+        Ok((self.conn.last_insert_rowid(), interrupted))
+    }
+
+    /// Keeps this run's entity and project scores in the history (replacing any kept for it).
+    pub fn save_scores(
+        &self,
+        run_id: i64,
+        entities: &[(String, String, f64, u32)],
+        projects: &[ProjectScoreRow],
+    ) -> Result<(), Error> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.sq(e))?;
+        {
+            let mut e_stmt = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO entity_scores (run_id, entity, name, score, projects)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(|e| self.sq(e))?;
+            for (entity, name, score, n) in entities {
+                e_stmt
+                    .execute(params![run_id, entity, name, score, n])
+                    .map_err(|e| self.sq(e))?;
+            }
+            let mut p_stmt = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO project_scores (run_id, project, entity, score, stage)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(|e| self.sq(e))?;
+            for p in projects {
+                p_stmt
+                    .execute(params![run_id, p.project, p.entity, p.score, p.stage])
+                    .map_err(|e| self.sq(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.sq(e))
+    }
+
+    /// Every entity score kept, oldest run first: runs that published (`ok`, `partial`) and
+    /// the run `current`, which has not finished yet.
+    pub fn entity_history(&self, current: i64) -> Result<Vec<EntityScoreRow>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.run_id, r.started_at, s.entity, s.name, s.score, s.projects
+                 FROM entity_scores s JOIN runs r ON r.id = s.run_id
+                 WHERE r.status IN ('ok', 'partial') OR r.id = ?1
+                 ORDER BY s.run_id, s.entity",
+            )
+            .map_err(|e| self.sq(e))?;
+        let rows = stmt
+            .query_map(params![current], |r| {
+                Ok(EntityScoreRow {
+                    run_id: r.get(0)?,
+                    started_at: r.get(1)?,
+                    entity: r.get(2)?,
+                    name: r.get(3)?,
+                    score: r.get(4)?,
+                    projects: r.get(5)?,
+                })
+            })
+            .map_err(|e| self.sq(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.sq(e))?;
+        Ok(rows)
+    }
+
+    /// The project scores of the last run before `current` that published.
+    pub fn previous_project_scores(&self, current: i64) -> Result<Vec<ProjectScoreRow>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT project, entity, score, stage FROM project_scores WHERE run_id = (
+                     SELECT MAX(id) FROM runs WHERE id < ?1 AND status IN ('ok', 'partial'))
+                 ORDER BY project",
+            )
+            .map_err(|e| self.sq(e))?;
+        let rows = stmt
+            .query_map(params![current], |r| {
+                Ok(ProjectScoreRow {
+                    project: r.get(0)?,
+                    entity: r.get(1)?,
+                    score: r.get(2)?,
+                    stage: r.get(3)?,
+                })
+            })
+            .map_err(|e| self.sq(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.sq(e))?;
+        Ok(rows)
+    }
+
+    /// Records that this run compiled everything stored before it.
+    pub fn mark_compiled(&self, run_id: i64) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "UPDATE runs SET compiled = 1 WHERE id = ?1",
+                params![run_id],
+            )
+            .map_err(|e| self.sq(e))?;
+        Ok(())
     }
 
     /// Records how a run ended, with its report.
@@ -438,14 +592,16 @@ impl Store {
             .map_err(|e| self.sq(e))
     }
 
-    /// The ocids whose compiled release must be (re)built: new data in this run, or never
-    /// compiled, or everything when `all`.
+    /// The ocids whose compiled release must be (re)built: data stored since the last run
+    /// whose compile finished (this run's, or a killed run's), never compiled, or everything
+    /// when `all`.
     pub fn ocids_to_compile(&self, run_id: i64, all: bool) -> Result<Vec<String>, Error> {
         let sql = if all {
             "SELECT ocid FROM releases UNION SELECT ocid FROM record_compiled ORDER BY 1"
         } else {
-            "SELECT ocid FROM releases WHERE run_id = ?1
-             UNION SELECT ocid FROM record_compiled WHERE run_id = ?1
+            "WITH since(id) AS (SELECT COALESCE(MAX(id), 0) FROM runs WHERE compiled = 1 AND id < ?1)
+             SELECT ocid FROM releases WHERE run_id > (SELECT id FROM since)
+             UNION SELECT ocid FROM record_compiled WHERE run_id > (SELECT id FROM since)
              UNION SELECT ocid FROM releases WHERE ocid NOT IN (SELECT ocid FROM compiled)
              UNION SELECT ocid FROM record_compiled WHERE ocid NOT IN (SELECT ocid FROM compiled)
              ORDER BY 1"
@@ -666,7 +822,7 @@ mod tests {
     fn repeats_and_conflicts_are_told_apart() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&dir.path().join("s.sqlite")).expect("open");
-        let run = store.begin_run("2024-01-01T00:00:00Z").expect("run");
+        let (run, _) = store.begin_run("2024-01-01T00:00:00Z").expect("run");
         let input = store
             .record_input(
                 run,
@@ -710,5 +866,68 @@ mod tests {
         let _first = Store::open(&path).expect("open");
         let err = Store::open(&path).err().expect("locked");
         assert!(err.to_string().contains("another costwatch run"));
+    }
+
+    #[test]
+    fn the_lock_is_the_store_name_plus_lock() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = Store::open(&dir.path().join("cw.db")).expect("open db");
+        // A store of another extension in the same folder has a lock of its own.
+        let b = Store::open(&dir.path().join("cw.sqlite")).expect("open sqlite");
+        assert!(dir.path().join("cw.db.lock").is_file());
+        assert!(dir.path().join("cw.sqlite.lock").is_file());
+        drop((a, b));
+        let err = Store::open(&dir.path().join("x.lock"))
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("may not end in `.lock`"), "{err}");
+    }
+
+    #[test]
+    fn releases_of_a_killed_run_are_compiled_by_the_next() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("s.sqlite")).expect("open");
+        let release = |ocid: &str, id: &str| json!({"ocid": ocid, "id": id, "date": "2024-01-01T00:00:00Z", "tag": ["tender"]});
+        let input = |run| {
+            store
+                .record_input(
+                    run,
+                    &InputRecord {
+                        source_id: "s",
+                        location: "f.json",
+                        size: 1,
+                        sha256: "x",
+                        modified_at: None,
+                        read_at: "2024-01-01T00:00:00Z",
+                        http_status: None,
+                    },
+                )
+                .expect("input")
+        };
+        // Run 1 stores and compiles ocid A.
+        let (r1, _) = store.begin_run("2024-01-01T00:00:00Z").expect("run");
+        store
+            .insert_release(&release("A", "1"), input(r1), r1)
+            .expect("insert");
+        assert_eq!(store.ocids_to_compile(r1, false).expect("todo"), ["A"]);
+        store
+            .save_compiled("A", &json!({"ocid": "A"}), &json!([]), 1, r1)
+            .expect("save");
+        store.mark_compiled(r1).expect("mark");
+        store.finish_run(r1, "t", "ok", "{}").expect("finish");
+        // Run 2 stores a new release of A, then is killed before compiling.
+        let (r2, _) = store.begin_run("2024-01-02T00:00:00Z").expect("run");
+        store
+            .insert_release(&release("A", "2"), input(r2), r2)
+            .expect("insert");
+        // Run 3 brings nothing new, yet A is compiled again, and run 2 is marked interrupted.
+        let (r3, interrupted) = store.begin_run("2024-01-03T00:00:00Z").expect("run");
+        assert_eq!(interrupted, 1);
+        assert_eq!(store.ocids_to_compile(r3, false).expect("todo"), ["A"]);
+        store.mark_compiled(r3).expect("mark");
+        // Once compiled, a run with nothing new compiles nothing.
+        let (r4, interrupted) = store.begin_run("2024-01-04T00:00:00Z").expect("run");
+        assert_eq!(interrupted, 1, "run 3 was never finished either");
+        assert!(store.ocids_to_compile(r4, false).expect("todo").is_empty());
     }
 }

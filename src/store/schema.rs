@@ -104,6 +104,33 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (source_id, project_id)
     );
     ",
+    // 3: which runs finished compiling. Releases stored by a run that was killed before its
+    // compile ended are compiled by the next run, whatever run stored them.
+    "
+    ALTER TABLE runs ADD COLUMN compiled INTEGER NOT NULL DEFAULT 0;
+    UPDATE runs SET compiled = 1 WHERE status IN ('ok', 'partial');
+    ",
+    // 4: score history: every run's entity and project scores, for trends and the change
+    // since the previous run.
+    "
+    CREATE TABLE entity_scores (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        entity TEXT NOT NULL,
+        name TEXT NOT NULL,
+        score REAL NOT NULL,
+        projects INTEGER NOT NULL,
+        PRIMARY KEY (run_id, entity)
+    );
+    CREATE TABLE project_scores (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        project TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        score REAL NOT NULL,
+        stage TEXT NOT NULL,
+        PRIMARY KEY (run_id, project)
+    );
+    CREATE INDEX project_scores_project ON project_scores(project);
+    ",
 ];
 
 /// The schema version this build writes.

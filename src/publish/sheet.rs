@@ -1,0 +1,1191 @@
+//! The project sheet ("ficha") a committee member prints: what is built, where, by whom, for
+//! how much, by when, what changed and whether a reason was given, what is missing, and whom
+//! to ask. Built from what the pipeline already knows about one project; `pages` renders it.
+//!
+//! Never a judgement of its own: stages, alerts and verdicts come from the converted project,
+//! `flags` and `ids`; this module only puts them in the order and words a reader needs.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::labels::{Lang, List, title_or_code};
+use super::words::{self, count, date, pick, value};
+use super::{ProjectSheet, safe_file_name};
+use crate::config::FlagSettings;
+use crate::flags::{Flag, FlagState};
+use crate::ids::{Level, Outcome, Stage, catalogue};
+use crate::store::CompiledRow;
+use crate::util::array;
+
+/// The dates that mark a project's way through its stages (ISO text, as published).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Milestones {
+    /// Budget approval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_approval: Option<String>,
+    /// Call for tenders (tender period start).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<String>,
+    /// Tender close.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tender_close: Option<String>,
+    /// First award.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub award: Option<String>,
+    /// First contract signature.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// Start of works (contract period start).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// Planned end (latest contract period end).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planned_end: Option<String>,
+    /// Actual end (completion).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual_end: Option<String>,
+}
+
+/// Where a project stands, and the dates that show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    /// The current stage.
+    pub stage: Stage,
+    /// The dates known.
+    pub milestones: Milestones,
+}
+
+/// Reads a project's stage and dates from the converted project and its compiled releases.
+///
+/// The stage is the furthest one the data proves: completion when the project says it is
+/// complete; implementation once a contract is signed or active; procurement once a process
+/// exists (all processes before award stay here); preparation with a budget; identification
+/// otherwise.
+pub fn progress(project: &Value, rows: &[CompiledRow]) -> Progress {
+    let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let min = |a: Option<String>, b: Option<String>| match (a, b) {
+        (Some(a), Some(b)) => Some(if b < a { b } else { a }),
+        (a, b) => a.or(b),
+    };
+    let max = |a: Option<String>, b: Option<String>| match (a, b) {
+        (Some(a), Some(b)) => Some(if b > a { b } else { a }),
+        (a, b) => a.or(b),
+    };
+    let mut m = Milestones {
+        budget_approval: s(project.pointer("/budget/approvalDate")),
+        actual_end: s(project.pointer("/completion/endDate")),
+        ..Milestones::default()
+    };
+    let mut contracted = false;
+    for row in rows {
+        let cr = &row.data;
+        m.call = min(
+            m.call.take(),
+            s(cr.pointer("/tender/tenderPeriod/startDate")),
+        );
+        m.tender_close = min(
+            m.tender_close.take(),
+            s(cr.pointer("/tender/tenderPeriod/endDate")),
+        );
+        for a in array(cr.get("awards")) {
+            m.award = min(m.award.take(), s(a.get("date")));
+        }
+        for c in array(cr.get("contracts")) {
+            m.signature = min(m.signature.take(), s(c.get("dateSigned")));
+            let status = c.get("status").and_then(Value::as_str);
+            if c.get("dateSigned").is_some() || matches!(status, Some("active" | "terminated")) {
+                contracted = true;
+            }
+        }
+    }
+    for cp in array(project.get("contractingProcesses")) {
+        let summary = cp.get("summary");
+        let period = summary.and_then(|s| s.get("contractPeriod"));
+        m.start = min(m.start.take(), s(period.and_then(|p| p.get("startDate"))));
+        m.planned_end = max(
+            m.planned_end.take(),
+            s(period.and_then(|p| p.get("endDate"))),
+        );
+        if m.call.is_none() {
+            m.call = s(summary.and_then(|s| s.pointer("/tender/tenderPeriod/startDate")));
+        }
+        // An OC4IDS project without OCDS twins says it through the process status.
+        if summary
+            .and_then(|s| s.get("status"))
+            .and_then(Value::as_str)
+            == Some("active")
+            && summary.and_then(|s| s.get("contractValue")).is_some()
+        {
+            contracted = true;
+        }
+    }
+    let status = project.get("status").and_then(Value::as_str);
+    let processes = !array(project.get("contractingProcesses")).is_empty();
+    let stage = if status == Some("completion") || m.actual_end.is_some() {
+        Stage::Completion
+    } else if contracted {
+        Stage::Implementation
+    } else if processes {
+        Stage::Procurement
+    } else if project.get("budget").is_some() || status == Some("preparation") {
+        Stage::Preparation
+    } else {
+        Stage::Identification
+    };
+    Progress {
+        stage,
+        milestones: m,
+    }
+}
+
+/// One rung of the stage ladder.
+#[derive(Debug, Serialize)]
+pub struct Rung {
+    /// Stage code (a CSS class).
+    pub code: &'static str,
+    /// Stage name.
+    pub name: &'static str,
+    /// "hecha", "actual" or "".
+    pub state: &'static str,
+    /// The dates known for it, as "what: when".
+    pub dates: Vec<String>,
+}
+
+/// A line of the money-and-time table.
+#[derive(Debug, Serialize)]
+pub struct Figure {
+    /// What.
+    pub label: String,
+    /// The figure, or "no publicado".
+    pub value: String,
+    /// False when the figure is not published.
+    pub known: bool,
+}
+
+/// One change to a contract.
+#[derive(Debug, Serialize)]
+pub struct Change {
+    /// When.
+    pub date: String,
+    /// What changed (value, duration, scope).
+    pub what: String,
+    /// Before → after.
+    pub before_after: String,
+    /// The justification, or "justificación no publicada".
+    pub why: String,
+    /// False when no justification is published.
+    pub justified: bool,
+}
+
+/// One contract (contracting process).
+#[derive(Debug, Serialize)]
+pub struct Contract {
+    /// Title.
+    pub title: String,
+    /// ocid.
+    pub ocid: String,
+    /// Type (works, goods, services, design, supervision).
+    pub kind: String,
+    /// Procurement method.
+    pub method: String,
+    /// Number of tenders, in words.
+    pub bidders: String,
+    /// Contractor names.
+    pub contractor: String,
+    /// Current value.
+    pub amount: String,
+}
+
+/// One alert as the sheet shows it.
+#[derive(Debug, Serialize)]
+pub struct Alert {
+    /// Flag code.
+    pub code: &'static str,
+    /// Short title.
+    pub title: String,
+    /// What the data shows (the flag's own sentence).
+    pub finding: String,
+    /// The threshold, stated.
+    pub threshold: String,
+    /// What it means.
+    pub meaning: String,
+    /// A question a committee can ask.
+    pub question: String,
+    /// The process, when the flag is about one.
+    pub process: Option<String>,
+}
+
+/// One element of the disclosure checklist.
+#[derive(Debug, Serialize)]
+pub struct Check {
+    /// IDS code (never translated).
+    pub code: &'static str,
+    /// Element name.
+    pub name: String,
+    /// "publicado", "parcial", "no-publicado", "no-corresponde" (a CSS class).
+    pub class: &'static str,
+    /// The mark and words shown.
+    pub mark: String,
+    /// For process-level elements: in how many processes.
+    pub detail: String,
+    /// Where the deciding data came from: a web address to link, or a file to name.
+    pub evidence: Option<String>,
+    /// True when `evidence` is a web address.
+    pub evidence_is_url: bool,
+}
+
+/// The checklist of one stage.
+#[derive(Debug, Serialize)]
+pub struct CheckGroup {
+    /// Stage name.
+    pub stage: &'static str,
+    /// Its elements.
+    pub checks: Vec<Check>,
+}
+
+/// One document.
+#[derive(Debug, Serialize)]
+pub struct Document {
+    /// Title (or the type when untitled).
+    pub title: String,
+    /// Document type, in words.
+    pub kind: String,
+    /// The full URL, printed for paper.
+    pub url: String,
+}
+
+/// The sheet, ready to render.
+#[derive(Debug, Serialize)]
+pub struct Ficha {
+    /// Project id.
+    pub id: String,
+    /// Title, or "sin título publicado".
+    pub title: String,
+    /// Set when the project has no title of its own: the process title shown instead.
+    pub subtitle: Option<String>,
+    /// Entity name and its page.
+    pub entity: String,
+    /// File of the entity page (relative to `entidades/`).
+    pub entity_file: String,
+    /// Province, district, corregimiento or address.
+    pub location: Vec<(String, String)>,
+    /// Sectors in words.
+    pub sector: String,
+    /// Process references (ocids).
+    pub processes: Vec<String>,
+    /// Date of the data.
+    pub as_of: String,
+    /// Sources.
+    pub sources: String,
+    /// Description, when published.
+    pub description: Option<String>,
+    /// The ladder.
+    pub ladder: Vec<Rung>,
+    /// The current stage's name.
+    pub stage: &'static str,
+    /// Money and time.
+    pub figures: Vec<Figure>,
+    /// Changes.
+    pub changes: Vec<Change>,
+    /// Contracts.
+    pub contracts: Vec<Contract>,
+    /// Raised alerts.
+    pub raised: Vec<Alert>,
+    /// Alerts that could not be computed.
+    pub unknown: Vec<Alert>,
+    /// Checklist by stage.
+    pub checklist: Vec<CheckGroup>,
+    /// Score and counts, in words.
+    pub score_line: String,
+    /// Documents.
+    pub documents: Vec<Document>,
+    /// Contact lines (name, email, phone, URL).
+    pub contact: Vec<(String, String)>,
+    /// The stale warning, when the data rests on a source that was down.
+    pub stale: Option<String>,
+}
+
+/// Everything the sheet needs besides the project sheet itself.
+pub struct Context<'a> {
+    /// Language.
+    pub lang: Lang,
+    /// Red-flag thresholds.
+    pub thresholds: &'a FlagSettings,
+    /// Date the data describes.
+    pub as_of: &'a str,
+    /// File name of the entity page.
+    pub entity_file: String,
+}
+
+/// Builds the sheet of one project.
+pub fn build(sheet: &ProjectSheet<'_>, cx: &Context<'_>) -> Ficha {
+    let p = sheet.project;
+    let lang = cx.lang;
+    let str_at = |ptr: &str| p.pointer(ptr).and_then(Value::as_str).map(str::to_string);
+    let processes = array(p.get("contractingProcesses"));
+    let first_process_title = processes
+        .iter()
+        .find_map(|cp| cp.pointer("/summary/title").and_then(Value::as_str))
+        .map(str::to_string);
+    let (title, subtitle) = match str_at("/title").filter(|t| !t.trim().is_empty()) {
+        Some(t) => (t, None),
+        None => (
+            pick(lang, "Sin título publicado", "No title published"),
+            first_process_title.map(|t| pick(lang, "Contrato: ", "Contract: ") + &t),
+        ),
+    };
+    let ocids: Vec<String> = processes
+        .iter()
+        .filter_map(|cp| {
+            cp.pointer("/summary/ocid")
+                .or_else(|| cp.get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .collect();
+    let mut sources: Vec<String> = Vec::new();
+    for v in sheet.verdicts {
+        for o in &v.evidence {
+            if !sources.contains(&o.source) {
+                sources.push(o.source.clone());
+            }
+        }
+    }
+    if let Some(prov) = sheet.provenance
+        && !sources.contains(&prov.source)
+    {
+        sources.push(prov.source.clone());
+    }
+    let progress = &sheet.progress;
+    Ficha {
+        id: p
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("-")
+            .to_string(),
+        title,
+        subtitle,
+        entity: sheet.entity.name.clone(),
+        entity_file: cx.entity_file.clone(),
+        location: location(p, lang),
+        sector: array(p.get("sector"))
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|c| title_or_code(List::Sector, c, lang).into_owned())
+            .collect::<Vec<_>>()
+            .join(", "),
+        processes: ocids,
+        as_of: date(cx.as_of, lang),
+        sources: sources.join(", "),
+        description: str_at("/description"),
+        ladder: ladder(progress, lang),
+        stage: stage_name(progress.stage, lang),
+        figures: figures(p, lang),
+        changes: changes(processes, lang),
+        contracts: processes.iter().map(|cp| contract(cp, p, lang)).collect(),
+        raised: sheet
+            .flags
+            .iter()
+            .filter(|f| f.state == FlagState::Raised)
+            .map(|f| alert(f, cx))
+            .collect(),
+        unknown: sheet
+            .flags
+            .iter()
+            .filter(|f| f.state == FlagState::Unknown)
+            .map(|f| alert(f, cx))
+            .collect(),
+        checklist: checklist(sheet, lang),
+        score_line: score_line(sheet, lang),
+        documents: documents(p, lang),
+        contact: contact(p, lang),
+        stale: sheet.stale.map(|s| match lang {
+            Lang::Es => format!(
+                "La fuente «{}» no respondió en esta corrida: estos datos son de {}.",
+                s.source,
+                s.last_good_fetch
+                    .as_deref()
+                    .map(|d| date(d, lang))
+                    .unwrap_or_else(|| "una lectura anterior".into())
+            ),
+            Lang::En => format!(
+                "The source “{}” did not answer in this run: this data is from {}.",
+                s.source,
+                s.last_good_fetch
+                    .as_deref()
+                    .map(|d| date(d, lang))
+                    .unwrap_or_else(|| "an earlier read".into())
+            ),
+        }),
+    }
+}
+
+/// A stage's name in the page's language.
+pub fn stage_name(stage: Stage, lang: Lang) -> &'static str {
+    match lang {
+        Lang::Es => stage.es(),
+        Lang::En => stage.en(),
+    }
+}
+
+fn location(p: &Value, lang: Lang) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for l in array(p.get("locations")) {
+        let a = l.get("address");
+        let field = |k: &str| {
+            a.and_then(|a| a.get(k))
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let mut push = |key: &str, v: Option<&str>| {
+            if let Some(v) = v {
+                let label = words::ui(lang).get(key).copied().unwrap_or(key).to_string();
+                let pair = (label, v.to_string());
+                if !out.contains(&pair) {
+                    out.push(pair);
+                }
+            }
+        };
+        push("provincia", field("region"));
+        push("distrito", field("locality"));
+        push("corregimiento", field("streetAddress"));
+        if a.is_none() {
+            push("ubicacion", l.get("description").and_then(Value::as_str));
+        }
+    }
+    out
+}
+
+fn ladder(progress: &Progress, lang: Lang) -> Vec<Rung> {
+    let m = &progress.milestones;
+    let d = |what_es: &str, what_en: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|v| format!("{}: {}", pick(lang, what_es, what_en), date(v, lang)))
+    };
+    let dates = |stage: Stage| -> Vec<String> {
+        match stage {
+            Stage::Identification => vec![],
+            Stage::Preparation => vec![d(
+                "presupuesto aprobado",
+                "budget approved",
+                &m.budget_approval,
+            )],
+            Stage::Procurement => vec![
+                d("convocatoria", "call for tenders", &m.call),
+                d("cierre de ofertas", "tender close", &m.tender_close),
+                d("adjudicación", "award", &m.award),
+            ],
+            Stage::Implementation => vec![
+                d("firma", "signature", &m.signature),
+                d("inicio", "start", &m.start),
+                d("fin previsto", "planned end", &m.planned_end),
+            ],
+            Stage::Completion => vec![d("fin real", "actual end", &m.actual_end)],
+        }
+        .into_iter()
+        .flatten()
+        .collect()
+    };
+    Stage::ALL
+        .iter()
+        .map(|&s| Rung {
+            code: s.code(),
+            name: stage_name(s, lang),
+            state: if s == progress.stage {
+                "actual"
+            } else if s < progress.stage {
+                "hecha"
+            } else {
+                ""
+            },
+            dates: dates(s),
+        })
+        .collect()
+}
+
+fn sum_values<'a>(values: impl Iterator<Item = &'a Value>) -> Option<String> {
+    let mut total = 0.0;
+    let mut currency: Option<String> = None;
+    let mut any = false;
+    for v in values {
+        let (Some(a), c) = (
+            v.get("amount").and_then(Value::as_f64),
+            v.get("currency").and_then(Value::as_str).unwrap_or(""),
+        ) else {
+            continue;
+        };
+        match &currency {
+            // Amounts in different currencies are not added up.
+            Some(cur) if cur != c => return None,
+            _ => currency = Some(c.to_string()),
+        }
+        total += a;
+        any = true;
+    }
+    any.then(|| words::money(total, currency.as_deref().unwrap_or("")))
+}
+
+fn days_between(start: &str, end: &str) -> Option<i64> {
+    let a = crate::util::parse_instant(&day_instant(start))?;
+    let b = crate::util::parse_instant(&day_instant(end))?;
+    Some((b - a) / 86_400_000_000_000)
+}
+
+/// A plain date becomes midnight UTC so it can be compared.
+fn day_instant(d: &str) -> String {
+    if d.len() == 10 {
+        format!("{d}T00:00:00Z")
+    } else {
+        d.to_string()
+    }
+}
+
+fn duration(period: Option<&Value>, lang: Lang) -> Option<String> {
+    let period = period?;
+    let days = period
+        .get("durationInDays")
+        .and_then(Value::as_i64)
+        .or_else(|| {
+            days_between(
+                period.get("startDate")?.as_str()?,
+                period.get("endDate")?.as_str()?,
+            )
+        })?;
+    Some(match lang {
+        Lang::Es => count(days.max(0) as u64, "día", "días"),
+        Lang::En => count(days.max(0) as u64, "day", "days"),
+    })
+}
+
+fn figures(p: &Value, lang: Lang) -> Vec<Figure> {
+    let processes = array(p.get("contractingProcesses"));
+    let summaries = || processes.iter().filter_map(|cp| cp.get("summary"));
+    let paid = summaries()
+        .flat_map(|s| array(s.get("transactions")))
+        .filter_map(|t| t.get("value"));
+    let current_period = summaries().find_map(|s| s.get("contractPeriod"));
+    let original_period = summaries()
+        .flat_map(|s| array(s.get("modifications")))
+        .find_map(|m| m.get("oldContractPeriod"))
+        .or(current_period);
+    let rows: Vec<(&str, Option<String>)> = vec![
+        ("presupuesto", value(p.pointer("/budget/amount"))),
+        (
+            "estimado",
+            sum_values(summaries().filter_map(|s| s.pointer("/tender/costEstimate"))),
+        ),
+        (
+            "adjudicado",
+            sum_values(
+                summaries()
+                    .filter_map(|s| {
+                        array(s.get("modifications"))
+                            .iter()
+                            .find_map(|m| m.get("oldContractValue"))
+                            .or_else(|| s.get("contractValue"))
+                    })
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            ),
+        ),
+        (
+            "monto_actual",
+            sum_values(summaries().filter_map(|s| s.get("contractValue"))),
+        ),
+        ("pagado", sum_values(paid)),
+        ("plazo_original", duration(original_period, lang)),
+        ("plazo_actual", duration(current_period, lang)),
+    ];
+    let ui = words::ui(lang);
+    rows.into_iter()
+        .map(|(key, v)| Figure {
+            label: ui.get(key).copied().unwrap_or(key).to_string(),
+            known: v.is_some(),
+            value: v.unwrap_or_else(|| ui.get("no_publicado").copied().unwrap_or("-").into()),
+        })
+        .collect()
+}
+
+fn changes(processes: &[Value], lang: Lang) -> Vec<Change> {
+    let mut out = Vec::new();
+    for cp in processes {
+        for m in array(cp.pointer("/summary/modifications")) {
+            let kind = m.get("type").and_then(Value::as_str).unwrap_or("");
+            let before_after = match kind {
+                "value" => format!(
+                    "{} → {}",
+                    value(m.get("oldContractValue")).unwrap_or_else(|| "?".into()),
+                    value(m.get("newContractValue")).unwrap_or_else(|| "?".into())
+                ),
+                "duration" => format!(
+                    "{} → {}",
+                    duration(m.get("oldContractPeriod"), lang).unwrap_or_else(|| "?".into()),
+                    duration(m.get("newContractPeriod"), lang).unwrap_or_else(|| "?".into())
+                ),
+                _ => m
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            };
+            let rationale = m
+                .get("rationale")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|r| !r.is_empty());
+            out.push(Change {
+                date: m
+                    .get("date")
+                    .and_then(Value::as_str)
+                    .map(|d| date(d, lang))
+                    .unwrap_or_else(|| "-".into()),
+                what: if kind.is_empty() {
+                    pick(lang, "cambio", "change")
+                } else {
+                    title_or_code(List::ModificationType, kind, lang).into_owned()
+                },
+                before_after,
+                justified: rationale.is_some(),
+                why: rationale.map(str::to_string).unwrap_or_else(|| {
+                    pick(
+                        lang,
+                        "justificación no publicada",
+                        "no justification published",
+                    )
+                }),
+            });
+        }
+    }
+    out
+}
+
+fn party_name(p: &Value, reference: &Value) -> Option<String> {
+    if let Some(n) = reference.get("name").and_then(Value::as_str) {
+        return Some(n.to_string());
+    }
+    let id = reference.get("id")?;
+    array(p.get("parties"))
+        .iter()
+        .find(|q| q.get("id") == Some(id))
+        .and_then(|q| q.get("name"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+fn contract(cp: &Value, p: &Value, lang: Lang) -> Contract {
+    let s = cp.get("summary").unwrap_or(&Value::Null);
+    let text = |ptr: &str| s.pointer(ptr).and_then(Value::as_str);
+    let kind = array(s.get("nature"))
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|c| title_or_code(List::ContractNature, c, lang).into_owned())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let tenders = s
+        .pointer("/tender/numberOfTenderers")
+        .and_then(Value::as_u64)
+        .or_else(|| {
+            s.pointer("/tender/tenderers")
+                .and_then(Value::as_array)
+                .map(|a| a.len() as u64)
+        });
+    let none = || pick(lang, "no publicado", "not published");
+    Contract {
+        title: text("/title").unwrap_or("-").to_string(),
+        ocid: text("/ocid")
+            .or_else(|| cp.get("id").and_then(Value::as_str))
+            .unwrap_or("-")
+            .to_string(),
+        kind: if kind.is_empty() { none() } else { kind },
+        method: text("/tender/procurementMethod")
+            .map(|m| title_or_code(List::Method, m, lang).into_owned())
+            .unwrap_or_else(none),
+        bidders: tenders
+            .map(|n| match lang {
+                Lang::Es => count(n, "oferta", "ofertas"),
+                Lang::En => count(n, "tender", "tenders"),
+            })
+            .unwrap_or_else(none),
+        contractor: {
+            let names: Vec<String> = array(s.get("suppliers"))
+                .iter()
+                .filter_map(|r| party_name(p, r))
+                .collect();
+            if names.is_empty() {
+                none()
+            } else {
+                names.join(", ")
+            }
+        },
+        amount: value(s.get("contractValue")).unwrap_or_else(none),
+    }
+}
+
+/// The fixed words of each alert: title, meaning, question (Spanish, English).
+struct AlertText {
+    title: [&'static str; 2],
+    meaning: [&'static str; 2],
+    question: [&'static str; 2],
+}
+
+fn alert_text(code: &str) -> AlertText {
+    let t = |title, meaning, question| AlertText {
+        title,
+        meaning,
+        question,
+    };
+    match code {
+        "cost_overrun" => t(
+            ["El monto del contrato creció", "The contract value grew"],
+            [
+                "El contrato cuesta ahora más de lo firmado. Puede haber razones válidas (obras adicionales, reajustes), pero deben estar explicadas y aprobadas.",
+                "The contract now costs more than signed. There may be good reasons (extra works, price adjustments), but they must be explained and approved.",
+            ],
+            [
+                "¿Qué obras o costos explican el aumento y quién lo aprobó?",
+                "What works or costs explain the increase, and who approved it?",
+            ],
+        ),
+        "time_overrun" => t(
+            [
+                "El plazo del contrato se alargó",
+                "The contract period grew",
+            ],
+            [
+                "La obra tardará más de lo acordado. Un retraso largo afecta a quienes esperan la obra y puede encarecerla.",
+                "The work will take longer than agreed. A long delay affects those waiting for it and may raise its cost.",
+            ],
+            [
+                "¿Por qué se amplió el plazo y cuál es la nueva fecha de entrega?",
+                "Why was the period extended, and what is the new delivery date?",
+            ],
+        ),
+        "change_without_reason" => t(
+            [
+                "Cambios sin justificación publicada",
+                "Changes without a published reason",
+            ],
+            [
+                "El contrato cambió y no se publicó por qué. Cada cambio de monto, plazo o alcance debe tener una razón pública.",
+                "The contract changed and no reason was published. Every change of value, period or scope should have a public reason.",
+            ],
+            [
+                "¿Cuál es la justificación de cada cambio y dónde se puede consultar?",
+                "What is the justification for each change, and where can it be read?",
+            ],
+        ),
+        "single_tenderer" => t(
+            ["Poca competencia", "Little competition"],
+            [
+                "Un proceso abierto a todos recibió muy pocas ofertas. Con poca competencia el precio puede ser más alto.",
+                "A process open to all received very few tenders. With little competition the price may be higher.",
+            ],
+            [
+                "¿Cómo se difundió la convocatoria y por qué no se presentaron más empresas?",
+                "How was the call published, and why did more companies not bid?",
+            ],
+        ),
+        "award_above_estimate" => t(
+            [
+                "Adjudicado por encima del estimado",
+                "Awarded above the estimate",
+            ],
+            [
+                "El contrato se adjudicó por más de lo que la entidad estimó que costaría.",
+                "The contract was awarded for more than the entity estimated it would cost.",
+            ],
+            [
+                "¿Por qué se aceptó un precio mayor que el estimado?",
+                "Why was a price above the estimate accepted?",
+            ],
+        ),
+        "signed_before_tender_end" => t(
+            [
+                "Contrato firmado antes del cierre",
+                "Contract signed before the tender closed",
+            ],
+            [
+                "Se firmó un contrato antes de que terminara el plazo para presentar ofertas, lo que podría dejar fuera a otros participantes.",
+                "A contract was signed before the deadline for tenders, which could have shut out other bidders.",
+            ],
+            [
+                "¿Cómo pudo firmarse el contrato antes del cierre de la convocatoria?",
+                "How could the contract be signed before the call closed?",
+            ],
+        ),
+        "completed_without_payments" => t(
+            [
+                "Obra terminada sin pagos publicados",
+                "Completed without published payments",
+            ],
+            [
+                "El proyecto figura como terminado pero no se publica ningún pago, así que no se sabe cuánto costó realmente.",
+                "The project is complete but no payment is published, so its real cost is unknown.",
+            ],
+            [
+                "¿Cuánto se pagó en total y dónde están publicados los pagos?",
+                "How much was paid in total, and where are the payments published?",
+            ],
+        ),
+        _ => t(
+            ["Alerta", "Alert"],
+            ["", ""],
+            ["¿Qué explica este dato?", "What explains this?"],
+        ),
+    }
+}
+
+fn threshold(code: &str, t: &FlagSettings, lang: Lang) -> String {
+    let pct = |x: f64| words::percent(x);
+    match (code, lang) {
+        ("cost_overrun", Lang::Es) => format!(
+            "se levanta si el monto crece más de {}",
+            pct(t.cost_overrun_percent)
+        ),
+        ("cost_overrun", Lang::En) => format!(
+            "raised when the value grows by more than {}",
+            pct(t.cost_overrun_percent)
+        ),
+        ("time_overrun", Lang::Es) => format!(
+            "se levanta si el plazo crece más de {}",
+            pct(t.time_overrun_percent)
+        ),
+        ("time_overrun", Lang::En) => format!(
+            "raised when the period grows by more than {}",
+            pct(t.time_overrun_percent)
+        ),
+        ("award_above_estimate", Lang::Es) => format!(
+            "se levanta si el monto adjudicado supera el estimado en más de {}",
+            pct(t.award_above_estimate_percent)
+        ),
+        ("award_above_estimate", Lang::En) => format!(
+            "raised when the award exceeds the estimate by more than {}",
+            pct(t.award_above_estimate_percent)
+        ),
+        ("single_tenderer", Lang::Es) => format!(
+            "se levanta si un proceso competitivo recibe {} o menos",
+            count(u64::from(t.single_tenderer_max), "oferta", "ofertas")
+        ),
+        ("single_tenderer", Lang::En) => format!(
+            "raised when a competitive process receives {} or fewer",
+            count(u64::from(t.single_tenderer_max), "tender", "tenders")
+        ),
+        ("change_without_reason", Lang::Es) => {
+            "se levanta si algún cambio no tiene justificación publicada".into()
+        }
+        ("change_without_reason", Lang::En) => {
+            "raised when any change has no published justification".into()
+        }
+        ("signed_before_tender_end", Lang::Es) => {
+            "se levanta si la firma es anterior al cierre de ofertas".into()
+        }
+        ("signed_before_tender_end", Lang::En) => {
+            "raised when the signature precedes the tender close".into()
+        }
+        ("completed_without_payments", Lang::Es) => {
+            "se levanta si el proyecto terminó y no hay pagos publicados".into()
+        }
+        ("completed_without_payments", Lang::En) => {
+            "raised when the project is complete and no payment is published".into()
+        }
+        _ => String::new(),
+    }
+}
+
+fn alert(f: &Flag, cx: &Context<'_>) -> Alert {
+    let text = alert_text(f.code);
+    let i = usize::from(cx.lang == Lang::En);
+    Alert {
+        code: f.code,
+        title: text.title[i].to_string(),
+        finding: match cx.lang {
+            Lang::Es => f.explicacion.clone(),
+            Lang::En => f.explanation.clone(),
+        },
+        threshold: threshold(f.code, cx.thresholds, cx.lang),
+        meaning: text.meaning[i].to_string(),
+        question: text.question[i].to_string(),
+        process: f.process.clone(),
+    }
+}
+
+/// Every alert with its threshold, in words, for the method page.
+pub fn thresholds(t: &FlagSettings, lang: Lang) -> Vec<String> {
+    crate::flags::CODES
+        .iter()
+        .map(|code| format!("{}: {}.", alert_title(code, lang), threshold(code, t, lang)))
+        .collect()
+}
+
+/// The Spanish (or English) title of a flag code.
+pub fn alert_title(code: &str, lang: Lang) -> &'static str {
+    alert_text(code).title[usize::from(lang == Lang::En)]
+}
+
+fn checklist(sheet: &ProjectSheet<'_>, lang: Lang) -> Vec<CheckGroup> {
+    let mut groups: Vec<CheckGroup> = Vec::new();
+    for stage in Stage::ALL {
+        let mut checks = Vec::new();
+        for element in catalogue().iter().filter(|e| e.stage == stage) {
+            let mine: Vec<_> = sheet
+                .verdicts
+                .iter()
+                .filter(|v| v.code == element.code)
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let due: Vec<_> = mine.iter().filter(|v| v.outcome.is_due()).collect();
+            let disclosed = due
+                .iter()
+                .filter(|v| v.outcome == Outcome::Disclosed)
+                .count();
+            let partial = due.iter().filter(|v| v.outcome == Outcome::Partial).count();
+            let (class, mark) = if due.is_empty() {
+                (
+                    "no-corresponde",
+                    pick(lang, "aún no corresponde", "not yet due"),
+                )
+            } else if disclosed == due.len() {
+                ("publicado", pick(lang, "✓ publicado", "✓ published"))
+            } else if disclosed + partial > 0 {
+                ("parcial", pick(lang, "◐ parcial", "◐ partial"))
+            } else {
+                (
+                    "no-publicado",
+                    pick(lang, "✗ no publicado", "✗ not published"),
+                )
+            };
+            let detail = if element.level == Level::Process && !due.is_empty() {
+                match lang {
+                    Lang::Es => format!(
+                        "{} de {}",
+                        disclosed,
+                        count(due.len() as u64, "proceso", "procesos")
+                    ),
+                    Lang::En => format!(
+                        "{} of {}",
+                        disclosed,
+                        count(due.len() as u64, "process", "processes")
+                    ),
+                }
+            } else {
+                String::new()
+            };
+            let evidence = mine
+                .iter()
+                .filter(|v| v.outcome == Outcome::Disclosed || v.outcome == Outcome::Partial)
+                .flat_map(|v| v.evidence.iter())
+                .map(|o| o.location.clone())
+                .next();
+            checks.push(Check {
+                code: static_code(&element.code),
+                name: match lang {
+                    Lang::Es => element.es.clone(),
+                    Lang::En => element.en.clone(),
+                },
+                class,
+                mark,
+                detail,
+                evidence_is_url: evidence
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("https://") || e.starts_with("http://")),
+                evidence,
+            });
+        }
+        if !checks.is_empty() {
+            groups.push(CheckGroup {
+                stage: stage_name(stage, lang),
+                checks,
+            });
+        }
+    }
+    groups
+}
+
+/// The catalogue's codes live for the whole run, so a `&'static str` can be borrowed.
+fn static_code(code: &str) -> &'static str {
+    catalogue()
+        .iter()
+        .find(|e| e.code == code)
+        .map(|e| e.code.as_str())
+        .unwrap_or("")
+}
+
+fn score_line(sheet: &ProjectSheet<'_>, lang: Lang) -> String {
+    let f = &sheet.score;
+    let due = f.disclosed + f.partial + f.missing;
+    match lang {
+        Lang::Es => format!(
+            "Puntaje de divulgación: {} de 100. De {} exigibles hoy, {} publicados, {} parciales y {} sin publicar; {} aún no corresponden.",
+            words::score(f.score),
+            count(u64::from(due), "dato", "datos"),
+            f.disclosed,
+            f.partial,
+            f.missing,
+            f.not_yet_applicable
+        ),
+        Lang::En => format!(
+            "Disclosure score: {} out of 100. Of {} due today, {} published, {} partial and {} missing; {} not yet due.",
+            words::score(f.score),
+            count(u64::from(due), "item", "items"),
+            f.disclosed,
+            f.partial,
+            f.missing,
+            f.not_yet_applicable
+        ),
+    }
+}
+
+fn documents(p: &Value, lang: Lang) -> Vec<Document> {
+    let mut out: Vec<Document> = Vec::new();
+    let mut push = |d: &Value| {
+        let Some(url) = d.get("url").and_then(Value::as_str).map(str::trim) else {
+            return;
+        };
+        // The same document is often linked from the project and from each process.
+        if url.is_empty() || out.iter().any(|o| o.url == url) {
+            return;
+        }
+        let kind = d
+            .get("documentType")
+            .and_then(Value::as_str)
+            .map(|k| title_or_code(List::DocumentType, k, lang).into_owned())
+            .unwrap_or_else(|| pick(lang, "documento", "document"));
+        out.push(Document {
+            title: d
+                .get("title")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| kind.clone()),
+            kind,
+            url: url.to_string(),
+        });
+    };
+    for d in array(p.get("documents")) {
+        push(d);
+    }
+    for cp in array(p.get("contractingProcesses")) {
+        for d in array(cp.pointer("/summary/documents")) {
+            push(d);
+        }
+    }
+    out
+}
+
+fn contact(p: &Value, lang: Lang) -> Vec<(String, String)> {
+    let parties = array(p.get("parties"));
+    let by_id = |id: &Value| parties.iter().find(|q| q.get("id") == Some(id));
+    // The owner first, then the procuring entities: whoever publishes a contact point.
+    let mut candidates: Vec<&Value> = Vec::new();
+    if let Some(q) = p.pointer("/publicAuthority/id").and_then(by_id) {
+        candidates.push(q);
+    }
+    for cp in array(p.get("contractingProcesses")) {
+        if let Some(q) = cp
+            .pointer("/summary/tender/procuringEntity/id")
+            .and_then(by_id)
+        {
+            candidates.push(q);
+        }
+    }
+    let Some(party) = candidates
+        .into_iter()
+        .find(|q| q.get("contactPoint").is_some())
+    else {
+        return Vec::new();
+    };
+    let cpnt = &party["contactPoint"];
+    let mut out = vec![(
+        pick(lang, "Entidad", "Entity"),
+        party
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("-")
+            .to_string(),
+    )];
+    for (key, es, en) in [
+        ("name", "Oficina o persona", "Office or person"),
+        ("email", "Correo", "Email"),
+        ("telephone", "Teléfono", "Telephone"),
+        ("url", "Sitio web", "Website"),
+    ] {
+        if let Some(v) = cpnt.get(key).and_then(Value::as_str) {
+            out.push((pick(lang, es, en), v.to_string()));
+        }
+    }
+    if let Some(a) = party
+        .pointer("/address/streetAddress")
+        .and_then(Value::as_str)
+    {
+        out.push((pick(lang, "Dirección", "Address"), a.to_string()));
+    }
+    out
+}
+
+/// The file name of a project's sheet, under `proyectos/`.
+pub fn file_name(project_id: &str) -> String {
+    format!("{}.html", safe_file_name(project_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(data: Value) -> CompiledRow {
+        CompiledRow {
+            ocid: data["ocid"].as_str().unwrap_or("x").to_string(),
+            data,
+            history: Value::Null,
+            releases: 1,
+        }
+    }
+
+    #[test]
+    fn processes_before_award_are_in_procurement_not_implementation() {
+        let project = json!({"budget": {"amount": {"amount": 1, "currency": "PAB"}},
+            "contractingProcesses": [{"id": "a", "summary": {"ocid": "a", "status": "active"}}]});
+        let rows = [row(json!({"ocid": "a", "tender": {"tenderPeriod": {
+            "startDate": "2024-01-10T00:00:00Z", "endDate": "2024-02-01T00:00:00Z"}}}))];
+        let p = progress(&project, &rows);
+        assert_eq!(p.stage, Stage::Procurement);
+        assert_eq!(p.milestones.call.as_deref(), Some("2024-01-10T00:00:00Z"));
+        // A signed contract moves it to implementation; a completion date to completion.
+        let rows = [row(
+            json!({"ocid": "a", "contracts": [{"id": "c", "dateSigned": "2024-03-01"}]}),
+        )];
+        assert_eq!(progress(&project, &rows).stage, Stage::Implementation);
+        let mut done = project.clone();
+        done["completion"] = json!({"endDate": "2025-01-01"});
+        assert_eq!(progress(&done, &rows).stage, Stage::Completion);
+        assert_eq!(progress(&json!({}), &[]).stage, Stage::Identification);
+    }
+
+    #[test]
+    fn durations_and_changes_read_in_words() {
+        let period = json!({"startDate": "2024-01-01", "endDate": "2024-01-02"});
+        assert_eq!(duration(Some(&period), Lang::Es).as_deref(), Some("1 día"));
+        let cps = [json!({"summary": {"modifications": [
+            {"type": "value", "date": "2024-05-02",
+             "oldContractValue": {"amount": 100, "currency": "PAB"},
+             "newContractValue": {"amount": 150, "currency": "PAB"}}]}})];
+        let c = changes(&cps, Lang::Es);
+        assert_eq!(c[0].before_after, "PAB 100.00 → PAB 150.00");
+        assert_eq!(c[0].why, "justificación no publicada");
+        assert_eq!(c[0].date, "2 de mayo de 2024");
+        assert!(!c[0].justified);
+    }
+
+    #[test]
+    fn documents_are_listed_once() {
+        let d =
+            json!({"id": "1", "documentType": "tenderNotice", "url": "https://x.example/a.pdf"});
+        let p =
+            json!({"documents": [d], "contractingProcesses": [{"summary": {"documents": [d, d]}}]});
+        let docs = documents(&p, Lang::Es);
+        assert_eq!(docs.len(), 1);
+        assert_ne!(docs[0].kind, "tenderNotice", "the type is shown in words");
+    }
+}
