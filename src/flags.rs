@@ -456,15 +456,24 @@ fn single_tenderer(s: &Value, base: &str, t: &FlagSettings) -> Flag {
         (None, _) => flag(code, FlagState::Unknown, rule, inputs, paths,
             "No se publica el método de contratación, así que no se sabe si hubo competencia.".into(),
             "The procurement method is not published, so whether there was competition cannot be known.".into()),
+        // Before the award the count is often not out yet: not a gap in the disclosure.
+        (Some(_), None) if s.get("status").and_then(Value::as_str) == Some("pre-award") => flag(code, FlagState::NotApplicable, rule, inputs, paths,
+            "El proceso aún no se adjudica; el número de ofertas se conoce al adjudicar.".into(),
+            "The process is not awarded yet; the number of tenders is known at award.".into()),
         (Some(_), None) => flag(code, FlagState::Unknown, rule, inputs, paths,
             "No se publica cuántas empresas presentaron ofertas.".into(),
             "The number of firms that tendered is not published.".into()),
         (Some(_), Some((n, p))) => {
             paths.push(p);
             if n <= u64::from(t.single_tenderer_max) {
+                let (es, en) = match n {
+                    0 => ("no se recibió ninguna oferta".to_string(), "no tender was received".to_string()),
+                    1 => ("solo se recibió 1 oferta".to_string(), "only 1 tender was received".to_string()),
+                    n => (format!("solo se recibieron {n} ofertas"), format!("only {n} tenders were received")),
+                };
                 flag(code, FlagState::Raised, rule, inputs, paths,
-                    format!("El proceso era competitivo pero solo se recibió {n} oferta(s)."),
-                    format!("The process was competitive but only {n} tender(s) were received."))
+                    format!("El proceso era competitivo pero {es}."),
+                    format!("The process was competitive but {en}."))
             } else {
                 flag(code, FlagState::Clear, rule, inputs, paths,
                     format!("Se recibieron {n} ofertas."),

@@ -92,7 +92,7 @@ impl Pages {
             footer => &self.footer, heading => &view.heading, summary => &view.summary,
             how => &view.how, warnings => &view.warnings, rows => &view.rows,
             matrix_how => &view.matrix_how, matrix_codes => &view.matrix_codes,
-            matrix => &view.matrix,
+            matrix => &view.matrix, legend => &view.legend,
         })
     }
 
@@ -179,6 +179,7 @@ pub struct League {
     matrix_how: String,
     matrix_codes: Vec<MatrixCode>,
     matrix: Vec<MatrixRow>,
+    legend: String,
 }
 
 /// What the league table and the entity pages are built from.
@@ -474,6 +475,11 @@ pub fn league(inp: &Inputs<'_>) -> League {
             })
             .collect(),
         matrix,
+        legend: pick(
+            lang,
+            "Cambio: puntos desde la corrida anterior (▲ sube, ▼ baja, = igual, «nuevo» si no tenía puntaje). Alertas: alertas levantadas en sus proyectos. Datos que faltan: alertas que no se pudieron calcular porque falta un dato. Una entidad «sin datos» está en la configuración pero ninguna fuente publicó proyectos suyos.",
+            "Change: points since the previous run (▲ up, ▼ down, = same, \"new\" when it had no score). Alerts: alerts raised on its projects. Missing data: alerts that could not be computed for lack of a value. An entity with \"no data\" is in the configuration but no source published projects of it.",
+        ),
     }
 }
 
@@ -719,8 +725,15 @@ pub fn chart(history: &[&EntityScoreRow], lang: Lang) -> String {
                 words::score(r.score)
             ));
             if i % label_every == 0 || i == n - 1 {
+                // The end labels lean inwards so they are not cut at the edges.
+                let anchor = match (i, n) {
+                    (_, 1) => "middle",
+                    (0, _) => "start",
+                    (i, n) if i == n - 1 => "end",
+                    _ => "middle",
+                };
                 svg.push_str(&format!(
-                    r##"<text x="{:.1}" y="{}" font-size="10" text-anchor="middle" fill="#5a6473">{}</text>"##,
+                    r##"<text x="{:.1}" y="{}" font-size="10" text-anchor="{anchor}" fill="#5a6473">{}</text>"##,
                     x(i),
                     h - 12.0,
                     esc(r.started_at.get(..10).unwrap_or(&r.started_at))

@@ -224,7 +224,9 @@ pub struct Check {
     pub name: String,
     /// "publicado", "parcial", "no-publicado", "no-corresponde" (a CSS class).
     pub class: &'static str,
-    /// The mark and words shown.
+    /// The mark: ✓, ◐, ✗ or —.
+    pub symbol: &'static str,
+    /// The outcome in words.
     pub mark: String,
     /// For process-level elements: in how many processes.
     pub detail: String,
@@ -232,6 +234,8 @@ pub struct Check {
     pub evidence: Option<String>,
     /// True when `evidence` is a web address.
     pub evidence_is_url: bool,
+    /// True for elements given on request (reactive).
+    pub reactive: bool,
 }
 
 /// The checklist of one stage.
@@ -380,7 +384,7 @@ pub fn build(sheet: &ProjectSheet<'_>, cx: &Context<'_>) -> Ficha {
         description: str_at("/description"),
         ladder: ladder(progress, lang),
         stage: stage_name(progress.stage, lang),
-        figures: figures(p, lang),
+        figures: figures(p, progress.stage, lang),
         changes: changes(processes, lang),
         contracts: processes.iter().map(|cp| contract(cp, p, lang)).collect(),
         raised: sheet
@@ -558,51 +562,104 @@ fn duration(period: Option<&Value>, lang: Lang) -> Option<String> {
     })
 }
 
-fn figures(p: &Value, lang: Lang) -> Vec<Figure> {
+/// The latest value a process's changes give for `new_key` (by date, then order), else the
+/// summary's own `current_key`: the converted summary keeps the original contract value and
+/// period, the modifications carry what they became.
+fn current<'a>(summary: &'a Value, new_key: &str, current_key: &str) -> Option<&'a Value> {
+    let mut latest: Option<(&str, &Value)> = None;
+    for m in array(summary.get("modifications")) {
+        if let Some(v) = m.get(new_key) {
+            let d = m.get("date").and_then(Value::as_str).unwrap_or("");
+            if latest.is_none_or(|(ld, _)| d >= ld) {
+                latest = Some((d, v));
+            }
+        }
+    }
+    latest.map(|(_, v)| v).or_else(|| summary.get(current_key))
+}
+
+/// The original value of `current_key`: the first change's `old_key`, else the summary's own.
+fn original<'a>(summary: &'a Value, old_key: &str, current_key: &str) -> Option<&'a Value> {
+    let mut first: Option<(&str, &Value)> = None;
+    for m in array(summary.get("modifications")) {
+        if let Some(v) = m.get(old_key) {
+            let d = m.get("date").and_then(Value::as_str).unwrap_or("");
+            if first.is_none_or(|(fd, _)| d < fd) {
+                first = Some((d, v));
+            }
+        }
+    }
+    first.map(|(_, v)| v).or_else(|| summary.get(current_key))
+}
+
+fn figures(p: &Value, stage: Stage, lang: Lang) -> Vec<Figure> {
     let processes = array(p.get("contractingProcesses"));
     let summaries = || processes.iter().filter_map(|cp| cp.get("summary"));
-    let paid = summaries()
+    let paid: Vec<&Value> = summaries()
         .flat_map(|s| array(s.get("transactions")))
-        .filter_map(|t| t.get("value"));
-    let current_period = summaries().find_map(|s| s.get("contractPeriod"));
-    let original_period = summaries()
-        .flat_map(|s| array(s.get("modifications")))
-        .find_map(|m| m.get("oldContractPeriod"))
-        .or(current_period);
-    let rows: Vec<(&str, Option<String>)> = vec![
-        ("presupuesto", value(p.pointer("/budget/amount"))),
+        .filter_map(|t| t.get("value"))
+        .collect();
+    let first_summary = summaries().find(|s| s.get("contractPeriod").is_some());
+    let signed = stage >= Stage::Implementation;
+    let rows: Vec<(&str, Option<String>, bool)> = vec![
+        ("presupuesto", value(p.pointer("/budget/amount")), true),
         (
             "estimado",
             sum_values(summaries().filter_map(|s| s.pointer("/tender/costEstimate"))),
+            !processes.is_empty(),
         ),
         (
             "adjudicado",
             sum_values(
                 summaries()
-                    .filter_map(|s| {
-                        array(s.get("modifications"))
-                            .iter()
-                            .find_map(|m| m.get("oldContractValue"))
-                            .or_else(|| s.get("contractValue"))
-                    })
+                    .filter_map(|s| original(s, "oldContractValue", "contractValue"))
                     .collect::<Vec<_>>()
                     .into_iter(),
             ),
+            signed,
         ),
         (
             "monto_actual",
-            sum_values(summaries().filter_map(|s| s.get("contractValue"))),
+            sum_values(
+                summaries()
+                    .filter_map(|s| current(s, "newContractValue", "contractValue"))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            ),
+            signed,
         ),
-        ("pagado", sum_values(paid)),
-        ("plazo_original", duration(original_period, lang)),
-        ("plazo_actual", duration(current_period, lang)),
+        ("pagado", sum_values(paid.into_iter()), signed),
+        (
+            "plazo_original",
+            duration(
+                first_summary.and_then(|s| original(s, "oldContractPeriod", "contractPeriod")),
+                lang,
+            ),
+            signed,
+        ),
+        (
+            "plazo_actual",
+            duration(
+                first_summary.and_then(|s| current(s, "newContractPeriod", "contractPeriod")),
+                lang,
+            ),
+            signed,
+        ),
     ];
     let ui = words::ui(lang);
     rows.into_iter()
-        .map(|(key, v)| Figure {
-            label: ui.get(key).copied().unwrap_or(key).to_string(),
-            known: v.is_some(),
-            value: v.unwrap_or_else(|| ui.get("no_publicado").copied().unwrap_or("-").into()),
+        .map(|(key, v, due)| {
+            let missing = if due {
+                ui.get("no_publicado").copied().unwrap_or("-").to_string()
+            } else {
+                // Not a gap: the project has not reached the stage where this is known.
+                pick(lang, "aún no corresponde", "not yet due")
+            };
+            Figure {
+                label: ui.get(key).copied().unwrap_or(key).to_string(),
+                known: v.is_some(),
+                value: v.unwrap_or(missing),
+            }
         })
         .collect()
 }
@@ -942,19 +999,21 @@ fn checklist(sheet: &ProjectSheet<'_>, lang: Lang) -> Vec<CheckGroup> {
                 .filter(|v| v.outcome == Outcome::Disclosed)
                 .count();
             let partial = due.iter().filter(|v| v.outcome == Outcome::Partial).count();
-            let (class, mark) = if due.is_empty() {
+            let (class, symbol, mark) = if due.is_empty() {
                 (
                     "no-corresponde",
+                    "—",
                     pick(lang, "aún no corresponde", "not yet due"),
                 )
             } else if disclosed == due.len() {
-                ("publicado", pick(lang, "✓ publicado", "✓ published"))
+                ("publicado", "✓", pick(lang, "publicado", "published"))
             } else if disclosed + partial > 0 {
-                ("parcial", pick(lang, "◐ parcial", "◐ partial"))
+                ("parcial", "◐", pick(lang, "parcial", "partial"))
             } else {
                 (
                     "no-publicado",
-                    pick(lang, "✗ no publicado", "✗ not published"),
+                    "✗",
+                    pick(lang, "no publicado", "not published"),
                 )
             };
             let detail = if element.level == Level::Process && !due.is_empty() {
@@ -986,8 +1045,10 @@ fn checklist(sheet: &ProjectSheet<'_>, lang: Lang) -> Vec<CheckGroup> {
                     Lang::En => element.en.clone(),
                 },
                 class,
+                symbol,
                 mark,
                 detail,
+                reactive: element.disclosure == crate::ids::Disclosure::Reactive,
                 evidence_is_url: evidence
                     .as_deref()
                     .is_some_and(|e| e.starts_with("https://") || e.starts_with("http://")),
@@ -1014,26 +1075,50 @@ fn static_code(code: &str) -> &'static str {
 }
 
 fn score_line(sheet: &ProjectSheet<'_>, lang: Lang) -> String {
-    let f = &sheet.score;
-    let due = f.disclosed + f.partial + f.missing;
+    // The score counts proactive elements only; the counts beside it must too.
+    let proactive = || {
+        sheet
+            .verdicts
+            .iter()
+            .filter(|v| v.disclosure == crate::ids::Disclosure::Proactive)
+    };
+    let n = |o: Outcome| proactive().filter(|v| v.outcome == o).count() as u64;
+    let (disclosed, partial, missing) = (
+        n(Outcome::Disclosed),
+        n(Outcome::Partial),
+        n(Outcome::Missing),
+    );
+    let not_yet = n(Outcome::NotYetApplicable);
+    let due = disclosed + partial + missing;
     match lang {
         Lang::Es => format!(
-            "Puntaje de divulgación: {} de 100. De {} exigibles hoy, {} publicados, {} parciales y {} sin publicar; {} aún no corresponden.",
-            words::score(f.score),
-            count(u64::from(due), "dato", "datos"),
-            f.disclosed,
-            f.partial,
-            f.missing,
-            f.not_yet_applicable
+            "Puntaje de divulgación: {} de 100. De {} que este proyecto y sus contratos deben publicar hoy por iniciativa propia, {} {}, {} {} y {} sin publicar; {} aún no {}.",
+            words::score(sheet.score.score),
+            count(due, "dato", "datos"),
+            disclosed,
+            if disclosed == 1 {
+                "está publicado"
+            } else {
+                "están publicados"
+            },
+            partial,
+            if partial == 1 { "parcial" } else { "parciales" },
+            missing,
+            not_yet,
+            if not_yet == 1 {
+                "corresponde"
+            } else {
+                "corresponden"
+            },
         ),
         Lang::En => format!(
-            "Disclosure score: {} out of 100. Of {} due today, {} published, {} partial and {} missing; {} not yet due.",
-            words::score(f.score),
-            count(u64::from(due), "item", "items"),
-            f.disclosed,
-            f.partial,
-            f.missing,
-            f.not_yet_applicable
+            "Disclosure score: {} out of 100. Of {} this project and its contracts must publish proactively today, {} are published, {} partial and {} missing; {} not yet due.",
+            words::score(sheet.score.score),
+            count(due, "item", "items"),
+            disclosed,
+            partial,
+            missing,
+            not_yet,
         ),
     }
 }

@@ -274,23 +274,34 @@ async function leagueChecks(state) {
   });
 
   // Sorting: th[data-key="score"] button; one click orders rows by numeric data-score (either
-  // way), a second click reverses that order.
+  // way), a second click reverses that order. Rows without a score (entities "sin datos",
+  // data-score="") stay below the scored ones in both orders.
   await check('league: sort by score', async (fail) => {
     need(page, 'index.html did not open');
     const btn = page.locator('th[data-key="score"] button');
     need((await btn.count()) >= 1, 'no header button th[data-key="score"] button');
-    const scores = () =>
-      page.$$eval(rowsSel, (rs) => rs.map((r) => r.getAttribute('data-score')));
-    const before = await scores();
-    const bad = before.filter((s) => s == null || s.trim() === '' || !Number.isFinite(Number(s)));
-    need(bad.length === 0, `${bad.length} row(s) have no numeric data-score (e.g. ${JSON.stringify(bad[0])})`);
+    const raw = () =>
+      page.$$eval(rowsSel, (rs) => rs.map((r) => r.getAttribute('data-score') ?? ''));
+    // Scored rows as numbers; null marks an unscored row that sits after a scored one.
+    const scores = async () => {
+      const all = await raw();
+      const firstEmpty = all.findIndex((s) => s.trim() === '');
+      const tailOk = firstEmpty === -1 || all.slice(firstEmpty).every((s) => s.trim() === '');
+      const nums = all.filter((s) => s.trim() !== '').map(Number);
+      return tailOk ? nums : nums.concat([NaN]);
+    };
+    const all = await raw();
+    const bad = all.filter((s) => s.trim() !== '' && !Number.isFinite(Number(s)));
+    need(bad.length === 0, `${bad.length} row(s) have a data-score that is not a number (e.g. ${JSON.stringify(bad[0])})`);
+    need(all.some((s) => s.trim() !== ''), 'no row has a score');
+    const before = all.filter((s) => s.trim() !== '');
     const asc = (a) => a.every((v, i) => i === 0 || a[i - 1] <= v);
     const desc = (a) => a.every((v, i) => i === 0 || a[i - 1] >= v);
 
     await btn.first().click();
     let first = [];
     await poll(async () => {
-      first = (await scores()).map(Number);
+      first = await scores();
       return first.length === before.length && (asc(first) || desc(first));
     });
     need(first.length === before.length, `rows went from ${before.length} to ${first.length} after a click`);
@@ -301,7 +312,7 @@ async function leagueChecks(state) {
     const want = [...first].reverse();
     let second = [];
     await poll(async () => {
-      second = (await scores()).map(Number);
+      second = await scores();
       return second.length === want.length && second.every((v, i) => v === want[i]);
     });
     if (!(second.length === want.length && second.every((v, i) => v === want[i]))) {

@@ -49,7 +49,7 @@ if [ ! -x "$CHROMIUM" ]; then
   echo "browser: installing Debian's chromium"
   SUDO=""
   if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
-  if ! { $SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends chromium; } \
+  if ! { $SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends chromium fonts-dejavu-core; } \
     >"$TMP/apt.log" 2>&1; then
     tail -n 30 "$TMP/apt.log"
     setup_failed "apt-get install chromium failed"
