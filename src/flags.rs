@@ -96,6 +96,7 @@ pub const CODES: &[&str] = &[
 /// OC4IDS project without OCDS twins), needed for the dates OC4IDS does not carry.
 pub fn assess(project: &Value, rows: &[CompiledRow], t: &FlagSettings) -> Vec<Flag> {
     let mut out = Vec::new();
+    let mut any_contract = false;
     for (i, cp) in array(project.get("contractingProcesses"))
         .iter()
         .enumerate()
@@ -104,6 +105,8 @@ pub fn assess(project: &Value, rows: &[CompiledRow], t: &FlagSettings) -> Vec<Fl
         let base = format!("/contractingProcesses/{i}/summary");
         let s = cp.get("summary").unwrap_or(&Value::Null);
         let row = rows.iter().find(|r| r.ocid == ocid);
+        let contracted = has_contract(s, row);
+        any_contract |= contracted;
         for mut f in [
             cost_overrun(s, &base, t),
             time_overrun(s, &base, t),
@@ -112,12 +115,52 @@ pub fn assess(project: &Value, rows: &[CompiledRow], t: &FlagSettings) -> Vec<Fl
             award_above_estimate(s, &base, t),
             signed_before_tender_end(row, &base),
         ] {
+            // Overruns are measured against a signed contract: before one exists the values
+            // are not missing, the process has not got there yet.
+            if !contracted
+                && f.state == FlagState::Unknown
+                && matches!(f.code, "cost_overrun" | "time_overrun")
+            {
+                f.state = FlagState::NotApplicable;
+                f.explicacion =
+                    "Todavía no hay contrato firmado; esta alerta se calcula después de la firma."
+                        .into();
+                f.explanation =
+                    "No contract is signed yet; this alert is computed after signature.".into();
+            }
             f.process = Some(ocid.clone());
             out.push(f);
         }
     }
-    out.push(completed_without_payments(project));
+    let mut done = completed_without_payments(project);
+    if !any_contract && done.state == FlagState::Unknown {
+        done.state = FlagState::NotApplicable;
+        done.explicacion =
+            "El proyecto no tiene contratos firmados: todavía no puede haber terminado.".into();
+        done.explanation = "The project has no signed contract: it cannot be complete yet.".into();
+    }
+    out.push(done);
     out
+}
+
+/// True when the process has a signed contract: one with a signature date or active or
+/// terminated in its OCDS data; for a process known only from OC4IDS, an active or closed
+/// status (the codelist's words for a contract in force or done). An award alone is not a
+/// contract: the process is still in procurement.
+pub fn has_contract(summary: &Value, row: Option<&CompiledRow>) -> bool {
+    match row {
+        Some(r) => array(r.data.get("contracts")).iter().any(|c| {
+            c.get("dateSigned").is_some()
+                || matches!(
+                    c.get("status").and_then(Value::as_str),
+                    Some("active" | "terminated")
+                )
+        }),
+        None => matches!(
+            summary.get("status").and_then(Value::as_str),
+            Some("active" | "closed")
+        ),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

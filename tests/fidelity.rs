@@ -357,6 +357,15 @@ fn cost_and_time_overruns_use_the_thresholds() {
         flag(&bare, &[], &t, "time_overrun").state,
         FlagState::Unknown
     );
+    // Before a contract exists nothing is missing yet: the process has not got there.
+    let tender = summary(json!({"status": "pre-award"}));
+    for code in ["cost_overrun", "time_overrun"] {
+        let f = flag(&tender, &[], &t, code);
+        assert_eq!(f.state, FlagState::NotApplicable, "{code}");
+        assert!(f.explicacion.contains("Todavía no hay contrato"), "{code}");
+    }
+    let done = flag(&tender, &[], &t, "completed_without_payments");
+    assert_eq!(done.state, FlagState::NotApplicable);
 }
 
 #[test]

@@ -76,7 +76,6 @@ pub fn progress(project: &Value, rows: &[CompiledRow]) -> Progress {
         actual_end: s(project.pointer("/completion/endDate")),
         ..Milestones::default()
     };
-    let mut contracted = false;
     for row in rows {
         let cr = &row.data;
         m.call = min(
@@ -92,13 +91,13 @@ pub fn progress(project: &Value, rows: &[CompiledRow]) -> Progress {
         }
         for c in array(cr.get("contracts")) {
             m.signature = min(m.signature.take(), s(c.get("dateSigned")));
-            let status = c.get("status").and_then(Value::as_str);
-            if c.get("dateSigned").is_some() || matches!(status, Some("active" | "terminated")) {
-                contracted = true;
-            }
         }
     }
-    for cp in array(project.get("contractingProcesses")) {
+    let mut contracted = false;
+    for (i, cp) in array(project.get("contractingProcesses"))
+        .iter()
+        .enumerate()
+    {
         let summary = cp.get("summary");
         let period = summary.and_then(|s| s.get("contractPeriod"));
         m.start = min(m.start.take(), s(period.and_then(|p| p.get("startDate"))));
@@ -109,15 +108,10 @@ pub fn progress(project: &Value, rows: &[CompiledRow]) -> Progress {
         if m.call.is_none() {
             m.call = s(summary.and_then(|s| s.pointer("/tender/tenderPeriod/startDate")));
         }
-        // An OC4IDS project without OCDS twins says it through the process status.
-        if summary
-            .and_then(|s| s.get("status"))
-            .and_then(Value::as_str)
-            == Some("active")
-            && summary.and_then(|s| s.get("contractValue")).is_some()
-        {
-            contracted = true;
-        }
+        // One rule with the red flags: an award alone is not a contract.
+        let ocid = crate::util::process_id(i, cp);
+        let row = rows.iter().find(|r| r.ocid == ocid);
+        contracted |= crate::flags::has_contract(summary.unwrap_or(&Value::Null), row);
     }
     let status = project.get("status").and_then(Value::as_str);
     let processes = !array(project.get("contractingProcesses")).is_empty();
