@@ -257,6 +257,8 @@ pub struct Document {
 pub struct Ficha {
     /// Project id.
     pub id: String,
+    /// The project's JSON file under `projects/` (it holds the evidence of every verdict).
+    pub json_file: String,
     /// Title, or "sin título publicado".
     pub title: String,
     /// Set when the project has no title of its own: the process title shown instead.
@@ -355,12 +357,14 @@ pub fn build(sheet: &ProjectSheet<'_>, cx: &Context<'_>) -> Ficha {
         sources.push(prov.source.clone());
     }
     let progress = &sheet.progress;
+    let id = p.get("id").and_then(Value::as_str).unwrap_or("-");
     Ficha {
-        id: p
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or("-")
-            .to_string(),
+        id: id.to_string(),
+        // The same fallback as the file Staging writes.
+        json_file: format!(
+            "{}.json",
+            safe_file_name(p.get("id").and_then(Value::as_str).unwrap_or("project"))
+        ),
         title,
         subtitle,
         entity: sheet.entity.name.clone(),

@@ -212,6 +212,11 @@ const UI: &[(&str, &str, &str)] = &[
         "The items the CoST IDS asks for, stage by stage. \"On request\" marks those given when someone asks; the rest must be published proactively. The evidence for each outcome is in the project's JSON file.",
     ),
     ("a_pedido", "a pedido", "on request"),
+    (
+        "evidencia_json",
+        "Ver la evidencia (JSON)",
+        "See the evidence (JSON)",
+    ),
     ("proyecto", "Proyecto", "Project"),
     ("publicado", "publicado", "published"),
     ("parcial", "parcial", "partial"),
