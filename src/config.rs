@@ -276,7 +276,7 @@ impl Config {
                 SourceSpec::Local { paths } | SourceSpec::Oc4ids { paths, .. } => paths.as_slice(),
                 SourceSpec::Api(_) | SourceSpec::Bulk(_) => &[],
             })
-            .map(|p| crate::publish::output::pattern_root(p))
+            .map(|p| crate::util::pattern_root(p))
             .collect()
     }
 

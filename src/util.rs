@@ -109,9 +109,36 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// The local folders and files a pattern reads: the part before its first glob character.
+pub fn pattern_root(pattern: &str) -> std::path::PathBuf {
+    let mut root = std::path::PathBuf::new();
+    for c in std::path::Path::new(pattern).components() {
+        let text = c.as_os_str().to_string_lossy();
+        if text.contains(['*', '?', '[', '{']) {
+            break;
+        }
+        root.push(c);
+    }
+    if root.as_os_str().is_empty() {
+        root.push(".");
+    }
+    root
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pattern_roots_stop_at_the_first_glob() {
+        use std::path::PathBuf;
+        assert_eq!(
+            pattern_root("fixtures/ocds"),
+            PathBuf::from("fixtures/ocds")
+        );
+        assert_eq!(pattern_root("data/*/x.json"), PathBuf::from("data"));
+        assert_eq!(pattern_root("*.json"), PathBuf::from("."));
+    }
 
     #[test]
     fn hash_ignores_key_order() {

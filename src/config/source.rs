@@ -42,6 +42,9 @@ pub struct RawSource {
     /// Pages, windows or periods before the checkpoint that are fetched again.
     #[serde(default = "default_overlap")]
     pub overlap: u32,
+    /// Follow symbolic links that lead out of the configured paths (`local`, `oc4ids`).
+    #[serde(default)]
+    pub follow_links: bool,
     /// `[source.http]`: HTTP settings.
     #[serde(default)]
     pub http: RawHttp,
@@ -243,6 +246,8 @@ pub struct Source {
     pub http: Http,
     /// Pages, windows or periods before the checkpoint that are fetched again.
     pub overlap: u32,
+    /// Follow symbolic links that lead out of the configured paths.
+    pub follow_links: bool,
 }
 
 impl Source {
@@ -657,6 +662,7 @@ impl RawSource {
             spec,
             http: self.http.resolve()?,
             overlap: self.overlap,
+            follow_links: self.follow_links,
         })
     }
 }

@@ -294,8 +294,40 @@ where
         // One value on the first line and nothing after it: a document.
         return read_document(Cursor::new(first), skipped_lines, strict_utf8, state, sink);
     }
+    // A first line that does not parse may still open JSON lines whose first record is bad:
+    // then the next non-blank line is a whole object on its own, which no line of a
+    // pretty-printed document is after anything but a lone `[` or `{`.
+    let mut second = Vec::new();
+    if line_complete {
+        loop {
+            let at = second.len();
+            let n = (&mut text)
+                .take(MAX_PROBE_LINE_BYTES as u64)
+                .read_until(b'\n', &mut second)?;
+            if n == 0 || !second[at..].iter().all(u8::is_ascii_whitespace) {
+                let line = &second[at..];
+                let opener = matches!(
+                    std::str::from_utf8(&first).map(str::trim),
+                    Ok("[" | "{" | "[{")
+                );
+                let object =
+                    serde_json::from_slice::<Map<String, Value>>(line).is_ok() && !line.is_empty();
+                if object && !opener {
+                    state.summary.layout = Layout::JsonLines;
+                    return read_lines(
+                        Cursor::new(first).chain(Cursor::new(second)).chain(text),
+                        skipped_lines,
+                        strict_utf8,
+                        state,
+                        sink,
+                    );
+                }
+                break;
+            }
+        }
+    }
     read_document(
-        Cursor::new(first).chain(text),
+        Cursor::new(first).chain(Cursor::new(second)).chain(text),
         skipped_lines,
         strict_utf8,
         state,
@@ -1119,6 +1151,22 @@ mod tests {
             codes,
             vec![(Reason::InvalidJson, Some(2)), (Reason::NotOcds, Some(4))]
         );
+    }
+
+    #[test]
+    fn a_bad_first_line_costs_that_line_only() {
+        let text = b"{\"ocid\": \"a\", \"id\": tr\n{\"ocid\":\"b\",\"id\":\"1\",\"date\":\"2024-01-01T00:00:00Z\"}\n\n{\"ocid\":\"c\",\"id\":\"1\",\"date\":\"2024-01-01T00:00:00Z\"}\n";
+        let (items, s) = read_all(text, None);
+        assert_eq!(items.len(), 2);
+        assert_eq!(s.layout, Layout::JsonLines);
+        assert_eq!(s.issues.len(), 1);
+        assert_eq!(s.issues[0].line, Some(1));
+        assert!(!s.issues[0].fatal);
+        // A pretty-printed document still reads as one.
+        let doc = b"[\n{\"ocid\":\"b\",\"id\":\"1\",\"date\":\"2024-01-01T00:00:00Z\"}\n]\n";
+        let (items, s) = read_all(doc, None);
+        assert_eq!(items.len(), 1);
+        assert!(s.issues.is_empty(), "{:?}", s.issues);
     }
 
     #[test]

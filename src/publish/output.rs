@@ -94,22 +94,6 @@ fn is_ours(dir: &Path) -> bool {
             && dir.join("oc4ids/project-package.json").is_file())
 }
 
-/// The local folders and files a pattern reads: the part before its first glob character.
-pub fn pattern_root(pattern: &str) -> PathBuf {
-    let mut root = PathBuf::new();
-    for c in Path::new(pattern).components() {
-        let text = c.as_os_str().to_string_lossy();
-        if text.contains(['*', '?', '[', '{']) {
-            break;
-        }
-        root.push(c);
-    }
-    if root.as_os_str().is_empty() {
-        root.push(".");
-    }
-    root
-}
-
 /// An absolute path with `.` and `..` resolved, following links for the part that exists.
 fn resolve(path: &Path) -> PathBuf {
     let cwd = std::env::current_dir().unwrap_or_default();
@@ -305,16 +289,6 @@ mod tests {
         // `..` does not hide the store.
         let e = check(&d.join("in/../data"), &store, &inputs).expect_err("dotdot");
         assert!(e.reason.contains("store"), "{e}");
-    }
-
-    #[test]
-    fn pattern_roots_stop_at_the_first_glob() {
-        assert_eq!(
-            pattern_root("fixtures/ocds"),
-            PathBuf::from("fixtures/ocds")
-        );
-        assert_eq!(pattern_root("data/*/x.json"), PathBuf::from("data"));
-        assert_eq!(pattern_root("*.json"), PathBuf::from("."));
     }
 
     #[test]

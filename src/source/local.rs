@@ -17,10 +17,13 @@ pub(super) fn fetch(ctx: &mut Ctx<'_>, paths: &[String]) -> Result<(), Error> {
 
 /// The files the paths name; a path or pattern that names none is quarantined.
 pub(super) fn files(ctx: &mut Ctx<'_>, paths: &[String]) -> Result<Vec<PathBuf>, Error> {
-    let listing = list_files(paths);
+    let listing = list_files(paths, ctx.target.source.follow_links);
     for missing in listing.unmatched {
         let why = "the path or pattern matched no file".to_string();
         ctx.failed(&missing, None, "not_found", why)?;
+    }
+    for (path, reason, why) in listing.skipped {
+        ctx.failed(&path, None, reason, why)?;
     }
     Ok(listing.files)
 }
@@ -72,62 +75,177 @@ fn fingerprint(path: &Path) -> std::io::Result<(u64, String, Option<String>)> {
     Ok((size, crate::util::hex(&hasher.finalize()), modified))
 }
 
-/// Files found for a source's paths, sorted and without repeats, and the entries that matched
-/// nothing.
+/// Files found for a source's paths, sorted and without repeats, the entries that matched
+/// nothing, and the links that were not followed.
 #[derive(Debug, Default)]
 pub struct Listing {
     /// Files to read, in a stable order.
     pub files: Vec<PathBuf>,
     /// Paths or patterns that matched no file.
     pub unmatched: Vec<String>,
+    /// Links not followed, with the reason code and why: `link_outside` (it leads out of the
+    /// configured paths), `link_loop` (a folder already read), `broken_link`.
+    pub skipped: Vec<(String, &'static str, String)>,
 }
 
-/// Expands paths: a file is itself, a folder is every file below it, anything else is a glob.
-pub fn list_files(paths: &[String]) -> Listing {
-    let mut listing = Listing::default();
+/// Expands paths: a file is itself, a folder is every file below it (hidden ones left out),
+/// anything else is a glob.
+///
+/// Symbolic links are followed at most once per real file or folder (device and inode), so a
+/// loop of links ends, and only when they lead inside the configured paths, unless
+/// `follow_links` is set: a link to `/etc/passwd` in a data folder is not read.
+pub fn list_files(paths: &[String], follow_links: bool) -> Listing {
+    let mut walk = Walk {
+        roots: paths
+            .iter()
+            .filter_map(|p| std::fs::canonicalize(crate::util::pattern_root(p)).ok())
+            .collect(),
+        follow_links,
+        seen: std::collections::HashSet::new(),
+        listing: Listing::default(),
+    };
     for entry in paths {
-        let before = listing.files.len();
+        let before = walk.listing.files.len();
         let p = Path::new(entry);
-        if p.is_file() {
-            listing.files.push(p.to_path_buf());
-        } else if p.is_dir() {
-            walk(p, &mut listing.files);
+        if p.exists() || p.is_symlink() {
+            walk.visit(p);
         } else if let Ok(matches) = glob::glob(entry) {
             for m in matches.flatten() {
-                if m.is_file() {
-                    listing.files.push(m);
-                } else if m.is_dir() {
-                    walk(&m, &mut listing.files);
-                }
+                walk.visit(&m);
             }
         }
-        if listing.files.len() == before {
-            listing.unmatched.push(entry.clone());
+        if walk.listing.files.len() == before {
+            walk.listing.unmatched.push(entry.clone());
         }
     }
-    listing.files.sort();
-    listing.files.dedup();
-    listing
+    walk.listing.files.sort();
+    walk.listing.files.dedup();
+    walk.listing
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut children: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    children.sort();
-    for c in children {
-        let hidden = c
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
+/// The state of one listing: what has been seen, by identity.
+struct Walk {
+    roots: Vec<PathBuf>,
+    follow_links: bool,
+    seen: std::collections::HashSet<FileId>,
+    listing: Listing,
+}
+
+/// What makes a file itself: device and inode where the system has them, else its real path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum FileId {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[cfg_attr(unix, allow(dead_code))]
+    Path(PathBuf),
+}
+
+fn file_id(path: &Path, meta: &std::fs::Metadata) -> FileId {
+    #[cfg(unix)]
+    {
+        let _ = path;
+        use std::os::unix::fs::MetadataExt;
+        FileId::Inode(meta.dev(), meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        FileId::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+    }
+}
+
+impl Walk {
+    fn skip(&mut self, path: &Path, reason: &'static str, why: String) {
+        self.listing
+            .skipped
+            .push((path.display().to_string(), reason, why));
+    }
+
+    fn visit(&mut self, path: &Path) {
+        let Ok(own) = std::fs::symlink_metadata(path) else {
+            return;
+        };
+        if own.file_type().is_symlink() {
+            let Ok(target) = std::fs::canonicalize(path) else {
+                self.skip(
+                    path,
+                    "broken_link",
+                    "the link leads nowhere (or around in a loop)".into(),
+                );
+                return;
+            };
+            if !self.follow_links && !self.roots.iter().any(|r| target.starts_with(r)) {
+                self.skip(
+                    path,
+                    "link_outside",
+                    format!(
+                        "the link leads to {}, outside the configured paths (set follow_links = true to read it)",
+                        target.display()
+                    ),
+                );
+                return;
+            }
         }
-        if c.is_dir() {
-            walk(&c, out);
-        } else if c.is_file() {
-            out.push(c);
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
+        let first_time = self.seen.insert(file_id(path, &meta));
+        if meta.is_dir() {
+            if !first_time {
+                self.skip(
+                    path,
+                    "link_loop",
+                    "this folder was already read through another path (a loop of links?)".into(),
+                );
+                return;
+            }
+            let Ok(entries) = std::fs::read_dir(path) else {
+                return;
+            };
+            let mut children: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+            children.sort();
+            for c in children {
+                let hidden = c
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.'));
+                if !hidden {
+                    self.visit(&c);
+                }
+            }
+        } else if meta.is_file() && first_time {
+            // A file reached twice (two links, or a path given twice) is read once.
+            self.listing.files.push(path.to_path_buf());
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn links_are_followed_once_and_only_inside_the_configured_paths() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let data = t.path().join("data");
+        std::fs::create_dir_all(data.join("a")).expect("mkdir");
+        std::fs::write(data.join("a/x.json"), "{}").expect("write");
+        // A loop of two folder links, a link to a file inside, and one out of the folder.
+        symlink(&data, data.join("a/up")).expect("link");
+        symlink(data.join("a"), data.join("b")).expect("link");
+        symlink(data.join("a/x.json"), data.join("same.json")).expect("link");
+        let outside = t.path().join("secret.txt");
+        std::fs::write(&outside, "no").expect("write");
+        symlink(&outside, data.join("passwd")).expect("link");
+        let roots = vec![data.display().to_string()];
+        let l = list_files(&roots, false);
+        assert_eq!(l.files.len(), 1, "{:?}", l.files);
+        let reasons: Vec<&str> = l.skipped.iter().map(|(_, r, _)| *r).collect();
+        assert!(reasons.contains(&"link_outside"), "{reasons:?}");
+        assert!(reasons.contains(&"link_loop"), "{reasons:?}");
+        // With follow_links the outside file is read; the loop still ends.
+        let l = list_files(&roots, true);
+        assert_eq!(l.files.len(), 2, "{:?}", l.files);
     }
 }
