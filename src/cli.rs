@@ -11,9 +11,17 @@ use crate::source::ProgressMode;
 use crate::{Error, ExitCode};
 use std::io::IsTerminal;
 
+/// The exit codes, shown by `--help`.
+const EXIT_CODES: &str = "Exit codes:
+  0  ok: every input was read and the outputs were published
+  1  failure (store, lock, writing the outputs, zero projects over a non-empty output without
+     --allow-empty): nothing was published, the previous output stays
+  2  usage or configuration error, or an output folder that is not costwatch's: nothing done
+  3  partial: published, but some input was quarantined or a source was partial or down";
+
 /// costwatch: scores the disclosure of public infrastructure projects against the CoST IDS.
 #[derive(Debug, Parser)]
-#[command(name = "costwatch", version, about, long_about = None)]
+#[command(name = "costwatch", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     /// Log format: `human` on a terminal, `json` (one object per line) for cron.
     #[arg(long, value_enum, default_value = "human", global = true)]
@@ -45,6 +53,10 @@ pub enum Command {
         /// ocid in the store, not only those with new data.
         #[arg(long)]
         full: bool,
+        /// Publish even when the run found no project at all and the previous output had some
+        /// (by default such a run is refused: a source that vanished must not wipe the tables).
+        #[arg(long)]
+        allow_empty: bool,
     },
     /// Check a configuration file and exit (0 valid, 2 invalid).
     CheckConfig {
@@ -83,6 +95,7 @@ fn execute(command: Command, progress: ProgressMode) -> Result<ExitCode, Error> 
             out,
             store,
             full,
+            allow_empty,
         } => {
             let mut cfg = match config {
                 Some(path) => Config::load(&path)?,
@@ -94,7 +107,14 @@ fn execute(command: Command, progress: ProgressMode) -> Result<ExitCode, Error> 
             if let Some(store) = store {
                 cfg.store = store;
             }
-            let outcome = pipeline::run(&cfg, &RunOptions { full, progress })?;
+            let outcome = pipeline::run(
+                &cfg,
+                &RunOptions {
+                    full,
+                    progress,
+                    allow_empty,
+                },
+            )?;
             let r = &outcome.report;
             eprintln!(
                 "{}: {} projects, {} entities, {} releases new, {} repeated, {} conflicting, {} quarantined → {}",
@@ -115,6 +135,10 @@ fn execute(command: Command, progress: ProgressMode) -> Result<ExitCode, Error> 
         Command::CheckConfig { file } => {
             let cfg = Config::load(&file)?;
             cfg.check_output()?;
+            cfg.check_local_paths()?;
+            for warning in cfg.warnings() {
+                eprintln!("warning: {}: {warning}", file.display());
+            }
             eprintln!("{}: ok ({} sources)", file.display(), cfg.sources.len());
             Ok(ExitCode::Ok)
         }

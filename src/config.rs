@@ -109,6 +109,9 @@ pub struct RawRun {
     /// The date the statuses are computed for (RFC 3339); default: now. Fix it for
     /// reproducible outputs.
     pub as_of: Option<String>,
+    /// Where else to write `metrics.prom` after a run publishes (node_exporter's textfile
+    /// collector folder, say); written whole or not at all.
+    pub metrics_file: Option<PathBuf>,
 }
 
 impl Default for RawRun {
@@ -117,6 +120,7 @@ impl Default for RawRun {
             store: default_store(),
             output: default_output(),
             as_of: None,
+            metrics_file: None,
         }
     }
 }
@@ -229,6 +233,8 @@ pub struct Config {
     pub output: PathBuf,
     /// Status date, nanoseconds since the epoch; `None` = the run's start.
     pub as_of: Option<String>,
+    /// Extra copy of `metrics.prom`.
+    pub metrics_file: Option<PathBuf>,
     /// Package metadata.
     pub publisher: Publisher,
     /// OC4IDS project id prefix.
@@ -278,6 +284,42 @@ impl Config {
             })
             .map(|p| crate::util::pattern_root(p))
             .collect()
+    }
+
+    /// Fails on a local path or pattern that matches no file: a typo would otherwise pass here
+    /// and publish an empty table at night.
+    pub fn check_local_paths(&self) -> Result<(), ConfigError> {
+        for (i, s) in self.sources.iter().enumerate() {
+            let paths = match &s.spec {
+                SourceSpec::Local { paths } | SourceSpec::Oc4ids { paths, .. } => paths,
+                SourceSpec::Api(_) | SourceSpec::Bulk(_) => continue,
+            };
+            let listing = crate::source::list_files(paths, s.follow_links);
+            if let Some(missing) = listing.unmatched.first() {
+                return Err(ConfigError {
+                    file: self.origin.clone(),
+                    key: format!("source[{i}].paths"),
+                    reason: format!(
+                        "`{missing}` matches no file (relative paths are read from the current folder, {})",
+                        std::env::current_dir()
+                            .map(|d| d.display().to_string())
+                            .unwrap_or_else(|_| "unknown".into())
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Things that are allowed but probably not meant.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.id_prefix == "oc4ids-xxxxxx" {
+            out.push(
+                "projects.id_prefix is the placeholder `oc4ids-xxxxxx`: register a prefix with the OC4IDS helpdesk before publishing".into(),
+            );
+        }
+        out
     }
 
     /// Refuses an output folder that a run would destroy (see [`crate::publish::output`]).
@@ -413,6 +455,7 @@ impl Config {
             store: raw.run.store,
             output: raw.run.output,
             as_of: raw.run.as_of,
+            metrics_file: raw.run.metrics_file,
             publisher: Publisher {
                 name: raw.publisher.name,
                 uri: raw.publisher.uri,

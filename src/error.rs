@@ -42,6 +42,17 @@ pub enum Error {
     /// a foreign folder): nothing was done.
     #[error(transparent)]
     OutputRefused(#[from] crate::publish::output::Refused),
+    /// The run found no project while the previous output has some: refused unless
+    /// `--allow-empty`, so a source that vanished does not wipe the published tables.
+    #[error(
+        "no project found in this run, while {output} holds {before} from the previous one: nothing was published (check the sources, or pass --allow-empty)"
+    )]
+    EmptyRun {
+        /// The output folder.
+        output: std::path::PathBuf,
+        /// Projects it holds.
+        before: u64,
+    },
     /// Scoring failed.
     #[error("score: {0}")]
     Score(String),

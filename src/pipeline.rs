@@ -25,6 +25,8 @@ pub struct RunOptions {
     pub full: bool,
     /// Progress bars, JSON page lines, or nothing.
     pub progress: source::ProgressMode,
+    /// Publish a run with no project over an output that has some.
+    pub allow_empty: bool,
 }
 
 /// What a finished run tells its caller.
@@ -169,6 +171,15 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     } = out;
     let mut t = seconds;
     report.projects = staging.projects();
+    if report.projects == 0 && !opts.allow_empty {
+        let before = crate::publish::output::published_projects(&config.output);
+        if before > 0 {
+            return Err(Error::EmptyRun {
+                output: config.output.clone(),
+                before,
+            });
+        }
+    }
 
     // ── score ──────────────────────────────────────────────────────────────────────────
     stage_started("score");
@@ -230,6 +241,16 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     report.stage_seconds = t.rounded();
     staging.report(&report)?;
     staging.commit()?;
+    if let Some(path) = &config.metrics_file {
+        crate::publish::output::write_whole(
+            path,
+            crate::publish::metrics::text(&report).as_bytes(),
+        )
+        .map_err(|source| crate::publish::Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+    }
     let status = match report.status {
         Status::Ok => "ok",
         Status::Partial => "partial",

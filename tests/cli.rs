@@ -50,10 +50,35 @@ fn config_errors_exit_2_naming_file_and_key() {
 }
 
 #[test]
-fn run_on_fixtures_exits_3_and_json_logs_are_json() {
+fn the_embedded_default_exits_0_and_help_lists_exit_codes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    costwatch()
+        .args(["run", "--out"])
+        .arg(dir.path().join("out"))
+        .arg("--store")
+        .arg(dir.path().join("s.sqlite"))
+        .assert()
+        .code(0);
+    let out = costwatch().arg("--help").assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("Exit codes:"), "{text}");
+    for code in ["0  ok", "1  failure", "2  usage", "3  partial"] {
+        assert!(text.contains(code), "{code} missing from --help");
+    }
+}
+
+#[test]
+fn run_on_malformed_fixtures_exits_3_and_json_logs_are_json() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = costwatch()
-        .args(["--log-format", "json", "run", "--out"])
+        .args([
+            "--log-format",
+            "json",
+            "run",
+            "--config",
+            "config/quarantine-demo.toml",
+            "--out",
+        ])
         .arg(dir.path().join("out"))
         .arg("--store")
         .arg(dir.path().join("s.sqlite"))

@@ -23,7 +23,11 @@ fn hash_tree(dir: &Path) -> Vec<(String, String)> {
                 // table and workbook show the history, which grows by one run each time.
                 if matches!(
                     rel.as_str(),
-                    "run-report.json" | "index.html" | "tendencias.csv" | "costwatch.xlsx"
+                    "run-report.json"
+                        | "metrics.prom"
+                        | "index.html"
+                        | "tendencias.csv"
+                        | "costwatch.xlsx"
                 ) || rel.starts_with("entidades/")
                 {
                     continue;

@@ -191,7 +191,7 @@ fn snapshot(out: &Path) -> Vec<(String, Vec<u8>)> {
             let rel = p.strip_prefix(out).expect("inside").display().to_string();
             if matches!(
                 rel.as_str(),
-                "run-report.json" | "tendencias.csv" | "costwatch.xlsx"
+                "run-report.json" | "metrics.prom" | "tendencias.csv" | "costwatch.xlsx"
             ) || rel.starts_with("entidades/")
             {
                 continue;
@@ -320,4 +320,122 @@ fn an_output_left_aside_by_a_kill_mid_swap_is_restored() {
     assert!(err.contains("restored the previous output"), "{err}");
     assert!(out.join("index.html").is_file());
     assert!(!aside.exists() && !staging.exists());
+}
+
+// ── operator signals ───────────────────────────────────────────────────────────────────────
+
+#[test]
+fn check_config_fails_on_paths_that_match_nothing_and_warns_on_the_placeholder_prefix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "[[source]]\nid = \"a\"\nkind = \"local\"\npaths = [\"datos/no-existe/*.json\"]\n",
+    )
+    .expect("write");
+    let o = costwatch()
+        .current_dir(dir.path())
+        .args(["check-config", "c.toml"])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("source[0].paths") && err.contains("matches no file"),
+        "{err}"
+    );
+    std::fs::create_dir_all(dir.path().join("datos")).expect("mkdir");
+    std::fs::write(dir.path().join("datos/x.json"), "{}").expect("write");
+    std::fs::write(
+        &cfg,
+        "[[source]]\nid = \"a\"\nkind = \"local\"\npaths = [\"datos\"]\n",
+    )
+    .expect("write");
+    let o = costwatch()
+        .current_dir(dir.path())
+        .args(["check-config", "c.toml"])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("warning:") && err.contains("oc4ids-xxxxxx"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_run_with_no_project_does_not_wipe_a_published_output() {
+    let dir = workdir();
+    write_package(&dir.path().join("in/a.json"), 0..30, 2);
+    let (code, err) = run_work(dir.path());
+    assert_eq!(code, 0, "{err}");
+    let before = snapshot(&dir.path().join("out"));
+    assert!(dir.path().join("out/metrics.prom").is_file());
+    // The source's files vanish (a failed mount, a wrong path): nothing to publish.
+    std::fs::remove_file(dir.path().join("in/a.json")).expect("remove");
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "[run]\nas_of = \"2025-06-30T00:00:00Z\"\nstore = \"s2.sqlite\"\noutput = \"out\"\n\
+         [projects]\nid_prefix = \"oc4ids-kill01\"\n\
+         [[source]]\nid = \"k\"\nkind = \"local\"\npaths = [\"in\"]\n",
+    )
+    .expect("config");
+    let o = costwatch()
+        .current_dir(dir.path())
+        .args(["run", "--config", "c.toml"])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("--allow-empty"), "{err}");
+    assert_same(
+        &snapshot(&dir.path().join("out")),
+        &before,
+        "refused empty run",
+    );
+    // Asked for, it publishes the empty tables.
+    let o = costwatch()
+        .current_dir(dir.path())
+        .args(["run", "--config", "c.toml", "--allow-empty"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(dir.path().join("out/index.html").is_file());
+}
+
+#[test]
+fn metrics_are_written_for_the_textfile_collector() {
+    let dir = workdir();
+    write_package(&dir.path().join("in/a.json"), 0..10, 1);
+    std::fs::create_dir_all(dir.path().join("textfile")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "[run]\nas_of = \"2025-06-30T00:00:00Z\"\nstore = \"s.sqlite\"\noutput = \"out\"\n\
+         metrics_file = \"textfile/costwatch.prom\"\n\
+         [projects]\nid_prefix = \"oc4ids-kill01\"\n\
+         [[source]]\nid = \"k\"\nkind = \"local\"\npaths = [\"in\"]\n",
+    )
+    .expect("config");
+    let (code, err) = run_work(dir.path());
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(dir.path().join("textfile/costwatch.prom")).expect("prom");
+    assert!(text.contains("costwatch_projects 4\n"), "{text}");
+    assert!(
+        text.contains("costwatch_source_health{source=\"k\",status=\"ok\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("costwatch_releases{kind=\"new\"} 10"),
+        "{text}"
+    );
+    assert_eq!(
+        text,
+        std::fs::read_to_string(dir.path().join("out/metrics.prom")).expect("prom")
+    );
 }

@@ -22,6 +22,7 @@ use crate::score::{OcpTally, Scores};
 
 mod book;
 pub mod labels;
+pub mod metrics;
 pub mod output;
 pub mod pages;
 pub mod sheet;
@@ -616,6 +617,8 @@ impl Staging {
     /// Writes the report and the quarantine table.
     pub fn report(&mut self, report: &RunReport) -> Result<(), Error> {
         write_json(&self.dir.join("run-report.json"), report)?;
+        let prom = self.dir.join("metrics.prom");
+        fs::write(&prom, metrics::text(report)).map_err(io(&prom))?;
         let mut w = Csv::mirrored(
             &self.dir.join("quarantine.csv"),
             [

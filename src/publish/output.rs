@@ -86,6 +86,15 @@ pub fn check(output: &Path, store: &Path, inputs: &[PathBuf]) -> Result<(), Refu
     }
 }
 
+/// How many projects the output at `dir` holds, by its run report (0 when there is none).
+pub fn published_projects(dir: &Path) -> u64 {
+    fs::read(dir.join("run-report.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v.get("projects").and_then(serde_json::Value::as_u64))
+        .unwrap_or(0)
+}
+
 /// True when `dir` carries the marker, or is an output written before the marker existed
 /// (its run report and package are there).
 fn is_ours(dir: &Path) -> bool {
@@ -144,6 +153,20 @@ pub(super) fn parent_of(final_dir: &Path) -> &Path {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
+}
+
+/// Writes a file whole or not at all: into a hidden sibling, then renamed over the target, so
+/// a reader (node_exporter, say) never sees half of it.
+pub fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "file".into());
+    let tmp = parent_of(path).join(format!(".{name}.tmp-{}", std::process::id()));
+    fs::write(&tmp, bytes)?;
+    fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
 }
 
 /// What [`recover`] did.
