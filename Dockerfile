@@ -15,8 +15,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/target/release/costwatch /usr/local/bin/costwatch
 # Mount the configuration at /config/costwatch.toml and a writable /data for the store and
-# outputs (set run.store and run.output under /data in that file).
+# outputs (set run.store and run.output under /data in that file, and [schedule] cron).
+# `costwatch schedule` runs at the cron times until the container is stopped (SIGTERM).
+ENV TZ=America/Panama
 WORKDIR /data
 VOLUME ["/data"]
 ENTRYPOINT ["costwatch"]
-CMD ["run", "--config", "/config/costwatch.toml", "--log-format", "json"]
+CMD ["schedule", "--config", "/config/costwatch.toml", "--log-format", "json"]

@@ -58,6 +58,19 @@ pub enum Command {
         #[arg(long)]
         allow_empty: bool,
     },
+    /// Run at the times `[schedule] cron` names (or --cron), one run at a time, until SIGTERM
+    /// or SIGINT; for containers without a cron daemon.
+    Schedule {
+        /// Configuration file (TOML), read again before each run.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Cron expression (minute hour day month weekday, local time); overrides the file's.
+        #[arg(long, value_name = "EXPR")]
+        cron: Option<String>,
+        /// Run once at start, then follow the schedule.
+        #[arg(long)]
+        run_now: bool,
+    },
     /// Check a configuration file and exit (0 valid, 2 invalid).
     CheckConfig {
         /// Configuration file (TOML).
@@ -132,6 +145,16 @@ fn execute(command: Command, progress: ProgressMode) -> Result<ExitCode, Error> 
             );
             Ok(outcome.exit_code())
         }
+        Command::Schedule {
+            config,
+            cron,
+            run_now,
+        } => crate::schedule::run(&crate::schedule::Options {
+            config,
+            cron,
+            run_now,
+            progress,
+        }),
         Command::CheckConfig { file } => {
             let cfg = Config::load(&file)?;
             cfg.check_output()?;

@@ -74,6 +74,17 @@ pub struct RawConfig {
     /// still appear in the league table, as "sin datos".
     #[serde(default)]
     pub entity: Vec<ExpectedEntity>,
+    /// When `costwatch schedule` runs.
+    #[serde(default)]
+    pub schedule: RawSchedule,
+}
+
+/// `[schedule]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSchedule {
+    /// Five-field cron expression, in the machine's local time (`TZ`).
+    pub cron: Option<String>,
 }
 
 /// `[report]`
@@ -257,6 +268,8 @@ pub struct Config {
     pub report: ReportSettings,
     /// Entities expected to publish.
     pub expected_entities: Vec<ExpectedEntity>,
+    /// The cron expression `costwatch schedule` follows.
+    pub schedule: Option<String>,
 }
 
 /// Package metadata, resolved.
@@ -436,6 +449,9 @@ impl Config {
             }
         }
         analysis::validate(&raw.sector, &raw.flags).map_err(|(key, reason)| err(&key, reason))?;
+        if let Some(expr) = &raw.schedule.cron {
+            crate::schedule::Cron::parse(expr).map_err(|e| err("schedule.cron", e.reason))?;
+        }
         for (i, e) in raw.entity.iter().enumerate() {
             if e.id.trim().is_empty() || e.name.trim().is_empty() {
                 return Err(err(
@@ -475,6 +491,7 @@ impl Config {
             scoring: raw.scoring,
             report: raw.report,
             expected_entities: raw.entity,
+            schedule: raw.schedule.cron,
         })
     }
 }

@@ -18,6 +18,7 @@ pub mod ocds;
 pub mod pipeline;
 pub mod publish;
 pub mod report;
+pub mod schedule;
 pub mod score;
 pub mod source;
 pub mod store;

@@ -439,3 +439,44 @@ fn metrics_are_written_for_the_textfile_collector() {
         std::fs::read_to_string(dir.path().join("out/metrics.prom")).expect("prom")
     );
 }
+
+#[test]
+fn schedule_runs_and_stops_on_sigterm() {
+    let dir = workdir();
+    write_package(&dir.path().join("in/a.json"), 0..6, 1);
+    let mut child = costwatch()
+        .current_dir(dir.path())
+        .args(["--log-format", "json", "schedule", "--config", "c.toml"])
+        .args(["--cron", "0 3 1 1 *", "--run-now"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let Ok(line) = line else { break };
+        let waiting = line.contains("\"next run\"");
+        seen.push(line);
+        if waiting {
+            break;
+        }
+    }
+    assert!(
+        seen.iter().any(|l| l.contains("scheduled run finished")),
+        "{seen:?}"
+    );
+    assert!(dir.path().join("out/index.html").is_file());
+    // SIGTERM while waiting for the next time: the loop ends at once, exit 0.
+    let pid = child.id().to_string();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let code = child.wait().expect("wait").code();
+    assert_eq!(code, Some(0));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("stopping")), "{rest:?}");
+}
