@@ -123,6 +123,14 @@ pub struct RawRun {
     /// Where else to write `metrics.prom` after a run publishes (node_exporter's textfile
     /// collector folder, say); written whole or not at all.
     pub metrics_file: Option<PathBuf>,
+    /// The largest line, release or record read, in MiB (default 64); larger ones are
+    /// quarantined with their size.
+    #[serde(default = "default_max_item_mib")]
+    pub max_item_mib: u64,
+}
+
+fn default_max_item_mib() -> u64 {
+    crate::ocds::package::DEFAULT_MAX_ITEM_BYTES / (1024 * 1024)
 }
 
 impl Default for RawRun {
@@ -132,6 +140,7 @@ impl Default for RawRun {
             output: default_output(),
             as_of: None,
             metrics_file: None,
+            max_item_mib: default_max_item_mib(),
         }
     }
 }
@@ -398,6 +407,9 @@ impl Config {
                 format!("`{as_of}` is not an RFC 3339 date-time (e.g. 2025-06-30T00:00:00Z)"),
             ));
         }
+        if raw.run.max_item_mib == 0 {
+            return Err(err("run.max_item_mib", "must be at least 1".into()));
+        }
         if raw.publisher.name.trim().is_empty() {
             return Err(err("publisher.name", "must not be empty".into()));
         }
@@ -429,9 +441,10 @@ impl Config {
                     format!("`{}` is used by another source", s.id),
                 ));
             }
-            let resolved = s
+            let mut resolved = s
                 .resolve()
                 .map_err(|(k, reason)| err(&format!("{key}.{k}"), reason))?;
+            resolved.max_item_bytes = raw.run.max_item_mib.saturating_mul(1024 * 1024);
             sources.push(resolved);
         }
         for (code, w) in &raw.weights {

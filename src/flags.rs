@@ -190,7 +190,7 @@ fn flag(
 fn money(v: Option<&Value>) -> Option<(f64, String)> {
     let v = v?;
     Some((
-        v.get("amount")?.as_f64()?,
+        crate::util::finite(v.get("amount")?)?,
         v.get("currency")?.as_str()?.to_string(),
     ))
 }

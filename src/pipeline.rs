@@ -523,7 +523,10 @@ fn figures(verdicts: &[Verdict], config: &Config, ocp_presence: f64) -> ProjectF
 /// The value the index-style sample ranks projects by: the budget, else the sum of contract
 /// values (currencies are not converted; a sample is drawn within one publisher).
 fn project_value(project: &Value) -> f64 {
-    let amount = |v: Option<&Value>| v.and_then(|v| v.get("amount")).and_then(Value::as_f64);
+    let amount = |v: Option<&Value>| {
+        v.and_then(|v| v.get("amount"))
+            .and_then(crate::util::finite)
+    };
     amount(project.pointer("/budget/amount")).unwrap_or_else(|| {
         project
             .get("contractingProcesses")

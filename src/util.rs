@@ -109,6 +109,12 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// A JSON number as a float when a float holds it; `None` for amounts beyond it (1e400 is
+/// kept exact in the output as published, but cannot be added up).
+pub fn finite(v: &Value) -> Option<f64> {
+    v.as_f64().filter(|x| x.is_finite())
+}
+
 /// The local folders and files a pattern reads: the part before its first glob character.
 pub fn pattern_root(pattern: &str) -> std::path::PathBuf {
     let mut root = std::path::PathBuf::new();

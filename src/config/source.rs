@@ -248,6 +248,8 @@ pub struct Source {
     pub overlap: u32,
     /// Follow symbolic links that lead out of the configured paths.
     pub follow_links: bool,
+    /// The largest line, release or record read (`run.max_item_mib`).
+    pub max_item_bytes: u64,
 }
 
 impl Source {
@@ -663,6 +665,7 @@ impl RawSource {
             http: self.http.resolve()?,
             overlap: self.overlap,
             follow_links: self.follow_links,
+            max_item_bytes: crate::ocds::package::DEFAULT_MAX_ITEM_BYTES,
         })
     }
 }

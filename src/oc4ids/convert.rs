@@ -920,6 +920,7 @@ pub(super) fn sum_values<'a>(values: impl Iterator<Item = &'a Value>) -> Result<
     let mut total = 0f64;
     let mut currency: Option<String> = None;
     let mut texts: Vec<String> = Vec::new();
+    let mut beyond: Option<String> = None;
     for v in values {
         let amount = v.get("amount").filter(|a| a.is_number());
         let cur = text(v.get("currency"));
@@ -933,7 +934,20 @@ pub(super) fn sum_values<'a>(values: impl Iterator<Item = &'a Value>) -> Result<
         }
         currency = Some(cur);
         texts.push(amount.to_string());
-        total += amount.as_f64().unwrap_or(0.0);
+        match crate::util::finite(amount) {
+            Some(x) => total += x,
+            None => beyond = Some(amount.to_string()),
+        }
+    }
+    if texts.len() > 1 {
+        if let Some(amount) = beyond {
+            return Err(format!(
+                "the amount {amount} is beyond what a float holds; it is kept as published but left out of the total, which is not published"
+            ));
+        }
+        if !total.is_finite() {
+            return Err("the total is beyond what a float holds; it is not published".into());
+        }
     }
     let Some(currency) = currency else {
         return Err("no amounts".into());
@@ -1226,5 +1240,30 @@ impl Parties {
 
     fn output(&self) -> Vec<Value> {
         self.list.iter().cloned().map(Value::Object).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(amount: &str) -> Value {
+        serde_json::from_str(&format!("{{\"amount\": {amount}, \"currency\": \"PAB\"}}"))
+            .expect("json")
+    }
+
+    #[test]
+    fn amounts_beyond_a_float_are_kept_exact_and_left_out_of_sums() {
+        let huge = value("1e400");
+        // Alone, the amount is copied as published.
+        let one = sum_values([&huge].into_iter()).expect("one amount");
+        assert_eq!(one["amount"], huge["amount"]);
+        assert!(!one["amount"].to_string().contains("inf"));
+        // In a sum, the total is refused with a reason, never infinity.
+        let small = value("10.5");
+        let err = sum_values([&small, &huge].into_iter()).expect_err("no total");
+        assert!(err.contains("beyond what a float holds"), "{err}");
+        let total = sum_values([&small, &value("2.25")].into_iter()).expect("sum");
+        assert_eq!(total["amount"].to_string(), "12.75");
     }
 }

@@ -16,6 +16,44 @@ use serde_json::{Map, Value};
 /// document; a minified package of several GB on one line must not be buffered.
 const MAX_PROBE_LINE_BYTES: usize = 16 * 1024 * 1024;
 
+/// The largest line, release or record read by default (64 MiB). Memory for one item is bounded
+/// by this: a hostile 1 GB string is set aside, not loaded.
+pub const DEFAULT_MAX_ITEM_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How many bytes the item being read may still take, shared by the byte counter and the
+/// parser's visitors.
+#[derive(Debug)]
+struct Budget {
+    limit: u64,
+    count: std::cell::Cell<u64>,
+    /// The byte count at which the current item is too large.
+    deadline: std::cell::Cell<Option<u64>>,
+    /// Set when an item ran past its deadline.
+    exceeded: std::cell::Cell<Option<u64>>,
+}
+
+impl Budget {
+    fn new(limit: u64) -> std::rc::Rc<Budget> {
+        std::rc::Rc::new(Budget {
+            limit,
+            count: std::cell::Cell::new(0),
+            deadline: std::cell::Cell::new(None),
+            exceeded: std::cell::Cell::new(None),
+        })
+    }
+
+    /// Starts an item: from here it may take `limit` bytes.
+    fn start(&self) {
+        self.deadline
+            .set(Some(self.count.get().saturating_add(self.limit)));
+    }
+
+    /// Ends an item.
+    fn end(&self) {
+        self.deadline.set(None);
+    }
+}
+
 /// One unit of OCDS data found in an input.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
@@ -40,6 +78,8 @@ pub enum Reason {
     Empty,
     /// An encoding the reader does not decode (UTF-16, UTF-32).
     UnsupportedEncoding,
+    /// A line, release or record larger than the configured limit.
+    TooLarge,
 }
 
 impl Reason {
@@ -52,6 +92,7 @@ impl Reason {
             Reason::EmptyPackage => "empty_package",
             Reason::Empty => "empty",
             Reason::UnsupportedEncoding => "unsupported_encoding",
+            Reason::TooLarge => "too_large",
         }
     }
 }
@@ -143,6 +184,23 @@ where
     E: std::error::Error + 'static,
     F: FnMut(Item) -> Result<(), E>,
 {
+    read_limited(input, encoding, DEFAULT_MAX_ITEM_BYTES, sink)
+}
+
+/// [`read`] with a limit on the size of one line, release or record: a larger one is set aside
+/// with its size (a JSON line alone; in a document, the document, since the parser cannot
+/// skip part of a value), and memory stays bounded by the limit.
+pub fn read_limited<'a, R, E, F>(
+    input: R,
+    encoding: Option<Encoding>,
+    max_item_bytes: u64,
+    sink: &mut F,
+) -> Result<Summary, ReadError<E>>
+where
+    R: Read + 'a,
+    E: std::error::Error + 'static,
+    F: FnMut(Item) -> Result<(), E>,
+{
     let mut raw = BufReader::with_capacity(64 * 1024, input);
     let gzip = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     let decoded: Box<dyn Read + 'a> = if gzip {
@@ -188,6 +246,7 @@ where
             issues: Vec::new(),
         },
         sink_error: None,
+        budget: Budget::new(max_item_bytes.max(1)),
     };
     read_text(text, strict_utf8, &mut state, sink)?;
     Ok(state.summary)
@@ -210,6 +269,7 @@ where
             issues: Vec::new(),
         },
         sink_error: None,
+        budget: Budget::new(u64::MAX),
     };
     dispatch(value, "", None, &mut state, sink)?;
     Ok(state.summary)
@@ -218,6 +278,7 @@ where
 struct State<E> {
     summary: Summary,
     sink_error: Option<E>,
+    budget: std::rc::Rc<Budget>,
 }
 
 impl<E> State<E> {
@@ -350,11 +411,43 @@ where
     let mut line_no = first_line;
     let mut offset = 0u64;
     let mut buf = Vec::new();
+    let limit = state.budget.limit;
     loop {
         buf.clear();
-        let n = input.read_until(b'\n', &mut buf)?;
+        let n = (&mut input).take(limit).read_until(b'\n', &mut buf)?;
         if n == 0 {
             return Ok(());
+        }
+        if n as u64 == limit && !buf.ends_with(b"\n") {
+            // Longer than the limit: skip to the end of the line without keeping it.
+            let mut size = n as u64;
+            loop {
+                let chunk = input.fill_buf()?;
+                if chunk.is_empty() {
+                    break;
+                }
+                match chunk.iter().position(|b| *b == b'\n') {
+                    Some(pos) => {
+                        input.consume(pos + 1);
+                        size += pos as u64 + 1;
+                        break;
+                    }
+                    None => {
+                        let len = chunk.len();
+                        input.consume(len);
+                        size += len as u64;
+                    }
+                }
+            }
+            line_no += 1;
+            state.issue(
+                Reason::TooLarge,
+                format!("line {line_no}: {size} bytes, more than the limit of {limit} bytes"),
+                Some(line_no),
+                Some(offset),
+            );
+            offset += size;
+            continue;
         }
         line_no += 1;
         let start = offset;
@@ -405,7 +498,8 @@ where
     E: std::error::Error + 'static,
     F: FnMut(Item) -> Result<(), E>,
 {
-    let mut watched = BufReader::new(Utf8Watch::new(Counting::new(input)));
+    let budget = std::rc::Rc::clone(&state.budget);
+    let mut watched = BufReader::new(Utf8Watch::new(Counting::new(input, Some(budget))));
     let mut values = 0u64;
     loop {
         // Skip whitespace between concatenated values; stop at the end.
@@ -452,6 +546,19 @@ where
         if let Err(e) = result {
             if let Some(err) = state.sink_error.take() {
                 return Err(ReadError::Sink(err));
+            }
+            if let Some(at) = state.budget.exceeded.get() {
+                let limit = state.budget.limit;
+                state.summary.issues.push(Issue {
+                    reason: Reason::TooLarge,
+                    detail: format!(
+                        "a value starting near byte {at} is larger than the limit of {limit} bytes; the input is set aside unread past it"
+                    ),
+                    line: None,
+                    offset: Some(at),
+                    fatal: true,
+                });
+                return Ok(());
             }
             let bad = watched.get_ref().bad_at;
             let offset = watched.get_ref().inner.count;
@@ -793,8 +900,10 @@ where
                 })?;
                 streamed = true;
             } else {
-                let v: Value = map.next_value()?;
-                rest.insert(key, v);
+                self.state.budget.start();
+                let v = map.next_value::<Value>();
+                self.state.budget.end();
+                rest.insert(key, v?);
             }
         }
         let is_record = streamed && rest.contains_key("ocid");
@@ -919,7 +1028,11 @@ where
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut i = 0usize;
-        while let Some(v) = seq.next_element::<Value>()? {
+        loop {
+            self.state.budget.start();
+            let next = seq.next_element::<Value>();
+            self.state.budget.end();
+            let Some(v) = next? else { break };
             let where_ = format!("/{}/{i}", self.path);
             let mut items = Vec::new();
             if self.records {
@@ -985,22 +1098,38 @@ impl<E, F> ListSeed<'_, E, F> {
 
 // ---- byte-level helpers ----------------------------------------------------------------
 
-/// Counts the bytes read through it, for error offsets.
+/// Counts the bytes read through it, for error offsets, and stops an item that runs past its
+/// budget (the parser then fails at once instead of growing a value without end).
 struct Counting<R> {
     inner: R,
     count: u64,
+    budget: Option<std::rc::Rc<Budget>>,
 }
 
 impl<R> Counting<R> {
-    fn new(inner: R) -> Self {
-        Counting { inner, count: 0 }
+    fn new(inner: R, budget: Option<std::rc::Rc<Budget>>) -> Self {
+        Counting {
+            inner,
+            count: 0,
+            budget,
+        }
     }
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(b) = &self.budget
+            && let Some(deadline) = b.deadline.get()
+            && self.count > deadline
+        {
+            b.exceeded.set(Some(deadline.saturating_sub(b.limit)));
+            return Err(io::Error::other("item larger than the limit"));
+        }
         let n = self.inner.read(buf)?;
         self.count += n as u64;
+        if let Some(b) = &self.budget {
+            b.count.set(self.count);
+        }
         Ok(n)
     }
 }
@@ -1151,6 +1280,48 @@ mod tests {
             codes,
             vec![(Reason::InvalidJson, Some(2)), (Reason::NotOcds, Some(4))]
         );
+    }
+
+    #[test]
+    fn items_larger_than_the_limit_are_set_aside_with_their_size() {
+        let small = "{\"ocid\":\"a\",\"id\":\"1\",\"date\":\"2024-01-01T00:00:00Z\"}";
+        let huge = format!(
+            "{{\"ocid\":\"b\",\"id\":\"1\",\"title\":\"{}\"}}",
+            "x".repeat(100_000)
+        );
+        // JSON lines: the long line alone goes, the others stay.
+        let lines = format!("{small}\n{huge}\n{small}\n");
+        let mut items = Vec::new();
+        let s = read_limited(
+            Cursor::new(lines.into_bytes()),
+            Some(Encoding::Utf8),
+            10_000,
+            &mut |i| -> Result<(), std::io::Error> {
+                items.push(i);
+                Ok(())
+            },
+        )
+        .expect("read");
+        assert_eq!(items.len(), 2);
+        assert_eq!(s.issues.len(), 1);
+        assert_eq!(s.issues[0].reason, Reason::TooLarge);
+        assert!(
+            s.issues[0].detail.contains("100033 bytes"),
+            "{}",
+            s.issues[0].detail
+        );
+        assert_eq!(s.issues[0].line, Some(2));
+        // A package: the document is set aside, without reading the value whole.
+        let package = format!("{{\"releases\": [{small}, {huge}]}}");
+        let s = read_limited(
+            Cursor::new(package.into_bytes()),
+            Some(Encoding::Utf8),
+            10_000,
+            &mut |_| -> Result<(), std::io::Error> { Ok(()) },
+        )
+        .expect("read");
+        assert!(s.is_fatal());
+        assert_eq!(s.issues[0].reason, Reason::TooLarge, "{:?}", s.issues);
     }
 
     #[test]

@@ -512,7 +512,7 @@ fn sum_values<'a>(values: impl Iterator<Item = &'a Value>) -> Option<String> {
     let mut any = false;
     for v in values {
         let (Some(a), c) = (
-            v.get("amount").and_then(Value::as_f64),
+            v.get("amount").and_then(crate::util::finite),
             v.get("currency").and_then(Value::as_str).unwrap_or(""),
         ) else {
             continue;

@@ -85,9 +85,13 @@ pub fn money(amount: f64, currency: &str) -> String {
 /// An OCDS/OC4IDS `Value` object (`{amount, currency}`) written as [`money`].
 pub fn value(v: Option<&Value>) -> Option<String> {
     let v = v?;
-    let amount = v.get("amount").and_then(Value::as_f64)?;
     let currency = v.get("currency").and_then(Value::as_str).unwrap_or("");
-    Some(money(amount, currency))
+    let raw = v.get("amount").filter(|a| a.is_number())?;
+    // An amount beyond a float is printed as published, never as infinity.
+    Some(match crate::util::finite(raw) {
+        Some(amount) => money(amount, currency),
+        None => format!("{currency} {raw}").trim().to_string(),
+    })
 }
 
 /// A count with its noun in agreement: "1 oferta", "3 ofertas".
@@ -293,6 +297,13 @@ mod tests {
         assert_eq!(count(0, "oferta", "ofertas"), "0 ofertas");
         assert_eq!(percent(3.24), "3.2 %");
         assert_eq!(percent(15.0), "15 %");
+        let huge: Value =
+            serde_json::from_str("{\"amount\": 1e400, \"currency\": \"PAB\"}").expect("json");
+        let shown = value(Some(&huge)).expect("shown");
+        assert!(
+            shown.starts_with("PAB 1e") && shown.ends_with("400"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -85,8 +85,9 @@ impl Target<'_> {
             let mut taken = Taken::default();
             let store = self.store;
             let run_id = self.run_id;
+            let limit = self.source.max_item_bytes;
             let result = open().map_err(ReadError::Io).and_then(|reader| {
-                package::read(reader, attempt, &mut |item| {
+                package::read_limited(reader, attempt, limit, &mut |item| {
                     take(store, &item, input_id, run_id, &mut taken)
                 })
             });
