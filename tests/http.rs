@@ -335,9 +335,95 @@ fn date_windows_walk_to_today_and_resume_with_one_window_of_overlap() {
     want.sort();
     assert_eq!(got, want);
 
+    // The next run starts at the unfinished window, less one window of overlap.
     let r2 = go(&c);
-    assert_eq!(r2.sources[0].pages, 1, "only the last window again");
-    assert_eq!(s.requests().len(), 4);
+    assert_eq!(
+        r2.sources[0].pages, 2,
+        "the unfinished window and one before it"
+    );
+    assert_eq!(s.requests().len(), 5);
+    // The checkpoint never passes today, so with no overlap the unfinished window is still
+    // asked for next time.
+    let next_from: String = {
+        let conn = rusqlite::Connection::open(dir.path().join("store.sqlite")).expect("store");
+        conn.query_row(
+            "SELECT json_extract(cursor, '$.next_from') FROM checkpoints WHERE source_id = 'w'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("cursor")
+    };
+    assert!(
+        next_from <= today.format("%Y-%m-%d").to_string(),
+        "{next_from}"
+    );
+}
+
+#[test]
+fn a_links_next_loop_is_detected_and_the_source_is_partial() {
+    let s = Server::start();
+    let uri = s.uri();
+    for (i, next) in [(1, 2), (2, 1)] {
+        let mut body = package(i * 10, i * 10 + 2);
+        body["links"] = json!({ "next": format!("{uri}/l/p{next}") });
+        s.mount(
+            Mock::given(method("GET"))
+                .and(path(format!("/l/p{i}")))
+                .respond_with(ResponseTemplate::new(200).set_body_json(body)),
+        );
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!("[[source]]\nid = \"api\"\nkind = \"ocds-api\"\nurl = \"{uri}/l/p1\"\n{FAST}"),
+    );
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!(h.status, Health::Partial, "{h:?}");
+    assert_eq!((h.pages, h.new), (2, 4));
+    assert!(
+        r.quarantined
+            .iter()
+            .any(|q| q.reason == "link_loop" && q.location.ends_with("/l/p2")),
+        "{:?}",
+        r.quarantined
+    );
+    // Each page was asked for once: the loop ended.
+    assert_eq!(s.requests().len(), 2);
+}
+
+#[test]
+fn a_links_next_page_that_stays_bad_leaves_the_source_partial_not_down() {
+    let s = Server::start();
+    let uri = s.uri();
+    let mut p1 = package(0, 3);
+    p1["links"] = json!({ "next": format!("{uri}/b/p2") });
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/b/p1"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(p1)),
+    );
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/b/p2"))
+            .respond_with(ResponseTemplate::new(503)),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!("[[source]]\nid = \"api\"\nkind = \"ocds-api\"\nurl = \"{uri}/b/p1\"\n{FAST}"),
+    );
+    let r = go(&c);
+    assert_eq!(r.sources[0].status, Health::Partial, "{:?}", r.sources[0]);
+    assert!(r.quarantined.iter().any(|q| q.location.ends_with("/b/p2")));
+    // Next run starts at the bad page; it fails again, but the server answers the first page:
+    // partial, never down, and nothing is marked stale.
+    let r2 = go(&c);
+    let h = &r2.sources[0];
+    assert_eq!(h.status, Health::Partial, "{h:?}");
+    assert!(!h.stale);
+    assert_eq!(r2.stale_entities, 0);
+    assert!(r2.quarantined.iter().any(|q| q.location.ends_with("/b/p2")));
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {

@@ -133,6 +133,7 @@ async fn by_links(
         None => (api.url.clone(), true),
     };
     let mut last_ok = cursor.get("last").cloned().unwrap_or(Value::Null);
+    let resuming = !first;
     loop {
         let req = match request(&url, http, &[], &[], first) {
             Ok(r) => r,
@@ -145,28 +146,49 @@ async fn by_links(
         seen.insert(req.url.to_string());
         match get_page(client.clone(), req.clone(), encoding).await {
             Err(f) => {
-                if ctx.health.pages == 0 && (f.is_not_found() || f.status.is_none()) {
-                    ctx.health.unreachable = true;
-                }
                 give_up(ctx, &f)?;
                 // The chain is broken here: the next run starts again from this page.
                 ctx.checkpoint.cursor = json!({ "next": url, "last": last_ok });
                 ctx.save_checkpoint()?;
+                // Down, or only this page is bad? When a run resumes mid-walk and nothing came
+                // yet, ask for the first page: if the server answers, the source is partial,
+                // not down, and the bad page is tried first again next run.
+                let answers = ctx.health.pages == 0
+                    && resuming
+                    && first_page_answers(ctx, api, client).await?;
+                if ctx.health.pages == 0 && !answers && (f.is_not_found() || f.status.is_none()) {
+                    ctx.health.unreachable = true;
+                }
                 break;
             }
             Ok(page) => {
-                let next = page
+                let linked = page
                     .value
                     .pointer(pointer)
                     .and_then(Value::as_str)
                     .filter(|s| !s.is_empty())
                     .and_then(|s| req.url.join(s).ok())
-                    .map(|u| u.to_string())
-                    .filter(|u| !seen.contains(u));
+                    .map(|u| u.to_string());
+                // A link back to a page already read would loop (or drift): stop there, say
+                // so, and keep the source partial rather than report a finished walk.
+                let looped = linked.as_ref().filter(|u| seen.contains(*u)).cloned();
+                let next = linked.filter(|u| !seen.contains(u));
                 let this = req.url.to_string();
                 let after = json!({ "next": next, "last": this });
                 if take_page(ctx, &api.package_pointer, page, after)?.stored {
-                    last_ok = Value::String(this);
+                    last_ok = Value::String(this.clone());
+                }
+                if let Some(back) = looped {
+                    tracing::warn!(source = %ctx.target.source.id, page = %this, next = %back,
+                        "links.next points back to a page already read; the walk stops here");
+                    ctx.failed(
+                        &this,
+                        None,
+                        "link_loop",
+                        format!(
+                            "links.next points back to {back}, a page already read in this walk"
+                        ),
+                    )?;
                 }
                 match next {
                     Some(n) => url = n,
@@ -176,6 +198,25 @@ async fn by_links(
         }
     }
     Ok(())
+}
+
+/// Asks for the first page of a links.next walk and stores what it brings; true when the
+/// server answered with data.
+async fn first_page_answers(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<bool, Error> {
+    let http = &ctx.target.source.http;
+    let encoding = ctx.target.source.encoding;
+    let Ok(req) = request(&api.url, http, &[], &[], true) else {
+        return Ok(false);
+    };
+    match get_page(client.clone(), req.clone(), encoding).await {
+        Err(_) => Ok(false),
+        Ok(page) => {
+            // Keep the checkpoint at the bad page: it is tried first next run.
+            let keep = ctx.checkpoint.cursor.clone();
+            let stored = take_page(ctx, &api.package_pointer, page, keep)?.stored;
+            Ok(stored)
+        }
+    }
 }
 
 /// Page numbers or offsets. The cursor is the next value, the values that failed (tried
@@ -477,7 +518,10 @@ async fn windows(ctx: &mut Ctx<'_>, api: &Api, w: &Windows, client: &Shared) -> 
         |ctx, day, result| {
             // Results come in date order, and a failed window stays in the backlog:
             // everything before `next_from` is stored or listed.
-            next_from = next_from.max(day + len);
+            // Never past today: the last window is unfinished, so the next run starts at its
+            // start again (releases dated in it may still come), whatever the overlap.
+            let done = if day + len > today { day } else { day + len };
+            next_from = next_from.max(done);
             backlog.settle(&day, result.is_ok());
             let cursor = json!({
                 "next_from": key(next_from),

@@ -1,0 +1,33 @@
+//! Bytes → the package reader: every input ends as items or issues, never a panic, and never
+//! an item that is not a JSON object.
+#![no_main]
+
+use costwatch::ocds::package::{self, Encoding, Item, ReadError};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    for encoding in [None, Some(Encoding::Utf8), Some(Encoding::Latin1)] {
+        let mut items = Vec::new();
+        let result = package::read_limited(
+            std::io::Cursor::new(data),
+            encoding,
+            64 * 1024,
+            &mut |item: Item| -> Result<(), std::io::Error> {
+                items.push(item);
+                Ok(())
+            },
+        );
+        match result {
+            Ok(summary) => {
+                assert_eq!(summary.items, items.len() as u64);
+                for item in &items {
+                    let (Item::Release(v) | Item::Compiled(v)) = item;
+                    assert!(v.is_object());
+                }
+            }
+            // Only the strict first try may ask for a retry as ISO-8859-1.
+            Err(ReadError::NotUtf8(_)) => assert!(encoding.is_none()),
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+});
