@@ -207,21 +207,6 @@ fn pct(x: f64) -> String {
 }
 
 /// An amount as people read it: currency code, thousands grouped, two decimals
-/// (`PAB 1,498,125.00`, as written in Panama).
-fn fmt_money(amount: f64, currency: &str) -> String {
-    let fixed = format!("{:.2}", amount.abs());
-    let (whole, cents) = fixed.split_once('.').unwrap_or((&fixed, "00"));
-    let mut grouped = String::new();
-    for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    let sign = if amount < 0.0 { "-" } else { "" };
-    format!("{currency} {sign}{grouped}.{cents}")
-}
-
 /// A growth from `original` to `current` judged against a percentage threshold.
 struct Overrun {
     code: &'static str,
@@ -326,7 +311,7 @@ fn cost_overrun(s: &Value, base: &str, t: &FlagSettings) -> Flag {
             threshold: t.cost_overrun_percent,
             es: ["El costo del contrato", "subió"],
             en: ["The contract cost", "rose"],
-            from_to: [fmt_money(o, &oc), fmt_money(c, &cc)],
+            from_to: [crate::util::money(o, &oc), crate::util::money(c, &cc)],
             unit: ["", ""],
         }
         .judge(),
@@ -545,8 +530,8 @@ fn award_above_estimate(s: &Value, base: &str, t: &FlagSettings) -> Flag {
             let inputs = json!({ "estimate": e, "contract_value": v, "currency": ec, "difference_percent": (over * 10.0).round() / 10.0 });
             if over > t.award_above_estimate_percent {
                 flag(code, FlagState::Raised, rule, inputs, paths,
-                    format!("Se adjudicó por {} cuando el costo estimado era {} ({}% más).", fmt_money(v, &vc), fmt_money(e, &ec), pct(over)),
-                    format!("Awarded for {} against an estimate of {} ({}% more).", fmt_money(v, &vc), fmt_money(e, &ec), pct(over)))
+                    format!("Se adjudicó por {} cuando el costo estimado era {} ({}% más).", crate::util::money(v, &vc), crate::util::money(e, &ec), pct(over)),
+                    format!("Awarded for {} against an estimate of {} ({}% more).", crate::util::money(v, &vc), crate::util::money(e, &ec), pct(over)))
             } else {
                 flag(code, FlagState::Clear, rule, inputs, paths,
                     "El monto adjudicado no supera el costo estimado.".into(),
@@ -723,17 +708,5 @@ fn completed_without_payments(project: &Value) -> Flag {
             format!("El proyecto aún no ha terminado (estado: {s})."),
             format!("The project is not complete yet (status: {s})."),
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::fmt_money;
-
-    #[test]
-    fn amounts_are_grouped_for_reading() {
-        assert_eq!(fmt_money(1_498_125.0, "PAB"), "PAB 1,498,125.00");
-        assert_eq!(fmt_money(999.5, "USD"), "USD 999.50");
-        assert_eq!(fmt_money(-1000.0, "PAB"), "PAB -1,000.00");
     }
 }

@@ -109,6 +109,27 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// An amount with its currency as Panama writes it, thousands grouped: `PAB 1,498,125.00`
+/// (decimal point, comma for thousands); an amount no float holds is `-`.
+pub fn money(amount: f64, currency: &str) -> String {
+    if !amount.is_finite() {
+        return "-".into();
+    }
+    let fixed = format!("{:.2}", amount.abs());
+    let (whole, cents) = fixed.split_once('.').unwrap_or((&fixed, "00"));
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let sign = if amount < 0.0 { "-" } else { "" };
+    format!("{currency} {sign}{grouped}.{cents}")
+        .trim()
+        .to_string()
+}
+
 /// A JSON number as a float when a float holds it; `None` for amounts beyond it (1e400 is
 /// kept exact in the output as published, but cannot be added up).
 pub fn finite(v: &Value) -> Option<f64> {
@@ -134,6 +155,14 @@ pub fn pattern_root(pattern: &str) -> std::path::PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_are_grouped_for_reading() {
+        assert_eq!(money(1_498_125.0, "PAB"), "PAB 1,498,125.00");
+        assert_eq!(money(999.5, "USD"), "USD 999.50");
+        assert_eq!(money(-1000.0, "PAB"), "PAB -1,000.00");
+        assert_eq!(money(f64::INFINITY, "PAB"), "-");
+    }
 
     #[test]
     fn pattern_roots_stop_at_the_first_glob() {

@@ -144,14 +144,21 @@ fn write_package(path: &Path, ocids: std::ops::Range<usize>, versions: usize) {
 fn workdir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("in")).expect("mkdir");
+    write_config(dir.path(), "s.sqlite", "");
+    dir
+}
+
+/// Writes `c.toml` reading `in/` into `out/`, with the store and more `[run]` keys given.
+fn write_config(dir: &Path, store: &str, run_extra: &str) {
     std::fs::write(
-        dir.path().join("c.toml"),
-        "[run]\nas_of = \"2025-06-30T00:00:00Z\"\nstore = \"s.sqlite\"\noutput = \"out\"\n\
-         [projects]\nid_prefix = \"oc4ids-kill01\"\n\
-         [[source]]\nid = \"k\"\nkind = \"local\"\npaths = [\"in\"]\n",
+        dir.join("c.toml"),
+        format!(
+            "[run]\nas_of = \"2025-06-30T00:00:00Z\"\nstore = \"{store}\"\noutput = \"out\"\n{run_extra}\
+             [projects]\nid_prefix = \"oc4ids-kill01\"\n\
+             [[source]]\nid = \"k\"\nkind = \"local\"\npaths = [\"in\"]\n"
+        ),
     )
     .expect("config");
-    dir
 }
 
 /// Starts a run in `cwd` and kills it with SIGKILL as soon as the log says `stage` started.
@@ -374,13 +381,7 @@ fn a_run_with_no_project_does_not_wipe_a_published_output() {
     assert!(dir.path().join("out/metrics.prom").is_file());
     // The source's files vanish (a failed mount, a wrong path): nothing to publish.
     std::fs::remove_file(dir.path().join("in/a.json")).expect("remove");
-    std::fs::write(
-        dir.path().join("c.toml"),
-        "[run]\nas_of = \"2025-06-30T00:00:00Z\"\nstore = \"s2.sqlite\"\noutput = \"out\"\n\
-         [projects]\nid_prefix = \"oc4ids-kill01\"\n\
-         [[source]]\nid = \"k\"\nkind = \"local\"\npaths = [\"in\"]\n",
-    )
-    .expect("config");
+    write_config(dir.path(), "s2.sqlite", "");
     let o = costwatch()
         .current_dir(dir.path())
         .args(["run", "--config", "c.toml"])
@@ -414,14 +415,11 @@ fn metrics_are_written_for_the_textfile_collector() {
     let dir = workdir();
     write_package(&dir.path().join("in/a.json"), 0..10, 1);
     std::fs::create_dir_all(dir.path().join("textfile")).expect("mkdir");
-    std::fs::write(
-        dir.path().join("c.toml"),
-        "[run]\nas_of = \"2025-06-30T00:00:00Z\"\nstore = \"s.sqlite\"\noutput = \"out\"\n\
-         metrics_file = \"textfile/costwatch.prom\"\n\
-         [projects]\nid_prefix = \"oc4ids-kill01\"\n\
-         [[source]]\nid = \"k\"\nkind = \"local\"\npaths = [\"in\"]\n",
-    )
-    .expect("config");
+    write_config(
+        dir.path(),
+        "s.sqlite",
+        "metrics_file = \"textfile/costwatch.prom\"\n",
+    );
     let (code, err) = run_work(dir.path());
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(dir.path().join("textfile/costwatch.prom")).expect("prom");

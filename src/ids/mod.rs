@@ -79,15 +79,9 @@ impl Stage {
         }
     }
 
-    /// The stage's name in English.
+    /// The stage's name in English (the codes are English words).
     pub fn en(self) -> &'static str {
-        match self {
-            Stage::Identification => "identification",
-            Stage::Preparation => "preparation",
-            Stage::Procurement => "procurement",
-            Stage::Implementation => "implementation",
-            Stage::Completion => "completion",
-        }
+        self.code()
     }
 }
 

@@ -63,23 +63,7 @@ pub fn date(text: &str, lang: Lang) -> String {
 
 /// An amount with its currency, thousands grouped: `PAB 1,498,125.00`.
 pub fn money(amount: f64, currency: &str) -> String {
-    if !amount.is_finite() {
-        return "-".into();
-    }
-    let fixed = format!("{:.2}", amount.abs());
-    let (whole, cents) = fixed.split_once('.').unwrap_or((&fixed, "00"));
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let sign = if amount < 0.0 { "-" } else { "" };
-    let currency = if currency.is_empty() { "" } else { currency };
-    format!("{currency} {sign}{grouped}.{cents}")
-        .trim()
-        .to_string()
+    crate::util::money(amount, currency)
 }
 
 /// An OCDS/OC4IDS `Value` object (`{amount, currency}`) written as [`money`].

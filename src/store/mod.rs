@@ -335,31 +335,6 @@ impl Store {
         Ok(rows)
     }
 
-    /// The project scores of the last run before `current` that published.
-    pub fn previous_project_scores(&self, current: i64) -> Result<Vec<ProjectScoreRow>, Error> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT project, entity, score, stage FROM project_scores WHERE run_id = (
-                     SELECT MAX(id) FROM runs WHERE id < ?1 AND status IN ('ok', 'partial'))
-                 ORDER BY project",
-            )
-            .map_err(|e| self.sq(e))?;
-        let rows = stmt
-            .query_map(params![current], |r| {
-                Ok(ProjectScoreRow {
-                    project: r.get(0)?,
-                    entity: r.get(1)?,
-                    score: r.get(2)?,
-                    stage: r.get(3)?,
-                })
-            })
-            .map_err(|e| self.sq(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.sq(e))?;
-        Ok(rows)
-    }
-
     /// Records that this run compiled everything stored before it.
     pub fn mark_compiled(&self, run_id: i64) -> Result<(), Error> {
         self.conn
