@@ -202,11 +202,11 @@ fn modifications<'a>(s: &'a Value, kind: &'a str) -> impl Iterator<Item = (usize
         .filter(move |(_, m)| m.get("type").and_then(Value::as_str) == Some(kind))
 }
 
+/// A percentage as the pages write it: "12 %", "3.2 %".
 fn pct(x: f64) -> String {
-    format!("{:.1}", x)
+    crate::util::percent(x)
 }
 
-/// An amount as people read it: currency code, thousands grouped, two decimals
 /// A growth from `original` to `current` judged against a percentage threshold.
 struct Overrun {
     code: &'static str,
@@ -237,17 +237,25 @@ impl Overrun {
             (
                 FlagState::Raised,
                 format!(
-                    "{es} {es_verb} {g}%: de {from}{u_es} a {to}{u_es}. El límite de alerta es {limit}%."
+                    "{es} {es_verb} {g}: de {from}{u_es} a {to}{u_es}. El límite de alerta es {}.",
+                    pct(limit)
                 ),
                 format!(
-                    "{en} {en_verb} {g}%: from {from}{u_en} to {to}{u_en}. The alert threshold is {limit}%."
+                    "{en} {en_verb} {g}: from {from}{u_en} to {to}{u_en}. The alert threshold is {}.",
+                    pct(limit)
                 ),
             )
         } else {
             (
                 FlagState::Clear,
-                format!("{es} no superó el límite de {limit}% (variación: {g}%)."),
-                format!("{en} stayed within the {limit}% threshold (change: {g}%)."),
+                format!(
+                    "{es} no superó el límite de {} (variación: {g}).",
+                    pct(limit)
+                ),
+                format!(
+                    "{en} stayed within the {} threshold (change: {g}).",
+                    pct(limit)
+                ),
             )
         };
         flag(
@@ -309,7 +317,7 @@ fn cost_overrun(s: &Value, base: &str, t: &FlagSettings) -> Flag {
             original: o,
             current: c,
             threshold: t.cost_overrun_percent,
-            es: ["El costo del contrato", "subió"],
+            es: ["El monto del contrato", "subió"],
             en: ["The contract cost", "rose"],
             from_to: [crate::util::money(o, &oc), crate::util::money(c, &cc)],
             unit: ["", ""],
@@ -496,16 +504,16 @@ fn single_tenderer(s: &Value, base: &str, t: &FlagSettings) -> Flag {
             if n <= u64::from(t.single_tenderer_max) {
                 let (es, en) = match n {
                     0 => ("no se recibió ninguna oferta".to_string(), "no tender was received".to_string()),
-                    1 => ("solo se recibió 1 oferta".to_string(), "only 1 tender was received".to_string()),
+                    1 => ("solo se recibió una oferta".to_string(), "only one tender was received".to_string()),
                     n => (format!("solo se recibieron {n} ofertas"), format!("only {n} tenders were received")),
                 };
                 flag(code, FlagState::Raised, rule, inputs, paths,
-                    format!("El proceso era competitivo pero {es}."),
-                    format!("The process was competitive but {en}."))
+                    format!("El proceso era competitivo, pero {es}."),
+                    format!("The process was competitive, but {en}."))
             } else {
                 flag(code, FlagState::Clear, rule, inputs, paths,
-                    format!("Se recibieron {n} ofertas."),
-                    format!("{n} tenders were received."))
+                    format!("Se {}.", if n == 1 { "recibió 1 oferta".to_string() } else { format!("recibieron {n} ofertas") }),
+                    format!("{n} tender{} received.", if n == 1 { " was" } else { "s were" }))
             }
         }
     }
@@ -530,8 +538,8 @@ fn award_above_estimate(s: &Value, base: &str, t: &FlagSettings) -> Flag {
             let inputs = json!({ "estimate": e, "contract_value": v, "currency": ec, "difference_percent": (over * 10.0).round() / 10.0 });
             if over > t.award_above_estimate_percent {
                 flag(code, FlagState::Raised, rule, inputs, paths,
-                    format!("Se adjudicó por {} cuando el costo estimado era {} ({}% más).", crate::util::money(v, &vc), crate::util::money(e, &ec), pct(over)),
-                    format!("Awarded for {} against an estimate of {} ({}% more).", crate::util::money(v, &vc), crate::util::money(e, &ec), pct(over)))
+                    format!("Se adjudicó por {} cuando el costo estimado era {} ({} más); el umbral es {}.", crate::util::money(v, &vc), crate::util::money(e, &ec), pct(over), pct(t.award_above_estimate_percent)),
+                    format!("Awarded for {} against an estimate of {} ({} more); the threshold is {}.", crate::util::money(v, &vc), crate::util::money(e, &ec), pct(over), pct(t.award_above_estimate_percent)))
             } else {
                 flag(code, FlagState::Clear, rule, inputs, paths,
                     "El monto adjudicado no supera el costo estimado.".into(),

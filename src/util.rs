@@ -130,6 +130,17 @@ pub fn money(amount: f64, currency: &str) -> String {
         .to_string()
 }
 
+/// A percentage with one decimal, without a trailing `.0`, a space before the sign, as the
+/// pages and the alerts write it: "3.2 %", "15 %".
+pub fn percent(x: f64) -> String {
+    let r = (x * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0} %")
+    } else {
+        format!("{r:.1} %")
+    }
+}
+
 /// A JSON number as a float when a float holds it; `None` for amounts beyond it (1e400 is
 /// kept exact in the output as published, but cannot be added up).
 pub fn finite(v: &Value) -> Option<f64> {

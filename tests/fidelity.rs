@@ -331,7 +331,7 @@ fn cost_and_time_overruns_use_the_thresholds() {
     let cost = flag(&p, &[], &t, "cost_overrun");
     assert_eq!(cost.state, FlagState::Raised, "15% > 10%");
     assert_eq!(cost.inputs["growth_percent"], json!(15.0));
-    assert!(cost.explicacion.contains("15.0%"), "{}", cost.explicacion);
+    assert!(cost.explicacion.contains("15 %"), "{}", cost.explicacion);
     let time = flag(&p, &[], &t, "time_overrun");
     assert_eq!(time.state, FlagState::Raised, "100 → 130 days");
     let lenient = FlagSettings {

@@ -19,8 +19,17 @@ fn w(lang: Words, es: String, en: String) -> String {
     }
 }
 
-fn list(codes: &[String]) -> String {
-    codes.join(", ")
+/// Codes joined as alternatives: "a, b o c".
+fn list(codes: &[String], lang: Words) -> String {
+    let or = match lang {
+        Words::Es => "o",
+        Words::En => "or",
+    };
+    match codes {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} {or} {last}", rest.join(", ")),
+    }
 }
 
 impl Check {
@@ -45,13 +54,13 @@ impl Check {
             ),
             Check::Code { path, codes } => w(
                 lang,
-                format!("en {path} uno de los códigos {}", list(codes)),
-                format!("at {path} one of the codes {}", list(codes)),
+                format!("en {path} uno de los códigos {}", list(codes, lang)),
+                format!("at {path} one of the codes {}", list(codes, lang)),
             ),
             Check::AnyCode { path, codes } => w(
                 lang,
-                format!("en la lista {path} alguno de los códigos {}", list(codes)),
-                format!("in the list {path} any of the codes {}", list(codes)),
+                format!("en la lista {path} alguno de los códigos {}", list(codes, lang)),
+                format!("in the list {path} any of the codes {}", list(codes, lang)),
             ),
             Check::Count(p) => w(
                 lang,
@@ -91,22 +100,22 @@ impl Check {
                 lang,
                 format!(
                     "un documento de tipo {} con enlace o descripción (no se lee su contenido); parcial si está en el otro nivel",
-                    list(types)
+                    list(types, lang)
                 ),
                 format!(
                     "a document of type {} with a link or description (its contents are not read); partial at the other level",
-                    list(types)
+                    list(types, lang)
                 ),
             ),
             Check::DocumentAnywhere { types } => w(
                 lang,
                 format!(
                     "un documento de tipo {} en el proyecto o en cualquiera de sus procesos",
-                    list(types)
+                    list(types, lang)
                 ),
                 format!(
                     "a document of type {} in the project or any of its processes",
-                    list(types)
+                    list(types, lang)
                 ),
             ),
             Check::Classification { .. } => w(
@@ -145,27 +154,27 @@ impl Check {
                 lang,
                 format!(
                     "una modificación de tipo {} con {}",
-                    list(types),
-                    list(needs)
+                    list(types, lang),
+                    needs.join(", ")
                 ),
                 format!(
                     "a modification of type {} with {}",
-                    list(types),
-                    list(needs)
+                    list(types, lang),
+                    needs.join(", ")
                 ),
             ),
             Check::Rationale(types) => w(
                 lang,
                 format!(
                     "una justificación en cada modificación de tipo {}",
-                    list(types)
+                    list(types, lang)
                 ),
-                format!("a rationale on every modification of type {}", list(types)),
+                format!("a rationale on every modification of type {}", list(types, lang)),
             ),
             Check::Metric { list: l, ids } => w(
                 lang,
-                format!("una medición {} con observación en {l}", list(ids)),
-                format!("a {} metric with an observation at {l}", list(ids)),
+                format!("una medición {} con observación en {l}", list(ids, lang)),
+                format!("a {} metric with an observation at {l}", list(ids, lang)),
             ),
             Check::People { .. } => w(
                 lang,

@@ -259,8 +259,12 @@ impl Staging {
         let flags = Csv::mirrored(&dir.join("flags.csv"), FLAG_HEADER, "alertas")?;
         let project_table = Csv::mirrored(&dir.join("proyectos.csv"), PROJECT_HEADER, "proyectos")?;
         let footer = format!(
-            "{} · {}",
+            "{} · {} {}",
             meta.publisher,
+            words::ui(report.lang)
+                .get("datos_al")
+                .copied()
+                .unwrap_or_default(),
             words::date(&report.as_of, report.lang)
         );
         let pages = Pages::new(report.lang, footer).map_err(|source| Error::Render {
@@ -725,20 +729,27 @@ fn glossary_rows() -> Vec<(String, String, String)> {
             &format!("stage: {}", stage.en()),
         );
     }
-    for (o, en) in [
-        (Outcome::Disclosed, "disclosed"),
-        (Outcome::Partial, "partly disclosed"),
-        (Outcome::Missing, "not published although due"),
+    // The same words as the sheets' checklist.
+    for (o, es, en) in [
+        (Outcome::Disclosed, "publicado", "disclosed"),
+        (Outcome::Partial, "publicado en parte", "partly disclosed"),
+        (
+            Outcome::Missing,
+            "no publicado, aunque corresponde",
+            "not published although due",
+        ),
         (
             Outcome::NotApplicable,
+            "no aplica: el hecho del que depende no ocurrió",
             "not applicable: the event it depends on did not happen",
         ),
         (
             Outcome::NotYetApplicable,
+            "aún no corresponde: el proyecto no llegó a esa etapa",
             "not yet due: the project has not reached that stage",
         ),
     ] {
-        add(o.short(), o.es(), en);
+        add(o.short(), es, en);
     }
     add(
         "proactive",
@@ -762,7 +773,7 @@ fn glossary_rows() -> Vec<(String, String, String)> {
     );
     add(
         "raised",
-        "alerta levantada: motivo para preguntar, no prueba de irregularidad",
+        "alerta activada: motivo para preguntar, no prueba de irregularidad",
         "alert raised: a reason to ask, not proof of wrongdoing",
     );
     add(

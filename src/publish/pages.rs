@@ -288,7 +288,11 @@ fn mix(lines: &[&ProjectLine], lang: Lang) -> (Vec<MixPart>, String) {
             code: stage.code(),
             width: (1000.0 * n as f64 / total).round() / 10.0,
         });
-        text.push(format!("{n} {}", stage_name(stage, lang)));
+        text.push(format!(
+            "{n} {} {}",
+            pick(lang, "en", "in"),
+            stage_name(stage, lang)
+        ));
     }
     (parts, text.join(" · "))
 }
@@ -322,7 +326,7 @@ fn element_name(code: &str, lang: Lang) -> String {
 fn how_scored(lang: Lang) -> String {
     pick(
         lang,
-        "El puntaje de una entidad es el promedio de los puntajes de sus proyectos. El puntaje de un proyecto (0 a 100) es la parte de los datos que el estándar CoST IDS pide publicar por iniciativa propia y que ya corresponden a su etapa, que la entidad publica completos; un dato de contrato cuenta en proporción a los contratos que lo publican.",
+        "El puntaje de una entidad es el promedio de los puntajes de sus proyectos. El puntaje de un proyecto (0 a 100) indica qué parte de los datos que el estándar CoST IDS pide publicar por iniciativa propia, y que ya corresponden a la etapa del proyecto, publica completos la entidad; un dato de contrato cuenta en proporción a los contratos que lo publican.",
         "An entity's score is the mean of its projects' scores. A project's score (0 to 100) is the share of the items the CoST IDS asks to be published proactively, and already due at its stage, that the entity publishes in full; a contract item counts in proportion to the contracts that publish it.",
     )
 }
@@ -436,6 +440,7 @@ pub fn league(inp: &Inputs<'_>) -> League {
         })
         .collect();
     let n_projects = inp.projects.len() as u64;
+    let no_data = rows.iter().filter(|r| r.no_data).count() as u64;
     League {
         heading: pick(
             lang,
@@ -444,15 +449,23 @@ pub fn league(inp: &Inputs<'_>) -> League {
         ),
         summary: match lang {
             Lang::Es => format!(
-                "{} y {} evaluados con el estándar CoST IDS · datos al {}",
+                "{} y {} evaluados con el estándar CoST IDS{} · datos al {}",
                 count(inp.scores.entities.len() as u64, "entidad", "entidades"),
                 count(n_projects, "proyecto", "proyectos"),
+                match no_data {
+                    0 => String::new(),
+                    n => format!(" ({} sin datos)", count(n, "entidad más", "entidades más")),
+                },
                 date(inp.as_of, lang)
             ),
             Lang::En => format!(
-                "{} and {} assessed against the CoST IDS · data as of {}",
+                "{} and {} assessed against the CoST IDS{} · data as of {}",
                 count(inp.scores.entities.len() as u64, "entity", "entities"),
                 count(n_projects, "project", "projects"),
+                match no_data {
+                    0 => String::new(),
+                    n => format!(" ({} more without data)", count(n, "entity", "entities")),
+                },
                 date(inp.as_of, lang)
             ),
         },
@@ -477,7 +490,7 @@ pub fn league(inp: &Inputs<'_>) -> League {
         matrix,
         legend: pick(
             lang,
-            "Cambio: puntos desde la corrida anterior (▲ sube, ▼ baja, = igual, «nuevo» si no tenía puntaje). Alertas: alertas levantadas en sus proyectos. Datos que faltan: alertas que no se pudieron calcular porque falta un dato. Una entidad «sin datos» está en la configuración pero ninguna fuente publicó proyectos suyos.",
+            "Cambio: puntos desde la evaluación anterior (▲ sube, ▼ baja, = sin cambios, «nuevo» si no tenía puntaje). Alertas: alertas activadas en sus proyectos. Alertas sin calcular: las que no se pudieron calcular porque falta un dato. Una entidad «sin datos» está en la configuración, pero ninguna fuente publicó proyectos suyos.",
             "Change: points since the previous run (▲ up, ▼ down, = same, \"new\" when it had no score). Alerts: alerts raised on its projects. Missing data: alerts that could not be computed for lack of a value. An entity with \"no data\" is in the configuration but no source published projects of it.",
         ),
     }
@@ -525,6 +538,7 @@ pub struct EntityPage {
     missed: Vec<Missed>,
     alerts: Vec<EntityAlert>,
     contact: Vec<(String, String)>,
+    no_data: bool,
 }
 
 /// Builds every entity page: scored entities and expected ones without data.
@@ -561,10 +575,15 @@ pub fn entity_pages(inp: &Inputs<'_>) -> Vec<EntityPage> {
         });
         let headline = match lang {
             Lang::Es => format!(
-                "Puntaje {} de 100 · posición {} de {} · cambio desde la corrida anterior: {d} · {}",
+                "Puntaje {} de 100 · posición {} de {} · cambio desde la evaluación anterior: {} · {}",
                 words::score(e.score),
                 e.rank,
                 total,
+                if d == "=" {
+                    "sin cambios".to_string()
+                } else {
+                    d.clone()
+                },
                 count(u64::from(e.projects), "proyecto", "proyectos")
             ),
             Lang::En => format!(
@@ -597,8 +616,8 @@ pub fn entity_pages(inp: &Inputs<'_>) -> Vec<EntityPage> {
             chart: chart(&history, lang),
             chart_note: match lang {
                 Lang::Es => format!(
-                    "{} guardadas en el almacén; cada punto es el puntaje de la entidad en una corrida.",
-                    count(history.len() as u64, "corrida", "corridas")
+                    "{} guardadas; cada punto es el puntaje de la entidad en una evaluación.",
+                    count(history.len() as u64, "evaluación", "evaluaciones")
                 ),
                 Lang::En => format!(
                     "{} kept in the store; each point is the entity's score in one run.",
@@ -636,6 +655,7 @@ pub fn entity_pages(inp: &Inputs<'_>) -> Vec<EntityPage> {
                 .find(|p| !p.contact.is_empty())
                 .map(|p| p.contact.clone())
                 .unwrap_or_default(),
+            no_data: false,
         });
     }
     for x in inp.expected {
@@ -659,6 +679,7 @@ pub fn entity_pages(inp: &Inputs<'_>) -> Vec<EntityPage> {
             missed: Vec::new(),
             alerts: Vec::new(),
             contact: Vec::new(),
+            no_data: true,
         });
     }
     pages
@@ -669,6 +690,18 @@ fn esc(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// A date as an axis label: "30 nov. 2026".
+fn short_date(text: &str, lang: Lang) -> String {
+    let long = date(text, lang);
+    let parts: Vec<&str> = long.split(' ').collect();
+    match (lang, parts.as_slice()) {
+        (Lang::Es, [d, "de", month, "de", y]) => {
+            format!("{d} {}. {y}", month.chars().take(3).collect::<String>())
+        }
+        _ => long,
+    }
 }
 
 /// The score across runs as an SVG line chart (0–100 on the vertical axis).
@@ -736,7 +769,7 @@ pub fn chart(history: &[&EntityScoreRow], lang: Lang) -> String {
                     r##"<text x="{:.1}" y="{}" font-size="10" text-anchor="{anchor}" fill="#5a6473">{}</text>"##,
                     x(i),
                     h - 12.0,
-                    esc(r.started_at.get(..10).unwrap_or(&r.started_at))
+                    esc(&short_date(&r.started_at, lang))
                 ));
             }
         }

@@ -100,10 +100,12 @@ pub fn progress(project: &Value, rows: &[CompiledRow]) -> Progress {
     {
         let summary = cp.get("summary");
         let period = summary.and_then(|s| s.get("contractPeriod"));
+        // The planned end after any published extension.
+        let now_period = summary.and_then(|s| current(s, "newContractPeriod", "contractPeriod"));
         m.start = min(m.start.take(), s(period.and_then(|p| p.get("startDate"))));
         m.planned_end = max(
             m.planned_end.take(),
-            s(period.and_then(|p| p.get("endDate"))),
+            s(now_period.and_then(|p| p.get("endDate"))),
         );
         if m.call.is_none() {
             m.call = s(summary.and_then(|s| s.pointer("/tender/tenderPeriod/startDate")));
@@ -303,6 +305,8 @@ pub struct Ficha {
     pub contact: Vec<(String, String)>,
     /// The stale warning, when the data rests on a source that was down.
     pub stale: Option<String>,
+    /// Why completion items are asked for although the project seems not finished.
+    pub status_note: Option<String>,
 }
 
 /// Everything the sheet needs besides the project sheet itself.
@@ -357,6 +361,14 @@ pub fn build(sheet: &ProjectSheet<'_>, cx: &Context<'_>) -> Ficha {
         sources.push(prov.source.clone());
     }
     let progress = &sheet.progress;
+    let titles: Vec<(String, String)> = processes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, cp)| {
+            let title = cp.pointer("/summary/title").and_then(Value::as_str)?;
+            Some((crate::util::process_id(i, cp), title.to_string()))
+        })
+        .collect();
     let id = p.get("id").and_then(Value::as_str).unwrap_or("-");
     Ficha {
         id: id.to_string(),
@@ -389,18 +401,19 @@ pub fn build(sheet: &ProjectSheet<'_>, cx: &Context<'_>) -> Ficha {
             .flags
             .iter()
             .filter(|f| f.state == FlagState::Raised)
-            .map(|f| alert(f, cx))
+            .map(|f| alert(f, cx, &titles))
             .collect(),
         unknown: sheet
             .flags
             .iter()
             .filter(|f| f.state == FlagState::Unknown)
-            .map(|f| alert(f, cx))
+            .map(|f| alert(f, cx, &titles))
             .collect(),
         checklist: checklist(sheet, lang),
         score_line: score_line(sheet, lang),
         documents: documents(p, lang),
         contact: contact(p, lang),
+        status_note: status_note(sheet, progress.stage, lang),
         stale: sheet.stale.map(|s| match lang {
             Lang::Es => format!(
                 "La fuente «{}» no respondió en esta corrida: estos datos son de {}.",
@@ -420,6 +433,29 @@ pub fn build(sheet: &ProjectSheet<'_>, cx: &Context<'_>) -> Ficha {
             ),
         }),
     }
+}
+
+/// When the project publishes no status, the standard asks for every stage's items (it cannot
+/// tell the project is not finished); a reader must know why "no publicado" shows there.
+fn status_note(sheet: &ProjectSheet<'_>, stage: Stage, lang: Lang) -> Option<String> {
+    let unpublished = sheet
+        .project
+        .get("status")
+        .and_then(Value::as_str)
+        .is_none_or(|s| s.trim().is_empty());
+    let completion_due = sheet.verdicts.iter().any(|v| {
+        v.outcome == Outcome::Missing
+            && catalogue()
+                .iter()
+                .any(|e| e.code == v.code && e.stage == Stage::Completion)
+    });
+    (unpublished && completion_due && stage < Stage::Completion).then(|| {
+        pick(
+            lang,
+            "La entidad no publica el estado del proyecto: sin él, el estándar no puede saber que la obra no ha terminado y ya exige también los datos de finalización.",
+            "The entity publishes no project status: without it the standard cannot tell the work is unfinished, so completion items are asked for too.",
+        )
+    })
 }
 
 /// A stage's name in the page's language.
@@ -599,6 +635,14 @@ fn figures(p: &Value, stage: Stage, lang: Lang) -> Vec<Figure> {
         .collect();
     let first_summary = summaries().find(|s| s.get("contractPeriod").is_some());
     let signed = stage >= Stage::Implementation;
+    // Awarded: some process is past pre-award; its award and contract period are due then.
+    let awarded = signed
+        || summaries().any(|s| {
+            matches!(
+                s.get("status").and_then(Value::as_str),
+                Some("active" | "closed")
+            )
+        });
     let rows: Vec<(&str, Option<String>, bool)> = vec![
         ("presupuesto", value(p.pointer("/budget/amount")), true),
         (
@@ -614,7 +658,7 @@ fn figures(p: &Value, stage: Stage, lang: Lang) -> Vec<Figure> {
                     .collect::<Vec<_>>()
                     .into_iter(),
             ),
-            signed,
+            awarded,
         ),
         (
             "monto_actual",
@@ -633,7 +677,7 @@ fn figures(p: &Value, stage: Stage, lang: Lang) -> Vec<Figure> {
                 first_summary.and_then(|s| original(s, "oldContractPeriod", "contractPeriod")),
                 lang,
             ),
-            signed,
+            awarded,
         ),
         (
             "plazo_actual",
@@ -641,10 +685,11 @@ fn figures(p: &Value, stage: Stage, lang: Lang) -> Vec<Figure> {
                 first_summary.and_then(|s| current(s, "newContractPeriod", "contractPeriod")),
                 lang,
             ),
-            signed,
+            awarded,
         ),
     ];
     let ui = words::ui(lang);
+    let several = processes.len() > 1;
     rows.into_iter()
         .map(|(key, v, due)| {
             let missing = if due {
@@ -653,8 +698,25 @@ fn figures(p: &Value, stage: Stage, lang: Lang) -> Vec<Figure> {
                 // Not a gap: the project has not reached the stage where this is known.
                 pick(lang, "aún no corresponde", "not yet due")
             };
+            let label = ui.get(key).copied().unwrap_or(key).to_string();
+            // Several contracts: amounts are their sum, durations the first contract's.
+            let label = match key {
+                "adjudicado" | "monto_actual" | "pagado" if several => {
+                    format!(
+                        "{label} {}",
+                        pick(lang, "(todos los contratos)", "(all contracts)")
+                    )
+                }
+                "plazo_original" | "plazo_actual" if several => {
+                    format!(
+                        "{label} {}",
+                        pick(lang, "(primer contrato)", "(first contract)")
+                    )
+                }
+                _ => label,
+            };
             Figure {
-                label: ui.get(key).copied().unwrap_or(key).to_string(),
+                label,
                 known: v.is_some(),
                 value: v.unwrap_or(missing),
             }
@@ -695,10 +757,12 @@ fn changes(processes: &[Value], lang: Lang) -> Vec<Change> {
                     .and_then(Value::as_str)
                     .map(|d| date(d, lang))
                     .unwrap_or_else(|| "-".into()),
-                what: if kind.is_empty() {
-                    pick(lang, "cambio", "change")
-                } else {
-                    title_or_code(List::ModificationType, kind, lang).into_owned()
+                what: match kind {
+                    "value" => pick(lang, "Monto", "Amount"),
+                    "duration" => pick(lang, "Plazo", "Duration"),
+                    "scope" => pick(lang, "Alcance", "Scope"),
+                    "" => pick(lang, "Cambio", "Change"),
+                    other => title_or_code(List::ModificationType, other, lang).into_owned(),
                 },
                 before_after,
                 justified: rationale.is_some(),
@@ -746,8 +810,19 @@ fn contract(cp: &Value, p: &Value, lang: Lang) -> Contract {
                 .map(|a| a.len() as u64)
         });
     let none = || pick(lang, "no publicado", "not published");
+    // Before the award, bidders, contractor and amount are not missing: they do not exist yet.
+    let pre_award = s.get("status").and_then(Value::as_str) == Some("pre-award");
+    let later = || {
+        if pre_award {
+            pick(lang, "aún no adjudicado", "not awarded yet")
+        } else {
+            none()
+        }
+    };
     Contract {
-        title: text("/title").unwrap_or("-").to_string(),
+        title: text("/title")
+            .map(str::to_string)
+            .unwrap_or_else(|| pick(lang, "sin título publicado", "no title published")),
         ocid: text("/ocid")
             .or_else(|| cp.get("id").and_then(Value::as_str))
             .unwrap_or("-")
@@ -761,19 +836,19 @@ fn contract(cp: &Value, p: &Value, lang: Lang) -> Contract {
                 Lang::Es => count(n, "oferta", "ofertas"),
                 Lang::En => count(n, "tender", "tenders"),
             })
-            .unwrap_or_else(none),
+            .unwrap_or_else(later),
         contractor: {
             let names: Vec<String> = array(s.get("suppliers"))
                 .iter()
                 .filter_map(|r| party_name(p, r))
                 .collect();
             if names.is_empty() {
-                none()
+                later()
             } else {
                 names.join(", ")
             }
         },
-        amount: value(s.get("contractValue")).unwrap_or_else(none),
+        amount: value(s.get("contractValue")).unwrap_or_else(later),
     }
 }
 
@@ -808,12 +883,12 @@ fn alert_text(code: &str) -> AlertText {
                 "The contract period grew",
             ],
             [
-                "La obra tardará más de lo acordado. Un retraso largo afecta a quienes esperan la obra y puede encarecerla.",
-                "The work will take longer than agreed. A long delay affects those waiting for it and may raise its cost.",
+                "La obra toma más tiempo del acordado. Un retraso largo afecta a quienes esperan la obra y puede encarecerla.",
+                "The work takes longer than agreed. A long delay affects those waiting for it and may raise its cost.",
             ],
             [
-                "¿Por qué se amplió el plazo y cuál es la nueva fecha de entrega?",
-                "Why was the period extended, and what is the new delivery date?",
+                "¿Por qué se amplió el plazo, quién lo aprobó y qué costó el retraso?",
+                "Why was the period extended, who approved it, and what did the delay cost?",
             ],
         ),
         "change_without_reason" => t(
@@ -833,7 +908,7 @@ fn alert_text(code: &str) -> AlertText {
         "single_tenderer" => t(
             ["Poca competencia", "Little competition"],
             [
-                "Un proceso abierto a todos recibió muy pocas ofertas. Con poca competencia el precio puede ser más alto.",
+                "Un proceso competitivo (abierto o por invitación) recibió muy pocas ofertas. Con poca competencia el precio puede ser más alto.",
                 "A process open to all received very few tenders. With little competition the price may be higher.",
             ],
             [
@@ -895,7 +970,7 @@ fn threshold(code: &str, t: &FlagSettings, lang: Lang) -> String {
     let pct = |x: f64| words::percent(x);
     match (code, lang) {
         ("cost_overrun", Lang::Es) => format!(
-            "se levanta si el monto crece más de {}",
+            "se activa si el monto crece más de {}",
             pct(t.cost_overrun_percent)
         ),
         ("cost_overrun", Lang::En) => format!(
@@ -903,15 +978,21 @@ fn threshold(code: &str, t: &FlagSettings, lang: Lang) -> String {
             pct(t.cost_overrun_percent)
         ),
         ("time_overrun", Lang::Es) => format!(
-            "se levanta si el plazo crece más de {}",
+            "se activa si el plazo crece más de {}",
             pct(t.time_overrun_percent)
         ),
         ("time_overrun", Lang::En) => format!(
             "raised when the period grows by more than {}",
             pct(t.time_overrun_percent)
         ),
+        ("award_above_estimate", Lang::Es) if t.award_above_estimate_percent == 0.0 => {
+            "se activa si el monto adjudicado supera el costo estimado, por poco que sea".into()
+        }
+        ("award_above_estimate", Lang::En) if t.award_above_estimate_percent == 0.0 => {
+            "raised when the award exceeds the cost estimate at all".into()
+        }
         ("award_above_estimate", Lang::Es) => format!(
-            "se levanta si el monto adjudicado supera el estimado en más de {}",
+            "se activa si el monto adjudicado supera el costo estimado en más de {}",
             pct(t.award_above_estimate_percent)
         ),
         ("award_above_estimate", Lang::En) => format!(
@@ -919,7 +1000,7 @@ fn threshold(code: &str, t: &FlagSettings, lang: Lang) -> String {
             pct(t.award_above_estimate_percent)
         ),
         ("single_tenderer", Lang::Es) => format!(
-            "se levanta si un proceso competitivo recibe {} o menos",
+            "se activa si un proceso abierto o selectivo recibe {} o menos",
             count(u64::from(t.single_tenderer_max), "oferta", "ofertas")
         ),
         ("single_tenderer", Lang::En) => format!(
@@ -927,19 +1008,19 @@ fn threshold(code: &str, t: &FlagSettings, lang: Lang) -> String {
             count(u64::from(t.single_tenderer_max), "tender", "tenders")
         ),
         ("change_without_reason", Lang::Es) => {
-            "se levanta si algún cambio no tiene justificación publicada".into()
+            "se activa si algún cambio no tiene justificación publicada".into()
         }
         ("change_without_reason", Lang::En) => {
             "raised when any change has no published justification".into()
         }
         ("signed_before_tender_end", Lang::Es) => {
-            "se levanta si la firma es anterior al cierre de ofertas".into()
+            "se activa si la firma es anterior al cierre de ofertas".into()
         }
         ("signed_before_tender_end", Lang::En) => {
             "raised when the signature precedes the tender close".into()
         }
         ("completed_without_payments", Lang::Es) => {
-            "se levanta si el proyecto terminó y no hay pagos publicados".into()
+            "se activa si el proyecto terminó y no hay pagos publicados".into()
         }
         ("completed_without_payments", Lang::En) => {
             "raised when the project is complete and no payment is published".into()
@@ -948,9 +1029,17 @@ fn threshold(code: &str, t: &FlagSettings, lang: Lang) -> String {
     }
 }
 
-fn alert(f: &Flag, cx: &Context<'_>) -> Alert {
+fn alert(f: &Flag, cx: &Context<'_>, titles: &[(String, String)]) -> Alert {
     let text = alert_text(f.code);
     let i = usize::from(cx.lang == Lang::En);
+    // A process is named by its contract's title beside its number.
+    let process = f
+        .process
+        .as_ref()
+        .map(|ocid| match titles.iter().find(|(o, _)| o == ocid) {
+            Some((_, title)) => format!("{title}, {ocid}"),
+            None => ocid.clone(),
+        });
     Alert {
         code: f.code,
         title: text.title[i].to_string(),
@@ -961,7 +1050,7 @@ fn alert(f: &Flag, cx: &Context<'_>) -> Alert {
         threshold: threshold(f.code, cx.thresholds, cx.lang),
         meaning: text.meaning[i].to_string(),
         question: text.question[i].to_string(),
-        process: f.process.clone(),
+        process,
     }
 }
 
@@ -1088,36 +1177,85 @@ fn score_line(sheet: &ProjectSheet<'_>, lang: Lang) -> String {
     );
     let not_yet = n(Outcome::NotYetApplicable);
     let due = disclosed + partial + missing;
+    // Parts whose count is zero are left out; the list is joined as Spanish joins lists.
+    let join = |parts: Vec<String>, and: &str| match parts.len() {
+        0 => String::new(),
+        1 => parts[0].clone(),
+        n => format!("{} {and} {}", parts[..n - 1].join(", "), parts[n - 1]),
+    };
+    let several = array(sheet.project.get("contractingProcesses")).len() > 1;
     match lang {
-        Lang::Es => format!(
-            "Puntaje de divulgación: {} de 100. De {} que este proyecto y sus contratos deben publicar hoy por iniciativa propia, {} {}, {} {} y {} sin publicar; {} aún no {}.",
-            words::score(sheet.score.score),
-            count(due, "dato", "datos"),
-            disclosed,
-            if disclosed == 1 {
-                "está publicado"
-            } else {
-                "están publicados"
-            },
-            partial,
-            if partial == 1 { "parcial" } else { "parciales" },
-            missing,
-            not_yet,
-            if not_yet == 1 {
-                "corresponde"
-            } else {
-                "corresponden"
-            },
-        ),
-        Lang::En => format!(
-            "Disclosure score: {} out of 100. Of {} this project and its contracts must publish proactively today, {} are published, {} partial and {} missing; {} not yet due.",
-            words::score(sheet.score.score),
-            count(due, "item", "items"),
-            disclosed,
-            partial,
-            missing,
-            not_yet,
-        ),
+        Lang::Es => {
+            let mut parts = Vec::new();
+            if disclosed > 0 {
+                parts.push(format!(
+                    "{disclosed} {}",
+                    if disclosed == 1 {
+                        "publicado"
+                    } else {
+                        "publicados"
+                    }
+                ));
+            }
+            if partial > 0 {
+                parts.push(format!(
+                    "{partial} {}",
+                    if partial == 1 { "parcial" } else { "parciales" }
+                ));
+            }
+            if missing > 0 {
+                parts.push(format!("{missing} sin publicar"));
+            }
+            let mut line = format!(
+                "Puntaje de divulgación: {} de 100. Este proyecto y sus contratos debían publicar hoy, por iniciativa propia, {}: {}.",
+                words::score(sheet.score.score),
+                count(due, "dato", "datos"),
+                join(parts, "y")
+            );
+            if not_yet > 0 {
+                line.push_str(&format!(
+                    " {} aún no {}.",
+                    count(not_yet, "dato", "datos"),
+                    if not_yet == 1 {
+                        "corresponde"
+                    } else {
+                        "corresponden"
+                    }
+                ));
+            }
+            if several {
+                line.push_str(" En el puntaje, un dato de contrato cuenta según la parte de los contratos que lo publican.");
+            }
+            line
+        }
+        Lang::En => {
+            let mut parts = Vec::new();
+            if disclosed > 0 {
+                parts.push(format!("{disclosed} published"));
+            }
+            if partial > 0 {
+                parts.push(format!("{partial} partial"));
+            }
+            if missing > 0 {
+                parts.push(format!("{missing} missing"));
+            }
+            let mut line = format!(
+                "Disclosure score: {} out of 100. This project and its contracts were due to publish {} proactively today: {}.",
+                words::score(sheet.score.score),
+                count(due, "item", "items"),
+                join(parts, "and")
+            );
+            if not_yet > 0 {
+                line.push_str(&format!(
+                    " {} not yet due.",
+                    count(not_yet, "item", "items")
+                ));
+            }
+            if several {
+                line.push_str(" In the score, a contract item counts by the share of contracts that publish it.");
+            }
+            line
+        }
     }
 }
 

@@ -87,14 +87,9 @@ pub fn count(n: u64, one: &str, many: &str) -> String {
     }
 }
 
-/// A percentage with one decimal, without a trailing `.0`: "3.2 %", "15 %".
+/// A percentage: "3.2 %", "15 %".
 pub fn percent(x: f64) -> String {
-    let r = (x * 10.0).round() / 10.0;
-    if r.fract() == 0.0 {
-        format!("{r:.0} %")
-    } else {
-        format!("{r:.1} %")
-    }
+    crate::util::percent(x)
 }
 
 /// A score 0–100 with one decimal.
@@ -134,6 +129,22 @@ const UI: &[(&str, &str, &str)] = &[
     ("datos_al", "Datos al", "Data as of"),
     ("fuente", "Fuente", "Source"),
     ("etapas", "Etapas del proyecto", "Project stages"),
+    (
+        "etapas_proyectos",
+        "Etapas de los proyectos",
+        "Projects' stages",
+    ),
+    (
+        "alertas_sin_calcular",
+        "Alertas sin calcular",
+        "Alerts not computed",
+    ),
+    ("mostrada", "entidad mostrada", "entity shown"),
+    (
+        "sin_datos_entidad",
+        "No hay datos publicados de esta entidad en las fuentes configuradas.",
+        "No configured source publishes data of this entity.",
+    ),
     ("etapa_actual", "etapa actual", "current stage"),
     ("dinero_tiempo", "Dinero y tiempo", "Money and time"),
     ("presupuesto", "Presupuesto", "Budget"),
@@ -164,7 +175,7 @@ const UI: &[(&str, &str, &str)] = &[
     ),
     ("contratos", "Contratos", "Contracts"),
     ("tipo", "Tipo", "Type"),
-    ("metodo", "Método", "Method"),
+    ("metodo", "Modalidad", "Method"),
     ("ofertas", "Ofertas", "Tenders"),
     ("contratista", "Contratista", "Contractor"),
     ("monto", "Monto", "Amount"),
@@ -176,7 +187,7 @@ const UI: &[(&str, &str, &str)] = &[
     ),
     (
         "sin_alertas",
-        "No se levantó ninguna alerta.",
+        "No se activó ninguna alerta.",
         "No alert was raised.",
     ),
     ("umbral", "Umbral", "Threshold"),

@@ -47,6 +47,11 @@
       if (match) { shown += 1; }
     });
     if (count) { count.textContent = String(shown); }
+    var label = document.getElementById("conteo-texto");
+    var noun = document.getElementById("conteo-nombre");
+    if (label && noun) {
+      noun.textContent = label.getAttribute(shown === 1 ? "data-uno" : "data-varios");
+    }
   }
   if (filter) {
     filter.addEventListener("input", apply);
