@@ -1324,6 +1324,29 @@ mod tests {
         assert_eq!(s.issues[0].reason, Reason::TooLarge, "{:?}", s.issues);
     }
 
+    /// Found by the package_reader fuzz target: a corrupt deflate stream inside a gzip file.
+    #[test]
+    fn a_corrupt_gzip_stream_is_an_io_error_not_a_panic() {
+        use std::io::Write;
+        let package = b"{\"releases\": [{\"ocid\": \"a\", \"id\": \"1\", \"date\": \"2024-01-01T00:00:00Z\", \"tender\": {\"title\": \"obra obra obra obra obra obra obra obra\"}}]}";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(package).expect("gzip");
+        let mut bytes = gz.finish().expect("gzip");
+        // Damage the compressed body, past the 10-byte header.
+        for b in bytes.iter_mut().skip(12).take(8) {
+            *b ^= 0xA5;
+        }
+        let result = read(Cursor::new(bytes), None, &mut |_| -> Result<
+            (),
+            std::io::Error,
+        > { Ok(()) });
+        match result {
+            Err(ReadError::Io(_)) => {}
+            Ok(s) => assert!(s.is_fatal() || !s.issues.is_empty(), "{s:?}"),
+            Err(e) => panic!("unexpected: {e}"),
+        }
+    }
+
     #[test]
     fn a_bad_first_line_costs_that_line_only() {
         let text = b"{\"ocid\": \"a\", \"id\": tr\n{\"ocid\":\"b\",\"id\":\"1\",\"date\":\"2024-01-01T00:00:00Z\"}\n\n{\"ocid\":\"c\",\"id\":\"1\",\"date\":\"2024-01-01T00:00:00Z\"}\n";
