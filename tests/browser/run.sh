@@ -26,7 +26,10 @@ if [ -n "${COSTWATCH_BIN:-}" ]; then
     *) BIN="$CALLER_PWD/$COSTWATCH_BIN" ;;
   esac
 else
-  BIN="$ROOT/target/debug/costwatch"
+  # The target folder cargo used: CARGO_TARGET_DIR when set, else target/ here.
+  TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+  case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
+  BIN="$TARGET_DIR/debug/costwatch"
 fi
 SHOTS="${SCREENSHOTS:-target/screenshots}"
 CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
