@@ -47,6 +47,26 @@ pub enum Stage {
     Completion,
 }
 
+impl Level {
+    /// The code used in files (`project`, `process`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Level::Project => "project",
+            Level::Process => "process",
+        }
+    }
+}
+
+impl Disclosure {
+    /// The code used in files (`proactive`, `reactive`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Disclosure::Proactive => "proactive",
+            Disclosure::Reactive => "reactive",
+        }
+    }
+}
+
 impl Stage {
     /// Every stage, in the order a project goes through them.
     pub const ALL: [Stage; 5] = [

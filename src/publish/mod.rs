@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::flags::FlagState;
-use crate::ids::{Disclosure, Level, Verdict, catalogue};
+use crate::ids::{Verdict, catalogue};
 use crate::report::RunReport;
 use crate::score::{OcpTally, Scores};
 
@@ -559,13 +559,15 @@ impl Staging {
             ],
             "elementos",
         )?;
+        // One lookup table, not a scan of every share for every (entity, element).
+        let shares: std::collections::HashMap<(&str, &str), &crate::score::ElementShare> = scores
+            .elements
+            .iter()
+            .map(|s| ((s.entity.as_str(), s.code.as_str()), s))
+            .collect();
         for e in &scores.entities {
             for element in catalogue() {
-                let Some(s) = scores
-                    .elements
-                    .iter()
-                    .find(|s| s.entity == e.entity && s.code == element.code)
-                else {
+                let Some(s) = shares.get(&(e.entity.as_str(), element.code.as_str())) else {
                     continue;
                 };
                 w.row([
@@ -574,14 +576,8 @@ impl Staging {
                     element.code.clone(),
                     element.es.clone(),
                     element.en.clone(),
-                    match element.disclosure {
-                        Disclosure::Proactive => "proactive".into(),
-                        Disclosure::Reactive => "reactive".into(),
-                    },
-                    match element.level {
-                        Level::Project => "project".into(),
-                        Level::Process => "process".into(),
-                    },
+                    element.disclosure.code().to_string(),
+                    element.level.code().to_string(),
                     element.stage.code().to_string(),
                     s.applicable.to_string(),
                     s.disclosed.to_string(),

@@ -5,6 +5,7 @@
 //! the same in both languages, so that a sheet and a spreadsheet show one figure one way.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -262,19 +263,18 @@ const UI: &[(&str, &str, &str)] = &[
     ("idioma", "Idioma", "Language"),
 ];
 
-/// The fixed texts in one language, keyed for the templates.
-pub fn ui(lang: Lang) -> BTreeMap<&'static str, &'static str> {
-    UI.iter()
-        .map(|(k, es, en)| {
-            (
-                *k,
-                match lang {
-                    Lang::Es => *es,
-                    Lang::En => *en,
-                },
-            )
-        })
-        .collect()
+/// The fixed texts in one language, keyed for the templates. Built once per language: every
+/// sheet of a run asks for them several times.
+pub fn ui(lang: Lang) -> &'static BTreeMap<&'static str, &'static str> {
+    static ES: OnceLock<BTreeMap<&str, &str>> = OnceLock::new();
+    static EN: OnceLock<BTreeMap<&str, &str>> = OnceLock::new();
+    let build = |pick: fn(&(&'static str, &'static str, &'static str)) -> &'static str| {
+        UI.iter().map(|t| (t.0, pick(t))).collect()
+    };
+    match lang {
+        Lang::Es => ES.get_or_init(|| build(|t| t.1)),
+        Lang::En => EN.get_or_init(|| build(|t| t.2)),
+    }
 }
 
 #[cfg(test)]
