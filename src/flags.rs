@@ -335,13 +335,7 @@ fn cost_overrun(s: &Value, base: &str, t: &FlagSettings) -> Flag {
 
 /// The length of a period in days: end − start, or `durationInDays`.
 fn days(p: Option<&Value>) -> Option<f64> {
-    let p = p?;
-    if let Some(d) = p.get("durationInDays").and_then(Value::as_f64) {
-        return Some(d);
-    }
-    let start = parse_instant(p.get("startDate")?.as_str()?)?;
-    let end = parse_instant(p.get("endDate")?.as_str()?)?;
-    Some((end - start) as f64 / 86_400e9)
+    crate::util::period_days(p?)
 }
 
 /// Time overrun: the current contract period (the latest duration change's new period) against

@@ -43,6 +43,16 @@ pub fn parse_instant(text: &str) -> Option<i64> {
         .and_then(|d| d.and_utc().timestamp_nanos_opt())
 }
 
+/// A period's length in days: `durationInDays`, else end minus start.
+pub fn period_days(p: &Value) -> Option<f64> {
+    if let Some(d) = p.get("durationInDays").and_then(Value::as_f64) {
+        return Some(d);
+    }
+    let start = parse_instant(p.get("startDate")?.as_str()?)?;
+    let end = parse_instant(p.get("endDate")?.as_str()?)?;
+    Some((end - start) as f64 / 86_400e9)
+}
+
 /// True when `text` is an RFC 3339 date-time (the schema's `format: date-time`).
 pub fn is_date_time(text: &str) -> bool {
     DateTime::parse_from_rfc3339(text.trim()).is_ok()

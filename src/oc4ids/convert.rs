@@ -916,7 +916,7 @@ fn contract_period(cr: &Value) -> Option<Value> {
 }
 
 /// Sums Value objects of one currency; refuses mixed or missing currencies.
-pub(super) fn sum_values<'a>(values: impl Iterator<Item = &'a Value>) -> Result<Value, String> {
+pub fn sum_values<'a>(values: impl Iterator<Item = &'a Value>) -> Result<Value, String> {
     let mut total = 0f64;
     let mut currency: Option<String> = None;
     let mut texts: Vec<String> = Vec::new();

@@ -11,7 +11,7 @@ mod status;
 
 use serde_json::Value;
 
-pub use convert::{Converted, Note, Options, convert, project_id};
+pub use convert::{Converted, Note, Options, convert, project_id, sum_values};
 pub use enrich::{enrich, ocids_of};
 pub use status::process_status;
 

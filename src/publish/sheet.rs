@@ -542,57 +542,18 @@ fn ladder(progress: &Progress, lang: Lang) -> Vec<Rung> {
         .collect()
 }
 
+/// The total of Value objects in one currency, as people read it; none when the converter's
+/// rule refuses a total (mixed currencies, an amount without currency, beyond a float).
 fn sum_values<'a>(values: impl Iterator<Item = &'a Value>) -> Option<String> {
-    let mut total = 0.0;
-    let mut currency: Option<String> = None;
-    let mut any = false;
-    for v in values {
-        let (Some(a), c) = (
-            v.get("amount").and_then(crate::util::finite),
-            v.get("currency").and_then(Value::as_str).unwrap_or(""),
-        ) else {
-            continue;
-        };
-        match &currency {
-            // Amounts in different currencies are not added up.
-            Some(cur) if cur != c => return None,
-            _ => currency = Some(c.to_string()),
-        }
-        total += a;
-        any = true;
-    }
-    any.then(|| words::money(total, currency.as_deref().unwrap_or("")))
-}
-
-fn days_between(start: &str, end: &str) -> Option<i64> {
-    let a = crate::util::parse_instant(&day_instant(start))?;
-    let b = crate::util::parse_instant(&day_instant(end))?;
-    Some((b - a) / 86_400_000_000_000)
-}
-
-/// A plain date becomes midnight UTC so it can be compared.
-fn day_instant(d: &str) -> String {
-    if d.len() == 10 {
-        format!("{d}T00:00:00Z")
-    } else {
-        d.to_string()
-    }
+    let total = crate::oc4ids::sum_values(values).ok()?;
+    value(Some(&total))
 }
 
 fn duration(period: Option<&Value>, lang: Lang) -> Option<String> {
-    let period = period?;
-    let days = period
-        .get("durationInDays")
-        .and_then(Value::as_i64)
-        .or_else(|| {
-            days_between(
-                period.get("startDate")?.as_str()?,
-                period.get("endDate")?.as_str()?,
-            )
-        })?;
+    let days = crate::util::period_days(period?)?.round().max(0.0) as u64;
     Some(match lang {
-        Lang::Es => count(days.max(0) as u64, "día", "días"),
-        Lang::En => count(days.max(0) as u64, "day", "days"),
+        Lang::Es => count(days, "día", "días"),
+        Lang::En => count(days, "day", "days"),
     })
 }
 
@@ -701,10 +662,16 @@ fn figures(p: &Value, stage: Stage, lang: Lang) -> Vec<Figure> {
             let label = ui.get(key).copied().unwrap_or(key).to_string();
             // Several contracts: amounts are their sum, durations the first contract's.
             let label = match key {
-                "adjudicado" | "monto_actual" | "pagado" if several => {
+                // "Monto actual del contrato" cannot be a sum: the amount rows name the sum.
+                "monto_actual" if several => pick(
+                    lang,
+                    "Monto actual de los contratos (suma)",
+                    "Current value of the contracts (sum)",
+                ),
+                "adjudicado" | "pagado" if several => {
                     format!(
                         "{label} {}",
-                        pick(lang, "(todos los contratos)", "(all contracts)")
+                        pick(lang, "(suma de los contratos)", "(sum of the contracts)")
                     )
                 }
                 "plazo_original" | "plazo_actual" if several => {
@@ -1126,7 +1093,7 @@ fn checklist(sheet: &ProjectSheet<'_>, lang: Lang) -> Vec<CheckGroup> {
                 .map(|o| o.location.clone())
                 .next();
             checks.push(Check {
-                code: static_code(&element.code),
+                code: element.code.as_str(),
                 name: match lang {
                     Lang::Es => element.es.clone(),
                     Lang::En => element.en.clone(),
@@ -1150,15 +1117,6 @@ fn checklist(sheet: &ProjectSheet<'_>, lang: Lang) -> Vec<CheckGroup> {
         }
     }
     groups
-}
-
-/// The catalogue's codes live for the whole run, so a `&'static str` can be borrowed.
-fn static_code(code: &str) -> &'static str {
-    catalogue()
-        .iter()
-        .find(|e| e.code == code)
-        .map(|e| e.code.as_str())
-        .unwrap_or("")
 }
 
 fn score_line(sheet: &ProjectSheet<'_>, lang: Lang) -> String {
