@@ -221,10 +221,14 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         expected: &config.expected_entities,
         history: &history,
         run_id,
-        warnings: source_warnings(&report, lang),
+        warnings: pages::source_warnings(&report.sources, lang),
         method: pages::method(
             lang,
-            config.sources.iter().map(describe_source).collect(),
+            config
+                .sources
+                .iter()
+                .map(crate::config::Source::describe)
+                .collect(),
             sheet::thresholds(&config.flags, lang),
         ),
     })?;
@@ -441,60 +445,6 @@ impl Stale {
             last_good_fetch: last.clone(),
         })
     }
-}
-
-/// Sources that were not whole in this run, in the page's language.
-fn source_warnings(report: &RunReport, lang: crate::publish::labels::Lang) -> Vec<String> {
-    use crate::publish::labels::Lang;
-    report
-        .sources
-        .iter()
-        .filter(|s| s.status != Health::Ok)
-        .map(|s| {
-            let down = s.stale;
-            match (lang, down) {
-                (Lang::Es, true) => format!(
-                    "La fuente «{}» no respondió: las entidades que dependen de ella muestran sus últimos datos guardados y se marcan como desactualizadas.",
-                    s.id
-                ),
-                (Lang::Es, false) => format!(
-                    "La fuente «{}» se leyó en parte: algunas páginas o archivos quedaron en cuarentena (ver quarantine.csv).",
-                    s.id
-                ),
-                (Lang::En, true) => format!(
-                    "The source “{}” did not answer: the entities resting on it show their last stored data and are marked stale.",
-                    s.id
-                ),
-                (Lang::En, false) => format!(
-                    "The source “{}” was read in part: some pages or files were quarantined (see quarantine.csv).",
-                    s.id
-                ),
-            }
-        })
-        .collect()
-}
-
-/// A source in a few words, for the method page.
-fn describe_source(s: &crate::config::Source) -> String {
-    use crate::config::SourceSpec;
-    let place = match &s.spec {
-        SourceSpec::Local { paths } => paths.join(", "),
-        SourceSpec::Api(api) => api.url.clone(),
-        SourceSpec::Bulk(b) => b
-            .urls
-            .iter()
-            .cloned()
-            .chain(b.template.iter().map(|t| t.url.clone()))
-            .collect::<Vec<_>>()
-            .join(", "),
-        SourceSpec::Oc4ids { urls, paths } => urls
-            .iter()
-            .chain(paths)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", "),
-    };
-    format!("{} ({}): {place}", s.id, s.kind_name())
 }
 
 fn weight(config: &Config, code: &str) -> f64 {

@@ -253,6 +253,28 @@ pub struct Source {
 }
 
 impl Source {
+    /// The source in a few words, for the method page: id, kind and where it reads.
+    pub fn describe(&self) -> String {
+        let place = match &self.spec {
+            SourceSpec::Local { paths } => paths.join(", "),
+            SourceSpec::Api(api) => api.url.clone(),
+            SourceSpec::Bulk(b) => b
+                .urls
+                .iter()
+                .cloned()
+                .chain(b.template.iter().map(|t| t.url.clone()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            SourceSpec::Oc4ids { urls, paths } => urls
+                .iter()
+                .chain(paths)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        format!("{} ({}): {place}", self.id, self.kind_name())
+    }
+
     /// The kind's name as written in config and reports.
     pub fn kind_name(&self) -> &'static str {
         match self.spec {

@@ -815,6 +815,35 @@ pub struct Method {
     groups: Vec<MethodGroup>,
 }
 
+/// Sources that were not whole in this run, in the page's language.
+pub fn source_warnings(sources: &[crate::report::SourceReport], lang: Lang) -> Vec<String> {
+    sources
+        .iter()
+        .filter(|s| s.status != crate::report::Health::Ok)
+        .map(|s| {
+            let down = s.stale;
+            match (lang, down) {
+                (Lang::Es, true) => format!(
+                    "La fuente «{}» no respondió: las entidades que dependen de ella muestran sus últimos datos guardados y se marcan como desactualizadas.",
+                    s.id
+                ),
+                (Lang::Es, false) => format!(
+                    "La fuente «{}» se leyó en parte: algunas páginas o archivos quedaron en cuarentena (ver quarantine.csv).",
+                    s.id
+                ),
+                (Lang::En, true) => format!(
+                    "The source “{}” did not answer: the entities resting on it show their last stored data and are marked stale.",
+                    s.id
+                ),
+                (Lang::En, false) => format!(
+                    "The source “{}” was read in part: some pages or files were quarantined (see quarantine.csv).",
+                    s.id
+                ),
+            }
+        })
+        .collect()
+}
+
 /// Builds the method page; `sources` are the configured sources in words.
 pub fn method(lang: Lang, sources: Vec<String>, thresholds: Vec<String>) -> Method {
     let words_lang = match lang {
