@@ -81,6 +81,14 @@ pub enum Command {
         /// Destination folder.
         #[arg(long, value_name = "DIR", default_value = "fixtures")]
         out: PathBuf,
+        /// Instead of the sample fixtures, write `releases.jsonl` with this many releases of
+        /// the same mix (for benchmarks).
+        #[arg(long, value_name = "N")]
+        releases: Option<u64>,
+        /// With --releases, also write `update.jsonl`: this percentage of N again, half new
+        /// releases and half amendments of contracts already written.
+        #[arg(long, value_name = "PERCENT", requires = "releases")]
+        update: Option<f64>,
     },
 }
 
@@ -165,14 +173,32 @@ fn execute(command: Command, progress: ProgressMode) -> Result<ExitCode, Error> 
             eprintln!("{}: ok ({} sources)", file.display(), cfg.sources.len());
             Ok(ExitCode::Ok)
         }
-        Command::GenerateFixtures { out } => {
-            crate::fixtures::write_all(&out).map_err(|e| {
+        Command::GenerateFixtures {
+            out,
+            releases,
+            update,
+        } => {
+            let io = |e| {
                 Error::Publish(crate::publish::Error::Io {
                     path: out.clone(),
                     source: e,
                 })
-            })?;
-            eprintln!("fixtures written to {}", out.display());
+            };
+            match releases {
+                None => {
+                    crate::fixtures::write_all(&out).map_err(io)?;
+                    eprintln!("fixtures written to {}", out.display());
+                }
+                Some(n) => {
+                    let w = crate::fixtures::write_scaled(&out, n, update).map_err(io)?;
+                    eprintln!(
+                        "{} releases written to {}/releases.jsonl, {} to update.jsonl",
+                        w.releases,
+                        out.display(),
+                        w.update
+                    );
+                }
+            }
             Ok(ExitCode::Ok)
         }
     }

@@ -310,160 +310,171 @@ fn add_days(start: &str, days: u64) -> String {
 fn releases() -> Vec<(usize, Vec<Value>)> {
     let mut rng = Rng(20_250_630);
     let mut out = Vec::new();
-    let mut project_no = 0u64;
     for (ei, e) in ENTITIES.iter().enumerate() {
         let mut list = Vec::new();
-        let entity_party = |full: bool| {
-            let mut p = json!({
-                "id": format!("PA-RUC-{}", e.ruc),
-                "name": e.name,
-                "identifier": {"scheme": "PA-RUC", "id": e.ruc, "legalName": e.name},
-                "roles": ["buyer", "procuringEntity"],
+        for pn in 0..6u64 {
+            project(&mut rng, e, pn + 1, &mut list);
+        }
+        out.push((ei, list));
+    }
+    out
+}
+
+/// The releases of project number `n` of entity `e` (one to three processes, each taken as
+/// far as the stage the project reached), appended to `list`.
+fn project(rng: &mut Rng, e: &Entity, n: u64, list: &mut Vec<Value>) {
+    let entity_party = |full: bool| {
+        let mut p = json!({
+            "id": format!("PA-RUC-{}", e.ruc),
+            "name": e.name,
+            "identifier": {"scheme": "PA-RUC", "id": e.ruc, "legalName": e.name},
+            "roles": ["buyer", "procuringEntity"],
+        });
+        if full {
+            if !e.street.is_empty() {
+                p["address"] = json!({"streetAddress": e.street, "locality": "Panamá", "region": "Panamá", "countryName": "Panamá"});
+            }
+            if !e.email.is_empty() {
+                p["contactPoint"] = json!({"name": "Oficina de Compras", "email": e.email, "telephone": "+507 500-0000"});
+            }
+        }
+        p
+    };
+    {
+        let place = *rng.pick(PLACES);
+        let kind = *rng.pick(e.kinds);
+        let (title, description) = title_for(kind, &place, n);
+        let has_project = rng.chance(e.completeness + 0.1);
+        let project_id = format!("{}-{n:03}", e.code);
+        // Stage reached: 0 identification/planning, 1 tender, 2 awarded, 3 contract, 4 completed.
+        let stage = rng.below(5);
+        let year = 2021 + rng.below(3) as i32;
+        let start = rng.below(200);
+        let processes = if stage == 0 { 1 } else { 1 + rng.below(3) };
+        let budget = 250_000 + rng.below(40) * 125_000;
+        for k in 0..processes {
+            let ocid = format!("{OCID_PREFIX}-{}-{n:03}-{}", e.code, k + 1);
+            let role = ["construcción", "diseño", "supervisión"][k as usize];
+            let share = [0.75, 0.10, 0.15][k as usize];
+            let estimate = (budget as f64 * share).round() as u64;
+            let d0 = date(year, start + k * 7);
+            let full = rng.chance(e.completeness);
+            let mut planning = json!({
+                "budget": {
+                    "amount": {"amount": estimate, "currency": e.currency},
+                },
             });
-            if full {
-                if !e.street.is_empty() {
-                    p["address"] = json!({"streetAddress": e.street, "locality": "Panamá", "region": "Panamá", "countryName": "Panamá"});
-                }
-                if !e.email.is_empty() {
-                    p["contactPoint"] = json!({"name": "Oficina de Compras", "email": e.email, "telephone": "+507 500-0000"});
+            if rng.chance(e.completeness) {
+                planning["rationale"] = json!(format!(
+                    "Atender la demanda de {} en {}, {}.",
+                    kind, place.2, place.1
+                ));
+            }
+            if rng.chance(e.completeness) {
+                planning["budget"]["budgetBreakdown"] = json!([{
+                    "id": "1",
+                    "description": "Partida presupuestaria de inversión",
+                    "amount": {"amount": estimate, "currency": e.currency},
+                    "sourceParty": {"id": "PA-RUC-8-NT-1-10000", "name": "Ministerio de Economía y Finanzas"},
+                }]);
+            }
+            if rng.chance(e.completeness - 0.2) {
+                planning["milestones"] = json!([{"id": "aprobacion", "title": "Aprobación presupuestaria", "type": "approval", "status": "met", "dateMet": add_days(&d0, 0)}]);
+            }
+            let mut docs = Vec::new();
+            for (t, name) in [
+                ("environmentalImpact", "Estudio de impacto ambiental"),
+                ("feasibilityStudy", "Estudio de factibilidad"),
+                ("projectScope", "Alcance del proyecto"),
+                (
+                    "landAndSettlementImpact",
+                    "Plan de afectaciones y reasentamiento",
+                ),
+            ] {
+                if rng.chance(e.completeness - 0.15) {
+                    docs.push(json!({"id": format!("{t}-{n}"), "documentType": t, "title": name,
+                            "url": format!("https://documentos.example.pa/{}/{project_id}/{t}.pdf", e.code.to_lowercase())}));
                 }
             }
-            p
-        };
-        for pn in 0..6u64 {
-            project_no += 1;
-            let place = *rng.pick(PLACES);
-            let kind = *rng.pick(e.kinds);
-            let (title, description) = title_for(kind, &place, pn + 1);
-            let has_project = rng.chance(e.completeness + 0.1);
-            let project_id = format!("{}-{:03}", e.code, pn + 1);
-            // Stage reached: 0 identification/planning, 1 tender, 2 awarded, 3 contract, 4 completed.
-            let stage = rng.below(5);
-            let year = 2021 + rng.below(3) as i32;
-            let start = rng.below(200);
-            let processes = if stage == 0 { 1 } else { 1 + rng.below(3) };
-            let budget = 250_000 + rng.below(40) * 125_000;
-            for k in 0..processes {
-                let ocid = format!("{OCID_PREFIX}-{}-{:03}-{}", e.code, pn + 1, k + 1);
-                let role = ["construcción", "diseño", "supervisión"][k as usize];
-                let share = [0.75, 0.10, 0.15][k as usize];
-                let estimate = (budget as f64 * share).round() as u64;
-                let d0 = date(year, start + k * 7);
-                let full = rng.chance(e.completeness);
-                let mut planning = json!({
-                    "budget": {
-                        "amount": {"amount": estimate, "currency": e.currency},
-                    },
+            if !docs.is_empty() {
+                planning["documents"] = Value::Array(docs);
+            }
+            if has_project {
+                let (prov, dist, corr, lon, lat) = place;
+                planning["project"] = json!({
+                    "id": project_id,
+                    "title": title,
+                    "description": description,
+                    "sector": {"scheme": "oc4idsProjectSector", "id": e.sector},
+                    "locations": [{
+                        "description": format!("Corregimiento de {corr}, distrito de {dist}, provincia de {prov}"),
+                        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                        "address": {"streetAddress": format!("Corregimiento de {corr}"), "locality": dist, "region": prov, "countryName": "Panamá"},
+                    }],
                 });
-                if rng.chance(e.completeness) {
-                    planning["rationale"] = json!(format!(
-                        "Atender la demanda de {} en {}, {}.",
-                        kind, place.2, place.1
-                    ));
-                }
-                if rng.chance(e.completeness) {
-                    planning["budget"]["budgetBreakdown"] = json!([{
-                        "id": "1",
-                        "description": "Partida presupuestaria de inversión",
-                        "amount": {"amount": estimate, "currency": e.currency},
-                        "sourceParty": {"id": "PA-RUC-8-NT-1-10000", "name": "Ministerio de Economía y Finanzas"},
-                    }]);
-                }
-                if rng.chance(e.completeness - 0.2) {
-                    planning["milestones"] = json!([{"id": "aprobacion", "title": "Aprobación presupuestaria", "type": "approval", "status": "met", "dateMet": add_days(&d0, 0)}]);
-                }
-                let mut docs = Vec::new();
-                for (t, name) in [
-                    ("environmentalImpact", "Estudio de impacto ambiental"),
-                    ("feasibilityStudy", "Estudio de factibilidad"),
-                    ("projectScope", "Alcance del proyecto"),
-                    (
-                        "landAndSettlementImpact",
-                        "Plan de afectaciones y reasentamiento",
-                    ),
-                ] {
-                    if rng.chance(e.completeness - 0.15) {
-                        docs.push(json!({"id": format!("{t}-{}", pn + 1), "documentType": t, "title": name,
-                            "url": format!("https://documentos.example.pa/{}/{project_id}/{t}.pdf", e.code.to_lowercase())}));
-                    }
-                }
-                if !docs.is_empty() {
-                    planning["documents"] = Value::Array(docs);
-                }
-                if has_project {
-                    let (prov, dist, corr, lon, lat) = place;
-                    planning["project"] = json!({
-                        "id": project_id,
-                        "title": title,
-                        "description": description,
-                        "sector": {"scheme": "oc4idsProjectSector", "id": e.sector},
-                        "locations": [{
-                            "description": format!("Corregimiento de {corr}, distrito de {dist}, provincia de {prov}"),
-                            "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                            "address": {"streetAddress": format!("Corregimiento de {corr}"), "locality": dist, "region": prov, "countryName": "Panamá"},
-                        }],
-                    });
-                }
-                let process_title = format!("{title} — {role}");
-                let mut r0 = json!({
-                    "ocid": ocid, "id": format!("{ocid}-planning"), "date": d0, "tag": ["planning"],
-                    "initiationType": "tender",
-                    "parties": [entity_party(full)],
-                    "buyer": {"id": format!("PA-RUC-{}", e.ruc), "name": e.name},
-                    "planning": planning,
-                    "tender": {"id": format!("{ocid}-tender"), "status": "planning",
-                               "value": {"amount": estimate, "currency": e.currency}},
-                });
-                if r0["planning"]["budget"].get("budgetBreakdown").is_some()
-                    && let Some(a) = r0["parties"].as_array_mut()
-                {
-                    a.push(json!({
+            }
+            let process_title = format!("{title} — {role}");
+            let mut r0 = json!({
+                "ocid": ocid, "id": format!("{ocid}-planning"), "date": d0, "tag": ["planning"],
+                "initiationType": "tender",
+                "parties": [entity_party(full)],
+                "buyer": {"id": format!("PA-RUC-{}", e.ruc), "name": e.name},
+                "planning": planning,
+                "tender": {"id": format!("{ocid}-tender"), "status": "planning",
+                           "value": {"amount": estimate, "currency": e.currency}},
+            });
+            if r0["planning"]["budget"].get("budgetBreakdown").is_some()
+                && let Some(a) = r0["parties"].as_array_mut()
+            {
+                a.push(json!({
                         "id": "PA-RUC-8-NT-1-10000", "name": "Ministerio de Economía y Finanzas",
                         "identifier": {"scheme": "PA-RUC", "id": "8-NT-1-10000"}, "roles": ["funder"]}));
-                }
-                list.push(r0);
-                if stage == 0 {
-                    continue;
-                }
-                let d1 = add_days(&d0, 30);
-                let method = if k == 0 {
-                    ("open", "Licitación pública")
-                } else if rng.chance(0.5) {
-                    ("selective", "Licitación por mejor valor")
-                } else {
-                    ("direct", "Contratación directa por excepción")
-                };
-                let mut tender = json!({
-                    "id": format!("{ocid}-tender"), "title": process_title, "status": "active",
-                    "procurementMethod": method.0,
-                    "procuringEntity": {"id": format!("PA-RUC-{}", e.ruc), "name": e.name},
-                    "tenderPeriod": {"startDate": d1, "endDate": add_days(&d1, 21)},
-                    "contractPeriod": {"startDate": add_days(&d1, 60), "durationInDays": 360},
-                    "mainProcurementCategory": if k == 0 { "works" } else { "services" },
-                });
-                if rng.chance(e.completeness) {
-                    tender["procurementMethodDetails"] = json!(method.1);
-                }
-                if rng.chance(e.completeness) {
-                    tender["description"] = json!(format!("{description} Componente de {role}."));
-                }
-                if rng.chance(e.completeness - 0.1) {
-                    tender["documents"] = json!([{"id": "pliego", "documentType": "biddingDocuments", "title": "Pliego de cargos",
+            }
+            list.push(r0);
+            if stage == 0 {
+                continue;
+            }
+            let d1 = add_days(&d0, 30);
+            let method = if k == 0 {
+                ("open", "Licitación pública")
+            } else if rng.chance(0.5) {
+                ("selective", "Licitación por mejor valor")
+            } else {
+                ("direct", "Contratación directa por excepción")
+            };
+            let mut tender = json!({
+                "id": format!("{ocid}-tender"), "title": process_title, "status": "active",
+                "procurementMethod": method.0,
+                "procuringEntity": {"id": format!("PA-RUC-{}", e.ruc), "name": e.name},
+                "tenderPeriod": {"startDate": d1, "endDate": add_days(&d1, 21)},
+                "contractPeriod": {"startDate": add_days(&d1, 60), "durationInDays": 360},
+                "mainProcurementCategory": if k == 0 { "works" } else { "services" },
+            });
+            if rng.chance(e.completeness) {
+                tender["procurementMethodDetails"] = json!(method.1);
+            }
+            if rng.chance(e.completeness) {
+                tender["description"] = json!(format!("{description} Componente de {role}."));
+            }
+            if rng.chance(e.completeness - 0.1) {
+                tender["documents"] = json!([{"id": "pliego", "documentType": "biddingDocuments", "title": "Pliego de cargos",
                         "url": format!("https://documentos.example.pa/{}/{ocid}/pliego.pdf", e.code.to_lowercase())}]);
-                }
-                list.push(json!({"ocid": ocid, "id": format!("{ocid}-tender"), "date": d1, "tag": ["tender"],
-                    "initiationType": "tender", "tender": tender}));
-                if stage == 1 {
-                    continue;
-                }
-                let d2 = add_days(&d1, 45);
-                let bidders = 1 + rng.below(5) as usize;
-                let supplier = *rng.pick(SUPPLIERS);
-                let price = (estimate as f64 * (0.88 + rng.below(20) as f64 / 100.0)).round();
-                let supplier_id = format!("PA-RUC-{}", supplier.1);
-                let contract_start = add_days(&d2, 30);
-                let contract_end = add_days(&contract_start, 300 + rng.below(200));
-                let mut award_release = json!({"ocid": ocid, "id": format!("{ocid}-award"), "date": d2, "tag": ["award"],
+            }
+            list.push(
+                json!({"ocid": ocid, "id": format!("{ocid}-tender"), "date": d1, "tag": ["tender"],
+                    "initiationType": "tender", "tender": tender}),
+            );
+            if stage == 1 {
+                continue;
+            }
+            let d2 = add_days(&d1, 45);
+            let bidders = 1 + rng.below(5) as usize;
+            let supplier = *rng.pick(SUPPLIERS);
+            let price = (estimate as f64 * (0.88 + rng.below(20) as f64 / 100.0)).round();
+            let supplier_id = format!("PA-RUC-{}", supplier.1);
+            let contract_start = add_days(&d2, 30);
+            let contract_end = add_days(&contract_start, 300 + rng.below(200));
+            let mut award_release = json!({"ocid": ocid, "id": format!("{ocid}-award"), "date": d2, "tag": ["award"],
                     "initiationType": "tender",
                     "parties": [{"id": supplier_id, "name": supplier.0, "identifier": {"scheme": "PA-RUC", "id": supplier.1}, "roles": ["supplier", "tenderer"]}],
                     "tender": {"id": format!("{ocid}-tender"), "status": "complete"},
@@ -472,57 +483,173 @@ fn releases() -> Vec<(usize, Vec<Value>)> {
                         "value": {"amount": price, "currency": e.currency},
                         "suppliers": [{"id": supplier_id, "name": supplier.0}],
                         "contractPeriod": {"startDate": contract_start, "endDate": contract_end}}]});
-                if rng.chance(e.completeness) {
-                    award_release["tender"]["numberOfTenderers"] = json!(bidders);
-                }
-                list.push(award_release);
-                if stage == 2 {
-                    continue;
-                }
-                let d3 = add_days(&d2, 20);
-                let mut contract = json!({"id": format!("{ocid}-contract-1"), "awardID": format!("{ocid}-award-1"),
+            if rng.chance(e.completeness) {
+                award_release["tender"]["numberOfTenderers"] = json!(bidders);
+            }
+            list.push(award_release);
+            if stage == 2 {
+                continue;
+            }
+            let d3 = add_days(&d2, 20);
+            let mut contract = json!({"id": format!("{ocid}-contract-1"), "awardID": format!("{ocid}-award-1"),
                     "title": format!("Contrato de {role}: {title}"), "status": "active", "dateSigned": d3,
                     "value": {"amount": price, "currency": e.currency},
                     "period": {"startDate": contract_start, "endDate": contract_end}});
-                if rng.chance(e.completeness - 0.1) {
-                    contract["documents"] = json!([{"id": "contrato", "documentType": "contractSigned", "title": "Contrato firmado",
+            if rng.chance(e.completeness - 0.1) {
+                contract["documents"] = json!([{"id": "contrato", "documentType": "contractSigned", "title": "Contrato firmado",
                         "url": format!("https://documentos.example.pa/{}/{ocid}/contrato.pdf", e.code.to_lowercase())}]);
-                }
-                list.push(json!({"ocid": ocid, "id": format!("{ocid}-contract"), "date": d3, "tag": ["contract"],
+            }
+            list.push(json!({"ocid": ocid, "id": format!("{ocid}-contract"), "date": d3, "tag": ["contract"],
                     "initiationType": "tender", "contracts": [contract]}));
-                // Amendments: a price or deadline change, with a reason when the entity discloses well.
-                if rng.chance(0.4) {
-                    let d4 = add_days(&d3, 120);
-                    let new_price = (price * 1.12).round();
-                    let new_end = add_days(&contract_end, 90);
-                    let mut amendment = json!({"id": "adenda-1", "date": d4,
+            // Amendments: a price or deadline change, with a reason when the entity discloses well.
+            if rng.chance(0.4) {
+                let d4 = add_days(&d3, 120);
+                let new_price = (price * 1.12).round();
+                let new_end = add_days(&contract_end, 90);
+                let mut amendment = json!({"id": "adenda-1", "date": d4,
                         "description": "Adenda n.º 1: aumento del monto y extensión del plazo por obras adicionales"});
-                    if rng.chance(e.completeness) {
-                        amendment["rationale"] = json!(
-                            "Condiciones del suelo distintas a las previstas en el estudio geotécnico."
-                        );
-                    }
-                    list.push(json!({"ocid": ocid, "id": format!("{ocid}-amendment-1"), "date": d4, "tag": ["contractAmendment"],
+                if rng.chance(e.completeness) {
+                    amendment["rationale"] = json!(
+                        "Condiciones del suelo distintas a las previstas en el estudio geotécnico."
+                    );
+                }
+                list.push(json!({"ocid": ocid, "id": format!("{ocid}-amendment-1"), "date": d4, "tag": ["contractAmendment"],
                         "initiationType": "tender",
                         "contracts": [{"id": format!("{ocid}-contract-1"),
                             "value": {"amount": new_price, "currency": e.currency},
                             "period": {"startDate": contract_start, "endDate": new_end},
                             "amendments": [amendment]}]}));
-                }
-                if stage == 4 {
-                    let d5 = add_days(&contract_end, 100);
-                    list.push(json!({"ocid": ocid, "id": format!("{ocid}-termination"), "date": d5, "tag": ["contractTermination"],
+            }
+            if stage == 4 {
+                let d5 = add_days(&contract_end, 100);
+                list.push(json!({"ocid": ocid, "id": format!("{ocid}-termination"), "date": d5, "tag": ["contractTermination"],
                         "initiationType": "tender",
                         "contracts": [{"id": format!("{ocid}-contract-1"), "status": "terminated",
                             "implementation": {"transactions": [{"id": "pago-final", "date": d5,
                                 "value": {"amount": price, "currency": e.currency}}]}}]}));
-                }
             }
         }
-        out.push((ei, list));
     }
-    debug_assert_eq!(project_no, 60);
-    out
+}
+
+/// A contract release of the scaled data set, remembered so that an update can amend it.
+struct Signed {
+    ocid: String,
+    contract: String,
+    date: String,
+    amount: f64,
+    currency: String,
+}
+
+/// The scaled data set as one endless, deterministic stream: project 1 of every entity, then
+/// project 2 of every entity, and so on (the same mix as the sample fixtures).
+struct Stream {
+    rng: Rng,
+    n: u64,
+    entity: usize,
+    pending: std::collections::VecDeque<Value>,
+}
+
+impl Stream {
+    fn new() -> Stream {
+        Stream {
+            rng: Rng(20_261_130),
+            n: 1,
+            entity: 0,
+            pending: std::collections::VecDeque::new(),
+        }
+    }
+}
+
+impl Iterator for Stream {
+    type Item = Value;
+    fn next(&mut self) -> Option<Value> {
+        while self.pending.is_empty() {
+            let mut list = Vec::new();
+            project(&mut self.rng, &ENTITIES[self.entity], self.n, &mut list);
+            self.pending.extend(list);
+            self.entity += 1;
+            if self.entity == ENTITIES.len() {
+                self.entity = 0;
+                self.n += 1;
+            }
+        }
+        self.pending.pop_front()
+    }
+}
+
+/// What `write_scaled` wrote.
+pub struct Scaled {
+    /// Releases in `releases.jsonl`.
+    pub releases: u64,
+    /// Releases in `update.jsonl` (0 without an update).
+    pub update: u64,
+}
+
+/// Writes `releases.jsonl` with exactly `count` releases of the scaled data set (JSON lines)
+/// and, when `update_percent` is given, `update.jsonl`: that share of `count` again, half new
+/// releases (the processes and projects that come next) and half amendments of contracts
+/// already in `releases.jsonl`.
+pub fn write_scaled(
+    dir: &Path,
+    count: u64,
+    update_percent: Option<f64>,
+) -> std::io::Result<Scaled> {
+    std::fs::create_dir_all(dir)?;
+    let mut stream = Stream::new();
+    let mut signed = Vec::new();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join("releases.jsonl"))?);
+    for release in stream.by_ref().take(count as usize) {
+        if release["tag"][0] == "contract"
+            && let Some(c) = release["contracts"].get(0)
+        {
+            signed.push(Signed {
+                ocid: release["ocid"].as_str().unwrap_or_default().to_string(),
+                contract: c["id"].as_str().unwrap_or_default().to_string(),
+                date: release["date"].as_str().unwrap_or_default().to_string(),
+                amount: c["value"]["amount"].as_f64().unwrap_or_default(),
+                currency: c["value"]["currency"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            });
+        }
+        serde_json::to_writer(&mut out, &release)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    let Some(percent) = update_percent else {
+        return Ok(Scaled {
+            releases: count,
+            update: 0,
+        });
+    };
+    let total = (count as f64 * percent / 100.0).ceil() as u64;
+    let amendments = (total / 2).min(signed.len() as u64);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join("update.jsonl"))?);
+    for release in stream.take((total - amendments) as usize) {
+        serde_json::to_writer(&mut out, &release)?;
+        out.write_all(b"\n")?;
+    }
+    for i in 0..amendments {
+        // Spread over the whole file, so that the amended processes belong to many projects.
+        let s = &signed[(i * signed.len() as u64 / amendments.max(1)) as usize];
+        let date = add_days(&s.date, 200);
+        let release = json!({"ocid": s.ocid, "id": format!("{}-amendment-update", s.ocid),
+            "date": date, "tag": ["contractAmendment"], "initiationType": "tender",
+            "contracts": [{"id": s.contract,
+                "value": {"amount": (s.amount * 1.05).round(), "currency": s.currency},
+                "amendments": [{"id": "adenda-actualizacion", "date": date,
+                    "description": "Adenda: ajuste de precios por variación de costos",
+                    "rationale": "Variación del precio del acero y del asfalto."}]}]});
+        serde_json::to_writer(&mut out, &release)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(Scaled {
+        releases: count,
+        update: total,
+    })
 }
 
 fn package(releases: &[Value], published: &str) -> Value {

@@ -9,7 +9,8 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod evidence;
-pub mod fixtures;
+/// The sample generator serves `generate-fixtures` only; it is not library API.
+mod fixtures;
 pub mod flags;
 pub mod ids;
 pub mod logging;
