@@ -229,7 +229,7 @@ impl Overrun {
     fn judge(self) -> Flag {
         let growth = 100.0 * (self.current - self.original) / self.original;
         let mut inputs = self.inputs;
-        inputs["growth_percent"] = json!((growth * 10.0).round() / 10.0);
+        inputs["growth_percent"] = json!(crate::util::round_to(growth, 1));
         let ([es, es_verb], [en, en_verb], [from, to], [u_es, u_en], limit) =
             (self.es, self.en, &self.from_to, self.unit, self.threshold);
         let g = pct(growth);
@@ -529,7 +529,7 @@ fn award_above_estimate(s: &Value, base: &str, t: &FlagSettings) -> Flag {
     match (est, val) {
         (Some((e, ec)), Some((v, vc))) if ec == vc && e > 0.0 => {
             let over = 100.0 * (v - e) / e;
-            let inputs = json!({ "estimate": e, "contract_value": v, "currency": ec, "difference_percent": (over * 10.0).round() / 10.0 });
+            let inputs = json!({ "estimate": e, "contract_value": v, "currency": ec, "difference_percent": crate::util::round_to(over, 1) });
             if over > t.award_above_estimate_percent {
                 flag(code, FlagState::Raised, rule, inputs, paths,
                     format!("Se adjudicó por {} cuando el costo estimado era {} ({} más); el umbral es {}.", crate::util::money(v, &vc), crate::util::money(e, &ec), pct(over), pct(t.award_above_estimate_percent)),

@@ -75,10 +75,30 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Rounds to a number of decimal places (scores are published with 2, shares with 4: more
-/// would suggest a precision they do not have).
+/// would suggest a precision they do not have), half away from zero on the decimal value.
+///
+/// A mean such as 65.625 arrives as 65.62499999999999 or 65.62500000000001 depending on the
+/// order its sum was taken in (which follows the thread layout), and a plain `round` would
+/// publish 65.62 or 65.63 from run to run. The value is first snapped to nine decimals, far
+/// below any published precision and far above the noise of a sum, and the half is then
+/// decided on that decimal value: 65.625 always gives 65.63.
 pub fn round_to(x: f64, places: i32) -> f64 {
-    let f = 10f64.powi(places);
-    (x * f).round() / f
+    const SNAP: i32 = 9;
+    let places = places.clamp(0, SNAP);
+    // Beyond 1e12 the snapped integer would lose digits; such values (never a score or a
+    // share) are rounded plainly.
+    if !x.is_finite() || x.abs() >= 1e12 {
+        let f = 10f64.powi(places);
+        return (x * f).round() / f;
+    }
+    let snapped = (x * 10f64.powi(SNAP)).round() as i128;
+    let div = 10i128.pow((SNAP - places) as u32);
+    let mut q = snapped / div;
+    let r = snapped % div;
+    if r.abs() * 2 >= div {
+        q += snapped.signum();
+    }
+    q as f64 / 10f64.powi(places)
 }
 
 /// Hash of a JSON value that ignores key order, so that the same release re-serialised by a
@@ -143,7 +163,7 @@ pub fn money(amount: f64, currency: &str) -> String {
 /// A percentage with one decimal, without a trailing `.0`, a space before the sign, as the
 /// pages and the alerts write it: "3.2 %", "15 %".
 pub fn percent(x: f64) -> String {
-    let r = (x * 10.0).round() / 10.0;
+    let r = round_to(x, 1);
     if r.fract() == 0.0 {
         format!("{r:.0} %")
     } else {
@@ -176,6 +196,22 @@ pub fn pattern_root(pattern: &str) -> std::path::PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn halves_round_away_from_zero_whatever_the_last_binary_digit() {
+        // 65.625 as three sums of the same terms in different orders would give.
+        for x in [65.625, 65.624_999_999_999_99, 65.625_000_000_000_01] {
+            assert_eq!(round_to(x, 2), 65.63, "{x:?}");
+        }
+        assert_eq!(round_to(-0.125, 2), -0.13);
+        assert_eq!(round_to(0.1 + 0.2, 2), 0.3);
+        assert_eq!(round_to(2.675, 2), 2.68);
+        assert_eq!(round_to(1.23456, 4), 1.2346);
+        assert_eq!(round_to(12.344, 2), 12.34);
+        assert_eq!(round_to(1e15 + 0.5, 2), 1e15 + 0.5);
+        assert!(round_to(f64::NAN, 2).is_nan());
+        assert_eq!(percent(12.25), "12.3 %");
+    }
 
     #[test]
     fn amounts_are_grouped_for_reading() {

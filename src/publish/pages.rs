@@ -262,7 +262,7 @@ fn delta(now: f64, before: Option<f64>, lang: Lang) -> (String, String, &'static
     match before {
         None => (pick(lang, "nuevo", "new"), String::new(), ""),
         Some(b) => {
-            let d = ((now - b) * 10.0).round() / 10.0;
+            let d = crate::util::round_to(now - b, 1);
             let raw = format!("{d:.1}");
             if d > 0.0 {
                 (format!("▲ {d:.1}"), raw, "sube")
@@ -286,7 +286,7 @@ fn mix(lines: &[&ProjectLine], lang: Lang) -> (Vec<MixPart>, String) {
         }
         parts.push(MixPart {
             code: stage.code(),
-            width: (1000.0 * n as f64 / total).round() / 10.0,
+            width: crate::util::round_to(100.0 * n as f64 / total, 1),
         });
         text.push(format!(
             "{n} {} {}",

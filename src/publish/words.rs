@@ -95,7 +95,7 @@ pub fn percent(x: f64) -> String {
 
 /// A score 0–100 with one decimal.
 pub fn score(x: f64) -> String {
-    format!("{:.1}", (x * 10.0).round() / 10.0)
+    format!("{:.1}", crate::util::round_to(x, 1))
 }
 
 /// Picks the text for the language.

@@ -577,4 +577,35 @@ mod tests {
             .expect("share");
         assert_eq!((share.disclosed, share.applicable), (1, 2));
     }
+
+    #[test]
+    fn a_mean_on_a_half_rounds_up_in_any_row_order() {
+        // Project A: 13 of 16 disclosed (81.25); project B: 1 of 2 (50); entity mean 65.625.
+        let mut rows: Vec<(&str, Verdict)> = Vec::new();
+        for i in 0..16 {
+            let outcome = if i < 13 {
+                Outcome::Disclosed
+            } else {
+                Outcome::Missing
+            };
+            rows.push((
+                "A",
+                verdict(&crate::ids::catalogue()[i].code, None, outcome),
+            ));
+        }
+        rows.push(("B", verdict("PJ-ID-4", None, Outcome::Disclosed)));
+        rows.push(("B", verdict("PJ-ID-5", None, Outcome::Missing)));
+        let counts = vec![("A".into(), "e1".into(), 0), ("B".into(), "e1".into(), 0)];
+        let mut seen = Vec::new();
+        for turn in 0..rows.len() {
+            let mut input = Input::default();
+            for k in 0..rows.len() {
+                let (project, v) = &rows[(k + turn * 7) % rows.len()];
+                input.push(project, "e1", v, 1.0);
+            }
+            let s = compute(input, &counts, None).expect("scores");
+            seen.push(s.entities[0].score);
+        }
+        assert!(seen.iter().all(|&x| x == 65.63), "{seen:?}");
+    }
 }

@@ -234,6 +234,27 @@ impl Store {
             .map_err(|e| self.sq(e))
     }
 
+    /// Whether a local file with this size and modification time was read before with
+    /// nothing quarantined.
+    pub fn file_unchanged(
+        &self,
+        source_id: &str,
+        location: &str,
+        size: u64,
+        modified_at: &str,
+    ) -> Result<bool, Error> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM inputs WHERE source_id = ?1 AND location = ?2 AND size = ?3
+                 AND modified_at = ?4 AND status = 'ok' LIMIT 1",
+                params![source_id, location, size as i64, modified_at],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|o| o.is_some())
+            .map_err(|e| self.sq(e))
+    }
+
     /// Whether an input with this source, location and content was stored completely before.
     pub fn input_seen(&self, source_id: &str, location: &str, sha256: &str) -> Result<bool, Error> {
         self.conn
