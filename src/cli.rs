@@ -57,6 +57,10 @@ pub enum Command {
         /// (by default such a run is refused: a source that vanished must not wipe the tables).
         #[arg(long)]
         allow_empty: bool,
+        /// Threads for compiling, converting, judging and rendering (default: every core).
+        /// The outputs are the same whatever the number.
+        #[arg(long, value_name = "N", env = "COSTWATCH_THREADS")]
+        threads: Option<usize>,
     },
     /// Run at the times `[schedule] cron` names (or --cron), one run at a time, until SIGTERM
     /// or SIGINT; for containers without a cron daemon.
@@ -117,7 +121,14 @@ fn execute(command: Command, progress: ProgressMode) -> Result<ExitCode, Error> 
             store,
             full,
             allow_empty,
+            threads,
         } => {
+            if let Some(n) = threads {
+                // Only fails when a pool exists already, which a fresh process never has.
+                let _ = rayon::ThreadPoolBuilder::new()
+                    .num_threads(n.max(1))
+                    .build_global();
+            }
             let mut cfg = match config {
                 Some(path) => Config::load(&path)?,
                 None => Config::embedded()?,

@@ -76,8 +76,9 @@ pub struct Flag {
     pub explicacion: String,
     /// The same in English.
     pub explanation: String,
-    /// Where the data came from (filled by the pipeline).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Where the data came from (filled by the pipeline; a project's file writes it as
+    /// indices into the file's one table of origins).
+    #[serde(skip)]
     pub evidence: Vec<Origin>,
 }
 

@@ -17,6 +17,7 @@ pub mod logging;
 pub mod oc4ids;
 pub mod ocds;
 pub mod pipeline;
+pub mod projects;
 pub mod publish;
 pub mod report;
 pub mod schedule;

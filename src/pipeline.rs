@@ -1,22 +1,15 @@
 //! The whole run on one screen: fetch → compile → convert → assess → score → publish.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
 
 use chrono::{SecondsFormat, Utc};
-use serde_json::Value;
 
-use crate::config::{Config, EntityRole};
-use crate::evidence::Origins;
-use crate::ids::{self, Outcome, Verdict};
-use crate::ocds::{Merger, history};
-use crate::publish::{
-    EntityInfo, PackageMeta, ProjectFigures, ProjectSheet, ReportOptions, RunFacts, Staging,
-    StaleMark, pages, sheet,
-};
+use crate::config::Config;
+use crate::projects::{self, Published};
+use crate::publish::{EntityInfo, PackageMeta, ReportOptions, RunFacts, Staging, pages, sheet};
 use crate::report::{Health, RunReport, StageSeconds, Status};
-use crate::store::{CompiledRow, ProjectScoreRow, Provenance, Store};
-use crate::{Error, ExitCode, flags, oc4ids, score, source};
-use std::time::Instant;
+use crate::store::Store;
+use crate::{Error, ExitCode, oc4ids, score, source};
 
 /// Options given on the command line for one run.
 #[derive(Debug, Clone, Default)]
@@ -88,18 +81,20 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         .filter(|s| s.stale)
         .map(|s| (s.id.clone(), s.last_good_fetch.clone()))
         .collect();
-    let stale = Stale::new(&store, &down)?;
+    let stale = projects::Stale::new(&store, &down)?;
     report.conflicts = store.conflicts_in_run(run_id)?;
     report.conflicts_total = store.conflicts_total()?;
 
     // ── compile (only the ocids with new data, unless --full) ─────────────────────────
     stage_started("compile");
     let clock_compile = Instant::now();
-    compile(&store, run_id, opts.full, &mut report)?;
+    let compiled = crate::ocds::compile(&store, run_id, opts.full)?;
+    report.compiled = compiled.ocids;
+    report.merge_warnings = compiled.merge_warnings;
     StageSeconds::add(&mut t.compile, clock_compile);
-    stage_started("convert");
 
-    // ── convert, assess, publish each project; collect verdicts for scoring ─────────────
+    // ── convert, assess, render and write each project; verdicts kept for scoring ───────
+    stage_started("convert");
     let meta = PackageMeta {
         uri: config.publisher.uri.clone(),
         publisher: config.publisher.name.clone(),
@@ -118,58 +113,22 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         as_of: as_of_ns,
         sectors: config.sectors.clone(),
     };
-    let mut out = Publishing {
-        config,
-        staging: &mut staging,
-        input: score::Input::default(),
-        process_counts: Vec::new(),
-        entities: BTreeMap::new(),
-        stale: &stale,
-        ocp: score::OcpTally::default(),
-        values: Vec::new(),
-        store: &store,
-        history: Vec::new(),
-        seconds: t,
-    };
-    // Projects from OC4IDS sources first: they claim the processes they name.
-    let mut claimed: HashSet<String> = HashSet::new();
-    store.for_each_oc4ids_project(|project, provenance| {
-        let ocids = oc4ids::ocids_of(&project);
-        let rows = store.compiled_of(&ocids)?;
-        let key = project
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let clock = Instant::now();
-        let from_ocds = (!rows.is_empty()).then(|| oc4ids::convert(&key, &rows, &convert_opts));
-        let converted = oc4ids::enrich(project, from_ocds.as_ref());
-        StageSeconds::add(&mut out.seconds.convert, clock);
-        claimed.extend(ocids.iter().cloned());
-        let processes = ocids.len() as u32;
-        out.project(&converted, processes, &rows, Some(provenance), &mut report)
-    })?;
-    store.for_each_project(config.grouping, |key, mut rows| {
-        rows.retain(|r| !claimed.contains(&r.ocid));
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let clock = Instant::now();
-        let converted = oc4ids::convert(key, &rows, &convert_opts);
-        StageSeconds::add(&mut out.seconds.convert, clock);
-        out.project(&converted, rows.len() as u32, &rows, None, &mut report)
-    })?;
-    let Publishing {
+    let Published {
         input,
         process_counts,
         entities,
         ocp,
         values,
         history: project_history,
-        seconds,
-        ..
-    } = out;
-    let mut t = seconds;
+    } = projects::publish_all(
+        config,
+        &store,
+        &mut staging,
+        &stale,
+        &convert_opts,
+        &mut report,
+        &mut t,
+    )?;
     report.projects = staging.projects();
     if report.projects == 0 && !opts.allow_empty {
         let before = crate::publish::output::published_projects(&config.output);
@@ -282,282 +241,4 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
 /// Marks the start of a stage in the log (operators and the crash tests watch for it).
 fn stage_started(stage: &'static str) {
     tracing::info!(stage, "stage started");
-}
-
-/// Compiles the ocids that need it, one at a time.
-fn compile(store: &Store, run_id: i64, full: bool, report: &mut RunReport) -> Result<(), Error> {
-    let merger = Merger::default();
-    for ocid in store.ocids_to_compile(run_id, full)? {
-        let mut releases = store.releases_of(&ocid)?;
-        let (compiled, hist, n) = if releases.is_empty() {
-            let Some(c) = store.record_compiled_of(&ocid)? else {
-                continue;
-            };
-            let h = history::from_compiled(&c);
-            (c, h, 0)
-        } else {
-            Merger::sort(&mut releases);
-            let (c, hist, warnings) = history::compile(&merger, &releases);
-            for w in &warnings {
-                tracing::debug!(ocid = %ocid, path = %w.path, "{}", w.message);
-            }
-            report.merge_warnings += warnings.len() as u64;
-            (c, hist, releases.len() as u64)
-        };
-        store.save_compiled(&ocid, &compiled, &hist, n, run_id)?;
-        report.compiled += 1;
-    }
-    store.mark_compiled(run_id)?;
-    Ok(())
-}
-
-/// What is gathered while projects are published, for scoring afterwards.
-struct Publishing<'a> {
-    config: &'a Config,
-    staging: &'a mut Staging,
-    input: score::Input,
-    process_counts: Vec<(String, String, u32)>,
-    entities: BTreeMap<String, EntityInfo>,
-    stale: &'a Stale,
-    ocp: score::OcpTally,
-    /// (entity, project, value) for the index-style sample.
-    values: Vec<(String, String, f64)>,
-    store: &'a Store,
-    /// Each project's score and stage, for the history.
-    history: Vec<ProjectScoreRow>,
-    /// Time spent per stage so far.
-    seconds: StageSeconds,
-}
-
-impl Publishing<'_> {
-    /// Assesses one project, writes its sheet, and keeps its verdicts for scoring.
-    fn project(
-        &mut self,
-        converted: &oc4ids::Converted,
-        processes: u32,
-        rows: &[CompiledRow],
-        provenance: Option<Provenance>,
-        report: &mut RunReport,
-    ) -> Result<(), Error> {
-        let config = self.config;
-        let clock_assess = Instant::now();
-        let ocids: Vec<&str> = rows.iter().map(|r| r.ocid.as_str()).collect();
-        let project = &converted.project;
-        let origins = Origins::load(self.store, project, &ocids, provenance.as_ref())?;
-        let mut verdicts = ids::assess(project);
-        for v in &mut verdicts {
-            v.evidence = origins.of(project, &v.path);
-        }
-        let mut flags = flags::assess(project, rows, &config.flags);
-        for f in &mut flags {
-            let mut evidence = Vec::new();
-            for p in &f.paths {
-                for o in origins.of(project, p) {
-                    if !evidence.contains(&o) {
-                        evidence.push(o);
-                    }
-                }
-            }
-            f.evidence = evidence;
-            report.flags.count(f.code, f.state);
-        }
-        let mut entity = attribute(converted, config.entity);
-        let stale = self.stale.of(&ocids, provenance.as_ref());
-        entity.stale.clone_from(&stale);
-        let project_id = converted.project["id"].as_str().unwrap_or("-").to_string();
-        for v in &verdicts {
-            self.input
-                .push(&project_id, &entity.entity, v, weight(config, v.code));
-        }
-        let ocp_presence = self.ocp.add(&entity.entity, &converted.project);
-        self.values.push((
-            entity.entity.clone(),
-            project_id.clone(),
-            project_value(&converted.project),
-        ));
-        self.process_counts
-            .push((project_id.clone(), entity.entity.clone(), processes));
-        report.processes += u64::from(processes);
-        report.conversion_notes += converted.notes.len() as u64;
-        let progress = sheet::progress(project, rows);
-        let figures = figures(&verdicts, config, ocp_presence);
-        StageSeconds::add(&mut self.seconds.assess, clock_assess);
-        let clock_publish = Instant::now();
-        self.history.push(ProjectScoreRow {
-            project: project_id.clone(),
-            entity: entity.entity.clone(),
-            score: figures.score,
-            stage: progress.stage.code().to_string(),
-        });
-        self.staging.project(&ProjectSheet {
-            project: &converted.project,
-            entity: &entity,
-            score: figures,
-            verdicts: &verdicts,
-            flags: &flags,
-            notes: &converted.notes,
-            provenance: provenance.as_ref(),
-            stale: stale.as_ref(),
-            progress,
-        })?;
-        StageSeconds::add(&mut self.seconds.publish, clock_publish);
-        // An entity is stale when any of its projects rests on a source that is down.
-        let e = self
-            .entities
-            .entry(entity.entity.clone())
-            .or_insert_with(|| entity.clone());
-        if e.stale.is_none() {
-            e.stale = stale;
-        }
-        Ok(())
-    }
-}
-
-/// The ocids that rest on sources that are down, and when each source last gave data.
-struct Stale {
-    ocids: HashMap<String, usize>,
-    sources: Vec<(String, Option<String>)>,
-}
-
-impl Stale {
-    fn new(store: &Store, down: &[(String, Option<String>)]) -> Result<Stale, Error> {
-        let mut ocids = HashMap::new();
-        for (i, (source, _)) in down.iter().enumerate() {
-            for ocid in store.ocids_from(source)? {
-                ocids.entry(ocid).or_insert(i);
-            }
-        }
-        Ok(Stale {
-            ocids,
-            sources: down.to_vec(),
-        })
-    }
-
-    /// The stale mark of a project built from `ocids` (and maybe an OC4IDS project).
-    fn of(&self, ocids: &[&str], provenance: Option<&Provenance>) -> Option<StaleMark> {
-        let by_project = provenance.and_then(|p| self.sources.iter().find(|(s, _)| *s == p.source));
-        let by_ocid = ocids
-            .iter()
-            .find_map(|o| self.ocids.get(*o))
-            .and_then(|i| self.sources.get(*i));
-        by_project.or(by_ocid).map(|(source, last)| StaleMark {
-            source: source.clone(),
-            last_good_fetch: last.clone(),
-        })
-    }
-}
-
-fn weight(config: &Config, code: &str) -> f64 {
-    config.weights.get(code).copied().unwrap_or(1.0)
-}
-
-/// The project's own figures: `score::project_figures` plus the verdict counts.
-fn figures(verdicts: &[Verdict], config: &Config, ocp_presence: f64) -> ProjectFigures {
-    let own = score::project_figures(verdicts, |code| weight(config, code));
-    let count = |o: Outcome| verdicts.iter().filter(|v| v.outcome == o).count() as u32;
-    ProjectFigures {
-        score: own.score,
-        lenient_score: own.lenient,
-        reactive_score: own.reactive,
-        project_level_score: own.project_level,
-        contract_level_score: own.contract_level,
-        ocp_presence,
-        disclosed: count(Outcome::Disclosed),
-        partial: count(Outcome::Partial),
-        missing: count(Outcome::Missing),
-        not_applicable: count(Outcome::NotApplicable),
-        not_yet_applicable: count(Outcome::NotYetApplicable),
-    }
-}
-
-/// The value the index-style sample ranks projects by: the budget, else the sum of contract
-/// values (currencies are not converted; a sample is drawn within one publisher).
-fn project_value(project: &Value) -> f64 {
-    let amount = |v: Option<&Value>| {
-        v.and_then(|v| v.get("amount"))
-            .and_then(crate::util::finite)
-    };
-    amount(project.pointer("/budget/amount")).unwrap_or_else(|| {
-        project
-            .get("contractingProcesses")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|c| amount(c.pointer("/summary/contractValue")))
-            .sum()
-    })
-}
-
-/// The entity a project counts towards, by the configured role.
-fn attribute(converted: &oc4ids::Converted, role: EntityRole) -> EntityInfo {
-    let p = &converted.project;
-    let parties = p.get("parties").and_then(Value::as_array);
-    let party = |id: &str| -> Option<&Value> {
-        parties?
-            .iter()
-            .find(|q| q.get("id").and_then(Value::as_str) == Some(id))
-    };
-    let most_common = |ids: Vec<String>| -> Option<String> {
-        let mut counts: Vec<(String, usize)> = Vec::new();
-        for id in ids {
-            match counts.iter_mut().find(|(i, _)| *i == id) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((id, 1)),
-            }
-        }
-        // Highest count wins; on a tie the first seen (lowest ocid) wins.
-        let max = counts.iter().map(|(_, n)| *n).max()?;
-        counts.into_iter().find(|(_, n)| *n == max).map(|(i, _)| i)
-    };
-    let chosen: Option<String> = match role {
-        EntityRole::PublicAuthority => p
-            .pointer("/publicAuthority/id")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .or_else(|| converted.buyers.first().cloned()),
-        EntityRole::ProcuringEntity => most_common(
-            p.get("contractingProcesses")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|c| c.pointer("/summary/tender/procuringEntity/id"))
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-        ),
-        EntityRole::Buyer => most_common(converted.buyers.clone()),
-    };
-    let Some(org) = chosen.as_deref().and_then(party) else {
-        return EntityInfo {
-            entity: "sin-entidad".into(),
-            name: "(sin entidad identificada / no entity identified)".into(),
-            stale: None,
-        };
-    };
-    let name = org
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    let scheme = org.pointer("/identifier/scheme").and_then(Value::as_str);
-    let ident = org.pointer("/identifier/id").and_then(|v| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    });
-    let entity = match (scheme, ident) {
-        (Some(s), Some(i)) => format!("{s}-{i}"),
-        _ if !name.is_empty() => name
-            .to_lowercase()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
-        _ => chosen.unwrap_or_default(),
-    };
-    EntityInfo {
-        entity,
-        name,
-        stale: None,
-    }
 }

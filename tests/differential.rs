@@ -83,13 +83,19 @@ fn fixture_projects_match_the_hand_derived_conversion() {
                 failures.push(format!("{id} flag {key}: expected {state}, got {got:?}"));
             }
         }
-        // Evidence: every verdict that was judged points at a release of the fixtures.
+        // Evidence: every verdict that was judged points at a release of the fixtures, through
+        // the file's table of origins.
+        let origins = sheet["origins"].as_array().expect("origins");
         for v in verdicts {
             let evidence = v["evidence"].as_array().map(Vec::as_slice).unwrap_or(&[]);
             if evidence.is_empty() {
                 failures.push(format!("{id} {}: no evidence", v["code"]));
             }
-            for e in evidence {
+            for i in evidence {
+                let Some(e) = i.as_u64().and_then(|i| origins.get(i as usize)) else {
+                    failures.push(format!("{id} {}: evidence {i} not in origins", v["code"]));
+                    continue;
+                };
                 let location = e["location"].as_str().unwrap_or_default();
                 if !location.contains("fixtures/ocds/mop.json")
                     || e["fetched_at"].as_str().is_none()

@@ -20,5 +20,7 @@ mod props;
 mod safety;
 // The pages and spreadsheets people read.
 mod reports;
+// Parallel and incremental runs: thread-count independence, what a new release changes.
+mod scale;
 // Helpers.
 mod util;

@@ -30,8 +30,9 @@ pub struct Verdict {
     /// True when a linked document decided it: costwatch saw the link, not the contents.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub document_not_inspected: bool,
-    /// Where the data at `path` came from (filled in by the pipeline, which knows the store).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Where the data at `path` came from (filled in by the pipeline, which knows the store;
+    /// a project's file writes it as indices into the file's one table of origins).
+    #[serde(skip)]
     pub evidence: Vec<crate::store::Origin>,
 }
 

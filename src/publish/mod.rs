@@ -288,49 +288,54 @@ impl Staging {
 
     /// Writes one project into the package and its own file.
     pub fn project(&mut self, sheet: &ProjectSheet<'_>) -> Result<(), Error> {
+        let rendered = self.render(sheet)?;
+        self.add(rendered)
+    }
+
+    /// Makes one project's files and table rows without writing anything, so that several
+    /// projects can be rendered at once; [`Staging::add`] writes them, in order.
+    pub fn render(&self, sheet: &ProjectSheet<'_>) -> Result<Rendered, Error> {
         let text = serde_json::to_string_pretty(sheet.project).unwrap_or_default();
-        let indented = text.replace('\n', "\n    ");
-        let sep = if self.projects == 0 {
-            "\n    "
-        } else {
-            ",\n    "
-        };
-        write!(self.package, "{sep}{indented}").map_err(io(&self.package_path))?;
-        self.projects += 1;
+        let package_entry = text.replace('\n', "\n    ");
         let id = sheet
             .project
             .get("id")
             .and_then(Value::as_str)
             .unwrap_or("project");
-        let path = self
-            .dir
-            .join("projects")
-            .join(format!("{}.json", safe_file_name(id)));
-        write_json(&path, sheet)?;
+        let json_name = format!("projects/{}.json", safe_file_name(id));
+        // Compact: these files are read by programs (the sheet is the page people read), and
+        // indentation made a third of their size.
+        let mut json = serde_json::to_vec(&SheetFile::of(sheet)).map_err(|e| Error::Io {
+            path: self.dir.join(&json_name),
+            source: e.into(),
+        })?;
+        json.push(b'\n');
         let lang = self.report.lang;
         let html_name = sheet::file_name(id);
         let html_path = format!("proyectos/{html_name}");
         // What a reader should look at: raised flags, and those the data could not decide.
-        for f in sheet
+        let flag_rows = sheet
             .flags
             .iter()
             .filter(|f| matches!(f.state, FlagState::Raised | FlagState::Unknown))
-        {
-            self.flags.row([
-                id,
-                &sheet.entity.entity,
-                &sheet.entity.name,
-                f.process.as_deref().unwrap_or(""),
-                f.code,
-                f.state.as_str(),
-                sheet::alert_title(f.code, lang),
-                &f.explicacion,
-                &f.explanation,
-                &f.rule,
-                &f.paths.join(" "),
-                &html_path,
-            ])?;
-        }
+            .map(|f| {
+                [
+                    id,
+                    &sheet.entity.entity,
+                    &sheet.entity.name,
+                    f.process.as_deref().unwrap_or(""),
+                    f.code,
+                    f.state.as_str(),
+                    sheet::alert_title(f.code, lang),
+                    &f.explicacion,
+                    &f.explanation,
+                    &f.rule,
+                    &f.paths.join(" "),
+                    &html_path,
+                ]
+                .map(str::to_string)
+            })
+            .collect();
         // The sheet people read.
         let cx = sheet::Context {
             lang,
@@ -339,12 +344,10 @@ impl Staging {
             entity_file: pages::entity_file(&sheet.entity.entity),
         };
         let ficha = sheet::build(sheet, &cx);
-        let page = self.dir.join(&html_path);
         let html = self.pages.ficha(&ficha).map_err(|source| Error::Render {
-            path: page.clone(),
+            path: self.dir.join(&html_path),
             source,
         })?;
-        fs::write(&page, html).map_err(io(&page))?;
         let f = &sheet.score;
         let raised = ficha.raised.len();
         let unknown = ficha.unknown.len();
@@ -357,7 +360,7 @@ impl Staging {
                 .unwrap_or_default()
         };
         let ui = words::ui(lang);
-        self.project_table.row([
+        let table_row = vec![
             id.to_string(),
             ficha.title.clone(),
             sheet.entity.entity.clone(),
@@ -385,8 +388,8 @@ impl Staging {
                 .stale
                 .map(|s| s.last_good_fetch.clone().unwrap_or_else(|| "-".into()))
                 .unwrap_or_default(),
-        ])?;
-        self.lines.push(ProjectLine {
+        ];
+        let line = ProjectLine {
             id: id.to_string(),
             title: ficha.title.clone(),
             entity: sheet.entity.entity.clone(),
@@ -399,7 +402,40 @@ impl Staging {
                 .collect(),
             unknown: unknown as u32,
             contact: ficha.contact,
-        });
+        };
+        Ok(Rendered {
+            package_entry,
+            json_name,
+            json,
+            html_name: html_path,
+            html,
+            flag_rows,
+            table_row,
+            line,
+        })
+    }
+
+    /// Writes a rendered project: its entry in the package, its two files, its table rows.
+    pub fn add(&mut self, r: Rendered) -> Result<(), Error> {
+        let sep = if self.projects == 0 {
+            "\n    "
+        } else {
+            ",\n    "
+        };
+        write!(self.package, "{sep}{}", r.package_entry).map_err(io(&self.package_path))?;
+        self.projects += 1;
+        for (name, bytes) in [
+            (&r.json_name, r.json.as_slice()),
+            (&r.html_name, r.html.as_bytes()),
+        ] {
+            let path = self.dir.join(name);
+            fs::write(&path, bytes).map_err(io(&path))?;
+        }
+        for row in r.flag_rows {
+            self.flags.row(row)?;
+        }
+        self.project_table.row(r.table_row)?;
+        self.lines.push(r.line);
         Ok(())
     }
 
@@ -688,8 +724,19 @@ impl Drop for Staging {
     }
 }
 
-/// One project's own file.
-#[derive(Serialize)]
+/// One project made ready to write by [`Staging::render`].
+pub struct Rendered {
+    package_entry: String,
+    json_name: String,
+    json: Vec<u8>,
+    html_name: String,
+    html: String,
+    flag_rows: Vec<[String; 12]>,
+    table_row: Vec<String>,
+    line: ProjectLine,
+}
+
+/// Everything one project's outputs are made from.
 pub struct ProjectSheet<'a> {
     /// The OC4IDS project.
     pub project: &'a Value,
@@ -704,13 +751,85 @@ pub struct ProjectSheet<'a> {
     /// Conversion notes.
     pub notes: &'a [crate::oc4ids::Note],
     /// Where an OC4IDS project came from (absent for projects built from OCDS).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub provenance: Option<&'a crate::store::Provenance>,
     /// Set when the project rests on a source that was down.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub stale: Option<&'a StaleMark>,
     /// The current stage and the dates that show it.
     pub progress: sheet::Progress,
+}
+
+/// A project's file as written: the sheet, with each verdict's and flag's evidence given as
+/// indices into `origins`, the file's one table of where its data came from (a release is the
+/// origin of dozens of verdicts; written out each time it made three quarters of the file).
+#[derive(Serialize)]
+struct SheetFile<'a> {
+    project: &'a Value,
+    entity: &'a EntityInfo,
+    score: &'a ProjectFigures,
+    verdicts: Vec<Pointing<'a, Verdict>>,
+    flags: Vec<Pointing<'a, crate::flags::Flag>>,
+    notes: &'a [crate::oc4ids::Note],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provenance: Option<&'a crate::store::Provenance>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stale: Option<&'a StaleMark>,
+    progress: &'a sheet::Progress,
+    origins: Vec<&'a crate::store::Origin>,
+}
+
+/// An item and its evidence as positions in [`SheetFile::origins`].
+#[derive(Serialize)]
+struct Pointing<'a, T> {
+    #[serde(flatten)]
+    item: &'a T,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    evidence: Vec<usize>,
+}
+
+impl<'a> SheetFile<'a> {
+    fn of(sheet: &'a ProjectSheet<'a>) -> SheetFile<'a> {
+        let mut origins: Vec<&crate::store::Origin> = Vec::new();
+        let mut point = |evidence: &'a [crate::store::Origin]| -> Vec<usize> {
+            evidence
+                .iter()
+                .map(|o| match origins.iter().position(|known| *known == o) {
+                    Some(i) => i,
+                    None => {
+                        origins.push(o);
+                        origins.len() - 1
+                    }
+                })
+                .collect()
+        };
+        let verdicts = sheet
+            .verdicts
+            .iter()
+            .map(|v| Pointing {
+                item: v,
+                evidence: point(&v.evidence),
+            })
+            .collect();
+        let flags = sheet
+            .flags
+            .iter()
+            .map(|f| Pointing {
+                item: f,
+                evidence: point(&f.evidence),
+            })
+            .collect();
+        SheetFile {
+            project: sheet.project,
+            entity: sheet.entity,
+            score: &sheet.score,
+            verdicts,
+            flags,
+            notes: sheet.notes,
+            provenance: sheet.provenance,
+            stale: sheet.stale,
+            progress: &sheet.progress,
+            origins,
+        }
+    }
 }
 
 /// The codes a spreadsheet reader meets, explained: `glosario.csv`.

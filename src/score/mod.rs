@@ -13,6 +13,7 @@
 //! - entity score = mean of its projects' scores, with project and process counts;
 //! - element share = disclosed ÷ due units of the entity.
 
+mod attribute;
 mod ocp;
 mod sample;
 
@@ -22,7 +23,8 @@ use polars::prelude::*;
 
 use crate::ids::{Disclosure, Level, Outcome, Verdict};
 
-pub use ocp::{OcpTally, project_paths};
+pub use attribute::{Attributed, attribute, project_value};
+pub use ocp::{OcpTally, Presence, project_paths};
 pub use sample::{Sample, draw};
 
 /// Rows accumulated column by column while projects are assessed.

@@ -79,33 +79,73 @@ pub struct OcpElement {
     pub fields: Vec<(String, f64)>,
 }
 
+/// What one project shows of the OCP notebook's fields, worked out on its own (so that many
+/// projects can be looked at at once) and added to the tally afterwards.
+#[derive(Debug, Clone)]
+pub struct Presence {
+    /// Per catalogue element: every field it names is present.
+    hits: Vec<bool>,
+    /// Per named field (in `named_fields` order): present.
+    fields: Vec<bool>,
+    /// Unrounded figure, 0–100 over the proactive elements.
+    figure: f64,
+}
+
+impl Presence {
+    /// Looks at one project.
+    pub fn of(project: &Value) -> Presence {
+        let paths = project_paths(project);
+        let (mut proactive, mut covered) = (0u32, 0u32);
+        let hits: Vec<bool> = catalogue()
+            .iter()
+            .map(|e| {
+                let hit = e.ocp_fields.iter().all(|f| paths.contains(f));
+                if e.disclosure == Disclosure::Proactive {
+                    proactive += 1;
+                    covered += u32::from(hit);
+                }
+                hit
+            })
+            .collect();
+        // Each field once per project, however many elements name it.
+        let fields = named_fields().iter().map(|f| paths.contains(f)).collect();
+        Presence {
+            hits,
+            fields,
+            figure: 100.0 * f64::from(covered) / f64::from(proactive.max(1)),
+        }
+    }
+
+    /// The project's presence figure, 0–100, rounded as published.
+    pub fn figure(&self) -> f64 {
+        crate::util::round_to(self.figure, 2)
+    }
+}
+
 impl OcpTally {
     /// Adds one project; returns its presence figure (0–100 over the proactive elements).
     pub fn add(&mut self, entity: &str, project: &Value) -> f64 {
-        let paths = project_paths(project);
+        let presence = Presence::of(project);
+        self.add_presence(entity, &presence);
+        presence.figure()
+    }
+
+    /// Adds a project already looked at.
+    pub fn add_presence(&mut self, entity: &str, p: &Presence) {
         self.projects += 1;
-        let (mut proactive, mut covered) = (0u32, 0u32);
-        for e in catalogue() {
-            let hit = e.ocp_fields.iter().all(|f| paths.contains(f));
-            if hit {
+        for (e, hit) in catalogue().iter().zip(&p.hits) {
+            if *hit {
                 *self.covered.entry(e.code.clone()).or_default() += 1;
             }
-            if e.disclosure == Disclosure::Proactive {
-                proactive += 1;
-                covered += u32::from(hit);
-            }
         }
-        // Each field once per project, however many elements name it.
-        for f in named_fields() {
-            if paths.contains(f) {
+        for (f, present) in named_fields().iter().zip(&p.fields) {
+            if *present {
                 *self.fields.entry(f.clone()).or_default() += 1;
             }
         }
-        let figure = 100.0 * f64::from(covered) / f64::from(proactive.max(1));
         let entry = self.entities.entry(entity.to_string()).or_default();
         entry.0 += 1;
-        entry.1 += figure;
-        crate::util::round_to(figure, 2)
+        entry.1 += p.figure;
     }
 
     /// Mean presence figure of an entity's projects, 0–100.

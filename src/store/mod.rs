@@ -592,6 +592,22 @@ impl Store {
         rows.map_err(|e| self.sq(e))
     }
 
+    /// The releases of one ocid as stored text, with their release ids (for a caller that
+    /// parses them elsewhere); of conflicting versions of one release, the last stored.
+    pub fn release_texts_of(&self, ocid: &str) -> Result<Vec<(String, String)>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT release_id, data FROM releases WHERE id IN (
+                    SELECT MAX(id) FROM releases WHERE ocid = ?1 GROUP BY release_id)
+                 ORDER BY id",
+            )
+            .map_err(|e| self.sq(e))?;
+        stmt.query_map(params![ocid], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.sq(e))
+    }
+
     /// The releases of one ocid; of conflicting versions of one release, the last stored.
     pub fn releases_of(&self, ocid: &str) -> Result<Vec<Value>, Error> {
         let mut stmt = self
@@ -649,6 +665,18 @@ impl Store {
         Ok(out)
     }
 
+    /// The latest compiled release given by a record for this ocid, as stored text.
+    pub fn record_compiled_text_of(&self, ocid: &str) -> Result<Option<String>, Error> {
+        self.conn
+            .query_row(
+                "SELECT data FROM record_compiled WHERE ocid = ?1 ORDER BY id DESC LIMIT 1",
+                params![ocid],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.sq(e))
+    }
+
     /// The latest compiled release given by a record for this ocid, if any.
     pub fn record_compiled_of(&self, ocid: &str) -> Result<Option<Value>, Error> {
         let text: Option<String> = self
@@ -681,13 +709,23 @@ impl Store {
         releases: u64,
         run_id: i64,
     ) -> Result<(), Error> {
-        let project_id = compiled
-            .pointer("/planning/project/id")
-            .and_then(|v| match v {
-                Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            });
+        let c = SerializedCompiled::of(compiled, history, releases);
+        self.save_serialized(ocid, &c, run_id)
+    }
+
+    /// Saves a compiled release serialised elsewhere.
+    pub fn save_serialized(
+        &self,
+        ocid: &str,
+        c: &SerializedCompiled,
+        run_id: i64,
+    ) -> Result<(), Error> {
+        let SerializedCompiled {
+            project_id,
+            data,
+            history,
+            releases,
+        } = c;
         self.conn
             .prepare_cached(
                 "INSERT INTO compiled (ocid, planning_project_id, data, history, releases, run_id)
@@ -700,9 +738,9 @@ impl Store {
                 s.execute(params![
                     ocid,
                     project_id,
-                    compiled.to_string(),
-                    history.to_string(),
-                    releases as i64,
+                    data,
+                    history,
+                    *releases as i64,
                     run_id
                 ])
             })
@@ -772,6 +810,38 @@ impl Store {
             inputs: count("SELECT COUNT(*) FROM inputs")?,
             runs: count("SELECT COUNT(*) FROM runs")?,
         })
+    }
+}
+
+/// A compiled release ready to store: the project id it names and its text.
+#[derive(Debug, Clone)]
+pub struct SerializedCompiled {
+    /// `planning.project.id`, trimmed, when it names one.
+    pub project_id: Option<String>,
+    /// The compiled release.
+    pub data: String,
+    /// Its history (see `ocds::history`).
+    pub history: String,
+    /// How many releases it was compiled from.
+    pub releases: u64,
+}
+
+impl SerializedCompiled {
+    /// Serialises a compiled release and its history.
+    pub fn of(compiled: &Value, history: &Value, releases: u64) -> SerializedCompiled {
+        let project_id = compiled
+            .pointer("/planning/project/id")
+            .and_then(|v| match v {
+                Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
+        SerializedCompiled {
+            project_id,
+            data: compiled.to_string(),
+            history: history.to_string(),
+            releases,
+        }
     }
 }
 

@@ -1,0 +1,99 @@
+//! Compiling: each ocid's releases merged into one compiled release and its history.
+//!
+//! The store is read and written on one thread, in ocid order; parsing, merging and
+//! serialising, which do not depend on one another, are spread over the cores a batch at a
+//! time. What is stored does not depend on the number of threads.
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use super::{Merger, history};
+use crate::store::{self, SerializedCompiled, Store};
+
+/// How many ocids are read before a batch is compiled; bounds memory.
+const BATCH: usize = 512;
+
+/// What a compile did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Compiled {
+    /// Ocids compiled.
+    pub ocids: u64,
+    /// Merge warnings (logged at debug level, counted in the report).
+    pub merge_warnings: u64,
+}
+
+/// The stored text one ocid is compiled from.
+enum Source {
+    /// Individual releases: (release id, text).
+    Releases(Vec<(String, String)>),
+    /// No individual release, only the compiled release of a record.
+    Record(String),
+}
+
+/// Compiles the ocids that need it: those with data stored since the last finished compile,
+/// or every ocid when `full`. Marks the run's compile finished.
+pub fn compile(store: &Store, run_id: i64, full: bool) -> Result<Compiled, store::Error> {
+    let merger = Merger::default();
+    let mut done = Compiled::default();
+    let ocids = store.ocids_to_compile(run_id, full)?;
+    for chunk in ocids.chunks(BATCH) {
+        let mut batch = Vec::with_capacity(chunk.len());
+        for ocid in chunk {
+            let releases = store.release_texts_of(ocid)?;
+            if !releases.is_empty() {
+                batch.push((ocid, Source::Releases(releases)));
+            } else if let Some(text) = store.record_compiled_text_of(ocid)? {
+                batch.push((ocid, Source::Record(text)));
+            }
+        }
+        let path = store.path();
+        let results: Vec<_> = batch
+            .into_par_iter()
+            .map(|(ocid, source)| one(&merger, ocid, source, path).map(|r| (ocid, r)))
+            .collect();
+        for result in results {
+            let (ocid, (serialized, warnings)) = result?;
+            for w in &warnings {
+                tracing::debug!(ocid = %ocid, path = %w.path, "{}", w.message);
+            }
+            done.merge_warnings += warnings.len() as u64;
+            store.save_serialized(ocid, &serialized, run_id)?;
+            done.ocids += 1;
+        }
+    }
+    store.mark_compiled(run_id)?;
+    Ok(done)
+}
+
+/// Compiles one ocid from its stored text.
+fn one(
+    merger: &Merger,
+    ocid: &str,
+    source: Source,
+    path: &std::path::Path,
+) -> Result<(SerializedCompiled, Vec<super::MergeWarning>), store::Error> {
+    let parse = |text: &str, what: &dyn Fn() -> String| -> Result<Value, store::Error> {
+        serde_json::from_str(text).map_err(|source| store::Error::Json {
+            path: path.to_path_buf(),
+            what: what(),
+            source,
+        })
+    };
+    match source {
+        Source::Record(text) => {
+            let compiled = parse(&text, &|| format!("compiled release {ocid}"))?;
+            let hist = history::from_compiled(&compiled);
+            Ok((SerializedCompiled::of(&compiled, &hist, 0), Vec::new()))
+        }
+        Source::Releases(texts) => {
+            let mut releases = Vec::with_capacity(texts.len());
+            for (id, text) in &texts {
+                releases.push(parse(text, &|| format!("release {ocid}/{id}"))?);
+            }
+            Merger::sort(&mut releases);
+            let (compiled, hist, warnings) = history::compile(merger, &releases);
+            let n = releases.len() as u64;
+            Ok((SerializedCompiled::of(&compiled, &hist, n), warnings))
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The paths that make reruns cheap and runs parallel: outputs that do not depend on the number
+//! of threads, unchanged files left unread, and a new release that changes its own project's
+//! files and nothing else of the other projects.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use assert_cmd::Command;
+use costwatch::pipeline::{RunOptions, run};
+
+use crate::util::{fixture_config, root};
+
+/// Every file under `dir` with its hash, but for those that record the run itself (times,
+/// history, the pages and workbook that show the history).
+fn files(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let rel = p.strip_prefix(dir).expect("prefix").display().to_string();
+            if matches!(
+                rel.as_str(),
+                "run-report.json"
+                    | "metrics.prom"
+                    | "index.html"
+                    | "tendencias.csv"
+                    | "costwatch.xlsx"
+            ) || rel.starts_with("entidades/")
+            {
+                continue;
+            }
+            let bytes = std::fs::read(&p).expect("read");
+            out.insert(rel, costwatch::util::sha256_hex(&bytes));
+        }
+    }
+    out
+}
+
+fn costwatch_run(store: &Path, out: &Path, extra: &[&str]) {
+    let mut c = Command::cargo_bin("costwatch").expect("binary");
+    c.current_dir(root())
+        .args(["run", "--store"])
+        .arg(store)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+#[test]
+fn the_outputs_do_not_depend_on_the_number_of_threads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    costwatch_run(&d.join("s.sqlite"), &d.join("out0"), &[]);
+    // Two copies of one store, so that both runs see the same stored data and fetch times.
+    for n in ["1", "2"] {
+        std::fs::copy(d.join("s.sqlite"), d.join(format!("s{n}.sqlite"))).expect("copy store");
+    }
+    costwatch_run(
+        &d.join("s1.sqlite"),
+        &d.join("out1"),
+        &["--full", "--threads", "1"],
+    );
+    costwatch_run(
+        &d.join("s2.sqlite"),
+        &d.join("out2"),
+        &["--full", "--threads", "2"],
+    );
+    let (one, two) = (files(&d.join("out1")), files(&d.join("out2")));
+    assert!(one.keys().any(|k| k.starts_with("projects/")));
+    let differ: Vec<&String> = one
+        .keys()
+        .chain(two.keys())
+        .filter(|k| one.get(*k) != two.get(*k))
+        .collect();
+    assert!(differ.is_empty(), "differ with 1 and 2 threads: {differ:?}");
+}
+
+#[test]
+fn a_new_release_changes_its_project_and_no_other() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("input");
+    std::fs::create_dir_all(&input).expect("input");
+    for e in std::fs::read_dir(root().join("fixtures/ocds"))
+        .expect("fixtures")
+        .flatten()
+    {
+        std::fs::copy(e.path(), input.join(e.file_name())).expect("copy");
+    }
+    let mut config = fixture_config(dir.path());
+    config.sources[0].spec = costwatch::config::SourceSpec::Local {
+        paths: vec![input.display().to_string()],
+    };
+    run(&config, &RunOptions::default()).expect("first run");
+    let before = files(&config.output);
+
+    // An amendment of one contract of project MOP-003, in a new file.
+    let amendment = serde_json::json!({
+        "ocid": "ocds-cw7pa1-MOP-003-1", "id": "ocds-cw7pa1-MOP-003-1-amendment-9",
+        "date": "2023-03-01T10:00:00-05:00", "tag": ["contractAmendment"],
+        "initiationType": "tender",
+        "contracts": [{"id": "ocds-cw7pa1-MOP-003-1-contract-1",
+            "value": {"amount": 9_900_000, "currency": "PAB"},
+            "amendments": [{"id": "adenda-9", "date": "2023-03-01T10:00:00-05:00",
+                "description": "Adenda 9: obras adicionales",
+                "rationale": "Obras adicionales de drenaje."}]}]
+    });
+    std::fs::write(input.join("zz-update.jsonl"), format!("{amendment}\n")).expect("update");
+    let second = run(&config, &RunOptions::default()).expect("second run");
+    assert_eq!(
+        second.report.compiled, 1,
+        "only the amended ocid is compiled"
+    );
+    assert_eq!(second.report.releases.new, 1);
+    // The files already read were left unread.
+    let read: Vec<&str> = second
+        .report
+        .inputs
+        .iter()
+        .map(|i| i.location.as_str())
+        .collect();
+    assert!(
+        read.len() == 1 && read[0].ends_with("zz-update.jsonl"),
+        "{read:?}"
+    );
+
+    let after = files(&config.output);
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    let changed: Vec<&str> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(*v))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let own: Vec<&str> = changed
+        .iter()
+        .copied()
+        .filter(|k| k.starts_with("projects/") || k.starts_with("proyectos/"))
+        .collect();
+    assert_eq!(own.len(), 2, "the project's file and sheet: {own:?}");
+    assert!(own.iter().all(|k| k.contains("MOP-003")), "{own:?}");
+    // The package and the tables that list every project change with it.
+    assert!(
+        changed.contains(&"oc4ids/project-package.json"),
+        "{changed:?}"
+    );
+}
