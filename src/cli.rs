@@ -162,6 +162,9 @@ fn execute(command: Command, progress: ProgressMode) -> Result<ExitCode, Error> 
                 r.quarantined.len(),
                 cfg.output.display()
             );
+            if r.output_kept {
+                eprintln!("nothing new since the output was made: it was kept as it is");
+            }
             Ok(outcome.exit_code())
         }
         Command::Schedule {

@@ -45,6 +45,37 @@ pub struct FlagCounts(
 );
 
 impl FlagCounts {
+    /// The counts as a run report wrote them (codes and states this version does not know
+    /// are left out).
+    pub fn from_report(v: &serde_json::Value) -> FlagCounts {
+        let states = [
+            FlagState::Raised,
+            FlagState::Clear,
+            FlagState::Unknown,
+            FlagState::NotApplicable,
+        ];
+        let mut counts = FlagCounts::default();
+        for (code, by_state) in v.as_object().into_iter().flatten() {
+            let Some(code) = CODES.iter().find(|c| **c == code.as_str()) else {
+                continue;
+            };
+            for (state, n) in by_state.as_object().into_iter().flatten() {
+                if let (Some(state), Some(n)) = (
+                    states.iter().find(|s| s.as_str() == state.as_str()),
+                    n.as_u64(),
+                ) {
+                    *counts
+                        .0
+                        .entry(code)
+                        .or_default()
+                        .entry(state.as_str())
+                        .or_default() += n;
+                }
+            }
+        }
+        counts
+    }
+
     /// Counts one flag.
     pub fn count(&mut self, code: &'static str, state: FlagState) {
         *self

@@ -93,6 +93,16 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     report.merge_warnings = compiled.merge_warnings;
     StageSeconds::add(&mut t.compile, clock_compile);
 
+    // ── nothing new since the published output was made: keep it ──────────────────────
+    report.fingerprint = fingerprint(config, &as_of, &store, &report)?;
+    if !opts.full
+        && config.scoring.sample_seed.is_none()
+        && crate::publish::output::published_fingerprint(&config.output).as_deref()
+            == Some(report.fingerprint.as_str())
+    {
+        return keep_output(config, &store, run_id, report, t, clock);
+    }
+
     // ── convert, assess, render and write each project; verdicts kept for scoring ───────
     stage_started("convert");
     let meta = PackageMeta {
@@ -193,17 +203,34 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     })?;
 
     // ── publish ────────────────────────────────────────────────────────────────────────
-    if !report.quarantined.is_empty() || report.sources.iter().any(|s| s.status != Health::Ok) {
-        report.status = Status::Partial;
-    }
-    report.store = Some(store.totals()?);
-    report.finished_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-    report.duration_seconds = (clock.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    settle(&mut report, &store, clock)?;
     // The report is written inside the publish stage; its own figure stops just before.
     StageSeconds::add(&mut t.publish, clock_publish);
     report.stage_seconds = t.rounded();
     staging.report(&report)?;
     staging.commit()?;
+    finish(config, &store, run_id, report)
+}
+
+/// The run's status, the store's totals and the times, once every stage has run.
+fn settle(report: &mut RunReport, store: &Store, clock: Instant) -> Result<(), Error> {
+    if !report.quarantined.is_empty() || report.sources.iter().any(|s| s.status != Health::Ok) {
+        report.status = Status::Partial;
+    }
+    report.store = Some(store.totals()?);
+    report.finished_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+    report.duration_seconds = crate::util::round_to(clock.elapsed().as_secs_f64(), 3);
+    Ok(())
+}
+
+/// After the output is in place: the metrics copy, the run's row in the store, the last log
+/// line.
+fn finish(
+    config: &Config,
+    store: &Store,
+    run_id: i64,
+    report: RunReport,
+) -> Result<RunOutcome, Error> {
     if let Some(path) = &config.metrics_file {
         crate::publish::output::write_whole(
             path,
@@ -226,6 +253,7 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         projects = report.projects,
         entities = report.entities,
         quarantined = report.quarantined.len(),
+        output_kept = report.output_kept,
         seconds = report.duration_seconds,
         fetch = st.fetch,
         compile = st.compile,
@@ -236,6 +264,83 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
         "run finished"
     );
     Ok(RunOutcome { report })
+}
+
+/// Hashes everything the outputs are made from (see [`RunReport::fingerprint`]).
+fn fingerprint(
+    config: &Config,
+    as_of: &str,
+    store: &Store,
+    report: &RunReport,
+) -> Result<String, Error> {
+    let sources: Vec<String> = report
+        .sources
+        .iter()
+        .map(|s| {
+            let last = if s.stale {
+                s.last_good_fetch.as_deref()
+            } else {
+                None
+            };
+            format!("{}:{:?}:{}:{last:?}", s.id, s.status, s.stale)
+        })
+        .collect();
+    let text = format!(
+        "{}\n{config:?}\n{as_of}\n{}\n{}\n{sources:?}",
+        env!("CARGO_PKG_VERSION"),
+        store.data_version()?,
+        serde_json::to_string(&report.quarantined).unwrap_or_default(),
+    );
+    Ok(crate::util::sha256_hex(text.as_bytes()))
+}
+
+/// Nothing changed since the published output was made: it stays as it is, with this run's
+/// report and metrics written into it (each replaced whole). The run's entity scores in the
+/// history are the output's; the pages that show the history are brought up to date by the
+/// next run that computes (or by `--full`).
+fn keep_output(
+    config: &Config,
+    store: &Store,
+    run_id: i64,
+    mut report: RunReport,
+    mut t: StageSeconds,
+    clock: Instant,
+) -> Result<RunOutcome, Error> {
+    stage_started("publish");
+    let clock_publish = Instant::now();
+    let path = config.output.join("run-report.json");
+    let io = |path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Publish(crate::publish::Error::Io { path, source })
+    };
+    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+    let previous: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let count = |key: &str| {
+        previous
+            .get(key)
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
+    };
+    report.projects = count("projects");
+    report.processes = count("processes");
+    report.entities = count("entities");
+    report.stale_entities = count("stale_entities");
+    report.conversion_notes = count("conversion_notes");
+    report.flags = crate::flags::FlagCounts::from_report(&previous["flags"]);
+    report.output_kept = true;
+    if let Some(from) = previous.get("run_id").and_then(serde_json::Value::as_i64) {
+        store.copy_entity_scores(from, run_id)?;
+    }
+    tracing::info!(output = %config.output.display(), "nothing new since the published output was made; it is kept");
+    settle(&mut report, store, clock)?;
+    StageSeconds::add(&mut t.publish, clock_publish);
+    report.stage_seconds = t.rounded();
+    let json = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
+    crate::publish::output::write_whole(&path, json.as_bytes()).map_err(io(&path))?;
+    let prom = config.output.join("metrics.prom");
+    crate::publish::output::write_whole(&prom, crate::publish::metrics::text(&report).as_bytes())
+        .map_err(io(&prom))?;
+    finish(config, store, run_id, report)
 }
 
 /// Marks the start of a stage in the log (operators and the crash tests watch for it).

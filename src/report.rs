@@ -243,6 +243,14 @@ pub struct RunReport {
     pub conversion_notes: u64,
     /// What the store holds after the run.
     pub store: Option<StoreTotals>,
+    /// Everything the outputs are made from, hashed: the program's version, the configuration,
+    /// the status date, the stored data, the quarantine and the sources' health. A run whose
+    /// fingerprint is the one in the published report keeps that output.
+    pub fingerprint: String,
+    /// True when nothing had changed since the published output was made: it was kept, and
+    /// only this report and `metrics.prom` were written.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub output_kept: bool,
 }
 
 /// Seconds spent in each stage (convert, assess and publish interleave project by project;
@@ -312,6 +320,8 @@ impl RunReport {
             sample: None,
             conversion_notes: 0,
             store: None,
+            fingerprint: String::new(),
+            output_kept: false,
         }
     }
 }

@@ -153,3 +153,63 @@ fn a_new_release_changes_its_project_and_no_other() {
         "{changed:?}"
     );
 }
+
+#[test]
+fn a_rerun_with_nothing_new_keeps_the_output_and_a_change_of_settings_does_not() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = fixture_config(dir.path());
+    let first = run(&config, &RunOptions::default()).expect("first run");
+    assert!(!first.report.output_kept);
+    assert_eq!(first.report.fingerprint.len(), 64);
+    let sheet = std::fs::read_dir(config.output.join("projects"))
+        .expect("projects")
+        .flatten()
+        .next()
+        .expect("a project file")
+        .path();
+    let inode = std::fs::metadata(&sheet).expect("sheet").ino();
+
+    let second = run(&config, &RunOptions::default()).expect("second run");
+    assert!(second.report.output_kept, "nothing new: the output is kept");
+    assert_eq!(second.report.fingerprint, first.report.fingerprint);
+    assert_eq!(
+        (
+            second.report.projects,
+            second.report.entities,
+            second.report.processes
+        ),
+        (
+            first.report.projects,
+            first.report.entities,
+            first.report.processes
+        )
+    );
+    assert_eq!(std::fs::metadata(&sheet).expect("sheet").ino(), inode);
+    let written: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(config.output.join("run-report.json")).expect("report"),
+    )
+    .expect("json");
+    assert_eq!(written["run_id"], second.report.run_id);
+    assert_eq!(written["output_kept"], true);
+    assert_eq!(
+        written["flags"],
+        serde_json::to_value(&first.report.flags).expect("flags")
+    );
+
+    // Another status date changes what the outputs say: the run computes them again.
+    config.as_of = Some("2025-07-31T00:00:00Z".into());
+    let third = run(&config, &RunOptions::default()).expect("third run");
+    assert!(!third.report.output_kept);
+    assert_ne!(third.report.fingerprint, first.report.fingerprint);
+    // --full always computes.
+    let fourth = run(
+        &config,
+        &RunOptions {
+            full: true,
+            ..RunOptions::default()
+        },
+    )
+    .expect("fourth run");
+    assert!(!fourth.report.output_kept);
+}

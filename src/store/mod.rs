@@ -306,6 +306,19 @@ impl Store {
         tx.commit().map_err(|e| self.sq(e))
     }
 
+    /// Gives run `to` the entity scores of run `from`: a run that kept the published output
+    /// scored the same, and the trend shows it ran.
+    pub fn copy_entity_scores(&self, from: i64, to: i64) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO entity_scores (run_id, entity, name, score, projects)
+                 SELECT ?2, entity, name, score, projects FROM entity_scores WHERE run_id = ?1",
+                params![from, to],
+            )
+            .map_err(|e| self.sq(e))?;
+        Ok(())
+    }
+
     /// Every entity score kept, oldest run first: runs that published (`ok`, `partial`) and
     /// the run `current`, which has not finished yet.
     pub fn entity_history(&self, current: i64) -> Result<Vec<EntityScoreRow>, Error> {
@@ -794,6 +807,31 @@ impl Store {
             f(&prev, batch)?;
         }
         Ok(())
+    }
+
+    /// A text that changes whenever stored data the outputs are made from changes: releases,
+    /// records and OC4IDS projects stored, compiled releases saved (rows are only ever added,
+    /// or updated with the id of the run that updated them).
+    pub fn data_version(&self) -> Result<String, Error> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT COALESCE(MAX(id), 0) FROM releases),
+                        (SELECT COALESCE(MAX(id), 0) FROM record_compiled),
+                        (SELECT COALESCE(MAX(id), 0) || '/' || COALESCE(MAX(run_id), 0)
+                           || '/' || COUNT(*) FROM oc4ids_projects),
+                        (SELECT COALESCE(MAX(run_id), 0) || '/' || COUNT(*) FROM compiled)",
+                [],
+                |r| {
+                    Ok(format!(
+                        "{}:{}:{}:{}",
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?
+                    ))
+                },
+            )
+            .map_err(|e| self.sq(e))
     }
 
     /// Counts of what the store holds, for the run report.

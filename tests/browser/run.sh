@@ -72,11 +72,14 @@ fi
 [ -x "$BIN" ] || setup_failed "no costwatch binary at $BIN (cargo build first, or set COSTWATCH_BIN)"
 
 # Two runs into one output folder and one store: 0 (clean) and 3 (partial: the fixtures
-# include malformed files on purpose) are both fine.
+# include malformed files on purpose) are both fine. The second is --full: with nothing new a
+# run keeps the output as it is, and the league table would show no change column.
 for n in 1 2; do
   rc=0
   start=$SECONDS
-  "$BIN" run --out "$TMP/out" --store "$TMP/cw.db" >"$TMP/run-$n.log" 2>&1 || rc=$?
+  full=()
+  [ "$n" -eq 1 ] || full=(--full)
+  "$BIN" run --out "$TMP/out" --store "$TMP/cw.db" "${full[@]}" >"$TMP/run-$n.log" 2>&1 || rc=$?
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
     tail -n 40 "$TMP/run-$n.log"
     setup_failed "costwatch run $n exited $rc (want 0 or 3)"
