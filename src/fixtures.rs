@@ -313,16 +313,16 @@ fn releases() -> Vec<(usize, Vec<Value>)> {
     for (ei, e) in ENTITIES.iter().enumerate() {
         let mut list = Vec::new();
         for pn in 0..6u64 {
-            project(&mut rng, e, pn + 1, &mut list);
+            project(&mut rng, e, pn + 1, 3, &mut list);
         }
         out.push((ei, list));
     }
     out
 }
 
-/// The releases of project number `n` of entity `e` (one to three processes, each taken as
-/// far as the stage the project reached), appended to `list`.
-fn project(rng: &mut Rng, e: &Entity, n: u64, list: &mut Vec<Value>) {
+/// The releases of project number `n` of entity `e` (one to `max_processes` processes, at most
+/// four, each taken as far as the stage the project reached), appended to `list`.
+fn project(rng: &mut Rng, e: &Entity, n: u64, max_processes: u64, list: &mut Vec<Value>) {
     let entity_party = |full: bool| {
         let mut p = json!({
             "id": format!("PA-RUC-{}", e.ruc),
@@ -350,12 +350,16 @@ fn project(rng: &mut Rng, e: &Entity, n: u64, list: &mut Vec<Value>) {
         let stage = rng.below(5);
         let year = 2021 + rng.below(3) as i32;
         let start = rng.below(200);
-        let processes = if stage == 0 { 1 } else { 1 + rng.below(3) };
+        let processes = if stage == 0 {
+            1
+        } else {
+            1 + rng.below(max_processes)
+        };
         let budget = 250_000 + rng.below(40) * 125_000;
         for k in 0..processes {
             let ocid = format!("{OCID_PREFIX}-{}-{n:03}-{}", e.code, k + 1);
-            let role = ["construcción", "diseño", "supervisión"][k as usize];
-            let share = [0.75, 0.10, 0.15][k as usize];
+            let role = ["construcción", "diseño", "supervisión", "equipamiento"][k as usize];
+            let share = [0.75, 0.10, 0.15, 0.20][k as usize];
             let estimate = (budget as f64 * share).round() as u64;
             let d0 = date(year, start + k * 7);
             let full = rng.chance(e.completeness);
@@ -566,7 +570,9 @@ impl Iterator for Stream {
     fn next(&mut self) -> Option<Value> {
         while self.pending.is_empty() {
             let mut list = Vec::new();
-            project(&mut self.rng, &ENTITIES[self.entity], self.n, &mut list);
+            // Up to four processes a project, as in PanamaCompra (2.5 on average).
+            project(&mut self.rng, &ENTITIES[self.entity], self.n, 4, &mut list);
+            let list = publisher_detail(&mut self.rng, list);
             self.pending.extend(list);
             self.entity += 1;
             if self.entity == ENTITIES.len() {
@@ -576,6 +582,114 @@ impl Iterator for Stream {
         }
         self.pending.pop_front()
     }
+}
+
+/// Works to tender items, for the detail a national system publishes.
+const ITEMS: &[(&str, &str, &str)] = &[
+    ("Excavación no clasificada", "m3", "72141003"),
+    ("Relleno compactado con material selecto", "m3", "72141003"),
+    (
+        "Carpeta de hormigón asfáltico caliente de 5 cm",
+        "m2",
+        "72141100",
+    ),
+    ("Tubería de hormigón reforzado de 900 mm", "ml", "40142008"),
+    ("Cunetas pavimentadas", "ml", "72141100"),
+    ("Señalización horizontal y vertical", "gl", "46161500"),
+    ("Acero de refuerzo grado 60", "kg", "30102200"),
+    ("Hormigón estructural de 4000 psi", "m3", "30111500"),
+    ("Bloques de hormigón de 6 pulgadas", "u", "30131500"),
+    ("Instalación eléctrica y luminarias", "gl", "39111500"),
+    ("Plan de manejo ambiental y seguridad", "gl", "77101500"),
+    ("Movilización y desmovilización", "gl", "72141000"),
+];
+
+/// The scaled data set carries the detail a national system publishes beside the sample
+/// fixtures' essentials: tender and award items, clarifications while the tender is open, and
+/// payments after signature. With it a release weighs about what PanamaCompra's do and a
+/// process has about as many releases.
+fn publisher_detail(rng: &mut Rng, list: Vec<Value>) -> Vec<Value> {
+    let mut out = Vec::with_capacity(list.len() * 2);
+    for mut release in list {
+        let tag = release["tag"][0].as_str().unwrap_or_default().to_string();
+        let ocid = release["ocid"].as_str().unwrap_or_default().to_string();
+        let date = release["date"].as_str().unwrap_or_default().to_string();
+        let doc_url = |name: &str| format!("https://documentos.example.pa/{ocid}/{name}.pdf");
+        match tag.as_str() {
+            "tender" => {
+                let currency = "PAB";
+                let items: Vec<Value> = (0..6 + rng.below(9))
+                    .map(|i| {
+                        let (description, unit, code) = *rng.pick(ITEMS);
+                        json!({"id": format!("{}", i + 1),
+                            "description": format!("{description}, según planos y especificaciones técnicas del pliego"),
+                            "classification": {"scheme": "UNSPSC", "id": code, "description": description},
+                            "quantity": 10 + rng.below(5000),
+                            "unit": {"name": unit, "value": {"amount": 5 + rng.below(400), "currency": currency}}})
+                    })
+                    .collect();
+                release["tender"]["items"] = Value::Array(items);
+                let tender_id = release["tender"]["id"].clone();
+                out.push(release);
+                for k in 0..rng.below(3) {
+                    let d = add_days(&date, 5 * (k + 1));
+                    out.push(json!({"ocid": ocid, "id": format!("{ocid}-aclaracion-{}", k + 1),
+                        "date": d, "tag": ["tenderUpdate"], "initiationType": "tender",
+                        "tender": {"id": tender_id, "documents": [{"id": format!("aclaracion-{}", k + 1),
+                            "documentType": "clarifications", "title": format!("Aclaración n.º {} al pliego de cargos", k + 1),
+                            "description": "Respuesta a las consultas de los proponentes sobre cantidades y plazos.",
+                            "url": doc_url(&format!("aclaracion-{}", k + 1)), "datePublished": d, "format": "application/pdf", "language": "es"}]}}));
+                }
+            }
+            "award" => {
+                // The awarded lines, priced; and the buyer, as every PanamaCompra release names it.
+                let items: Vec<Value> = (0..6 + rng.below(9))
+                    .map(|i| {
+                        let (description, unit, code) = *rng.pick(ITEMS);
+                        json!({"id": format!("{}", i + 1), "description": description,
+                            "classification": {"scheme": "UNSPSC", "id": code, "description": description},
+                            "quantity": 10 + rng.below(5000),
+                            "unit": {"name": unit, "value": {"amount": 5 + rng.below(400), "currency": "PAB"}}})
+                    })
+                    .collect();
+                release["awards"][0]["items"] = Value::Array(items);
+                release["awards"][0]["documents"] = json!([{"id": "resolucion", "documentType": "awardNotice",
+                    "title": "Resolución de adjudicación", "url": doc_url("resolucion"), "datePublished": date,
+                    "format": "application/pdf", "language": "es"},
+                    {"id": "informe-comision", "documentType": "evaluationReports",
+                    "title": "Informe de la comisión evaluadora", "url": doc_url("informe-comision"),
+                    "datePublished": date, "format": "application/pdf", "language": "es"}]);
+                out.push(release);
+            }
+            "contract" => {
+                let contract = release["contracts"][0].clone();
+                out.push(release);
+                let amount = contract["value"]["amount"].as_f64().unwrap_or_default();
+                let currency = contract["value"]["currency"].clone();
+                let start = contract["period"]["startDate"]
+                    .as_str()
+                    .unwrap_or(&date)
+                    .to_string();
+                let payments = 2 + rng.below(5);
+                let mut transactions = Vec::new();
+                for k in 0..payments {
+                    let d = add_days(&start, 45 * (k + 1));
+                    transactions.push(json!({"id": format!("pago-{}", k + 1), "source": "https://www.mef.gob.pa/",
+                        "date": d, "value": {"amount": (amount / (payments + 1) as f64).round(), "currency": currency},
+                        "payer": {"id": "PA-RUC-8-NT-1-10000", "name": "Ministerio de Economía y Finanzas"},
+                        "uri": doc_url(&format!("pago-{}", k + 1))}));
+                    out.push(json!({"ocid": ocid, "id": format!("{ocid}-pago-{}", k + 1), "date": d,
+                        "tag": ["implementation"], "initiationType": "tender",
+                        "contracts": [{"id": contract["id"], "implementation": {"transactions": transactions,
+                            "documents": [{"id": format!("informe-{}", k + 1), "documentType": "physicalProgressReport",
+                                "title": format!("Informe de avance físico n.º {}", k + 1),
+                                "url": doc_url(&format!("informe-{}", k + 1)), "datePublished": d}]}}]}));
+                }
+            }
+            _ => out.push(release),
+        }
+    }
+    out
 }
 
 /// What `write_scaled` wrote.
