@@ -203,12 +203,12 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     })?;
 
     // ── publish ────────────────────────────────────────────────────────────────────────
+    staging.close(&report.quarantined)?;
     settle(&mut report, &store, clock)?;
     // The report is written inside the publish stage; its own figure stops just before.
     StageSeconds::add(&mut t.publish, clock_publish);
     report.stage_seconds = t.rounded();
-    staging.report(&report)?;
-    staging.commit()?;
+    staging.commit(&report)?;
     finish(config, &store, run_id, report)
 }
 

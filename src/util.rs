@@ -112,16 +112,17 @@ pub fn content_hash(value: &Value) -> String {
 fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
+            // Entries, not keys looked up again: a lookup hashes the key.
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
             out.push(b'{');
-            for (i, k) in keys.into_iter().enumerate() {
+            for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                out.extend_from_slice(Value::from(k.as_str()).to_string().as_bytes());
+                write_scalar(k, out);
                 out.push(b':');
-                write_canonical(&map[k], out);
+                write_canonical(v, out);
             }
             out.push(b'}');
         }
@@ -135,8 +136,14 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        other => out.extend_from_slice(other.to_string().as_bytes()),
+        other => write_scalar(other, out),
     }
+}
+
+/// Writes a string or scalar as JSON straight into `out`.
+fn write_scalar<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
+    // Serialising a string or a scalar into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, v);
 }
 
 /// An amount with its currency as Panama writes it, thousands grouped: `PAB 1,498,125.00`

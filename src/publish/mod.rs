@@ -666,11 +666,9 @@ impl Staging {
         w.finish().map(|_| ())
     }
 
-    /// Writes the report and the quarantine table.
-    pub fn report(&mut self, report: &RunReport) -> Result<(), Error> {
-        write_json(&self.dir.join("run-report.json"), report)?;
-        let prom = self.dir.join("metrics.prom");
-        fs::write(&prom, metrics::text(report)).map_err(io(&prom))?;
+    /// Writes the quarantine table, closes the package and writes the workbook: everything
+    /// but the run report, so that the report can say how long all of it took.
+    pub fn close(&mut self, quarantined: &[crate::store::QuarantineRow]) -> Result<(), Error> {
         let mut w = Csv::mirrored(
             &self.dir.join("quarantine.csv"),
             [
@@ -683,7 +681,7 @@ impl Staging {
             ],
             "cuarentena",
         )?;
-        for q in &report.quarantined {
+        for q in quarantined {
             w.row([
                 q.source_id.clone(),
                 q.location.clone(),
@@ -694,11 +692,6 @@ impl Staging {
             ])?;
         }
         self.sheets.extend(w.finish()?);
-        Ok(())
-    }
-
-    /// Closes the package and moves the folder into place.
-    pub fn commit(mut self) -> Result<(), Error> {
         write!(self.package, "\n  ]\n}}\n").map_err(io(&self.package_path))?;
         self.package.flush().map_err(io(&self.package_path))?;
         // The workbook holds every table, the report's quarantine included.
@@ -716,6 +709,14 @@ impl Staging {
             &sheets,
             &self.report.as_of,
         )?;
+        Ok(())
+    }
+
+    /// Writes the run report and the metrics, and moves the folder into place.
+    pub fn commit(self, report: &RunReport) -> Result<(), Error> {
+        write_json(&self.dir.join("run-report.json"), report)?;
+        let prom = self.dir.join("metrics.prom");
+        fs::write(&prom, metrics::text(report)).map_err(io(&prom))?;
         // The marker is what lets the next run replace this folder.
         let marker = self.dir.join(output::MARKER);
         fs::write(
