@@ -7,39 +7,7 @@ use costwatch::ExitCode;
 use costwatch::pipeline::{RunOptions, run};
 use serde_json::Value;
 
-use crate::util::{fixture_config, json, shared};
-
-fn hash_tree(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).expect("prefix").display().to_string();
-                // The report records the run's times; the league table, entity pages, trend
-                // table and workbook show the history, which grows by one run each time.
-                if matches!(
-                    rel.as_str(),
-                    "run-report.json"
-                        | "metrics.prom"
-                        | "index.html"
-                        | "tendencias.csv"
-                        | "costwatch.xlsx"
-                ) || rel.starts_with("entidades/")
-                {
-                    continue;
-                }
-                let bytes = std::fs::read(&p).expect("read");
-                out.push((rel, costwatch::util::sha256_hex(&bytes)));
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use crate::util::{fixture_config, json, output_hashes, shared};
 
 #[test]
 fn fixtures_run_publishes_the_tree_and_reruns_identically() {
@@ -108,7 +76,7 @@ fn fixtures_run_publishes_the_tree_and_reruns_identically() {
     }
 
     // A second run over the same inputs adds nothing and publishes identical files.
-    let before = hash_tree(&out);
+    let before = output_hashes(&out);
     let second = run(&config, &RunOptions::default()).expect("second run");
     assert_eq!(second.report.releases.new, 0);
     assert_eq!(second.report.releases.conflicting, 0);
@@ -116,7 +84,7 @@ fn fixtures_run_publishes_the_tree_and_reruns_identically() {
         second.report.compiled, 0,
         "nothing changed, nothing recompiled"
     );
-    assert_eq!(hash_tree(&out), before);
+    assert_eq!(output_hashes(&out), before);
     // --full recompiles everything and still publishes the same.
     run(
         &config,
@@ -126,7 +94,7 @@ fn fixtures_run_publishes_the_tree_and_reruns_identically() {
         },
     )
     .expect("full run");
-    assert_eq!(hash_tree(&out), before);
+    assert_eq!(output_hashes(&out), before);
 }
 
 /// Serves the project schema from ../shared for its absolute `$ref`; nothing is fetched.

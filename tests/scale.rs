@@ -2,44 +2,12 @@
 //! of threads, unchanged files left unread, and a new release that changes its own project's
 //! files and nothing else of the other projects.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use assert_cmd::Command;
 use costwatch::pipeline::{RunOptions, run};
 
-use crate::util::{fixture_config, root};
-
-/// Every file under `dir` with its hash, but for those that record the run itself (times,
-/// history, the pages and workbook that show the history).
-fn files(dir: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let rel = p.strip_prefix(dir).expect("prefix").display().to_string();
-            if matches!(
-                rel.as_str(),
-                "run-report.json"
-                    | "metrics.prom"
-                    | "index.html"
-                    | "tendencias.csv"
-                    | "costwatch.xlsx"
-            ) || rel.starts_with("entidades/")
-            {
-                continue;
-            }
-            let bytes = std::fs::read(&p).expect("read");
-            out.insert(rel, costwatch::util::sha256_hex(&bytes));
-        }
-    }
-    out
-}
+use crate::util::{fixture_config, output_hashes, root};
 
 fn costwatch_run(store: &Path, out: &Path, extra: &[&str]) {
     let mut c = Command::cargo_bin("costwatch").expect("binary");
@@ -72,7 +40,10 @@ fn the_outputs_do_not_depend_on_the_number_of_threads() {
         &d.join("out2"),
         &["--full", "--threads", "2"],
     );
-    let (one, two) = (files(&d.join("out1")), files(&d.join("out2")));
+    let (one, two) = (
+        output_hashes(&d.join("out1")),
+        output_hashes(&d.join("out2")),
+    );
     assert!(one.keys().any(|k| k.starts_with("projects/")));
     let differ: Vec<&String> = one
         .keys()
@@ -98,7 +69,7 @@ fn a_new_release_changes_its_project_and_no_other() {
         paths: vec![input.display().to_string()],
     };
     run(&config, &RunOptions::default()).expect("first run");
-    let before = files(&config.output);
+    let before = output_hashes(&config.output);
 
     // An amendment of one contract of project MOP-003, in a new file.
     let amendment = serde_json::json!({
@@ -130,7 +101,7 @@ fn a_new_release_changes_its_project_and_no_other() {
         "{read:?}"
     );
 
-    let after = files(&config.output);
+    let after = output_hashes(&config.output);
     assert_eq!(
         before.keys().collect::<Vec<_>>(),
         after.keys().collect::<Vec<_>>()

@@ -623,25 +623,10 @@ impl Store {
 
     /// The releases of one ocid; of conflicting versions of one release, the last stored.
     pub fn releases_of(&self, ocid: &str) -> Result<Vec<Value>, Error> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT release_id, data FROM releases WHERE id IN (
-                    SELECT MAX(id) FROM releases WHERE ocid = ?1 GROUP BY release_id)
-                 ORDER BY id",
-            )
-            .map_err(|e| self.sq(e))?;
-        let rows = stmt
-            .query_map(params![ocid], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(|e| self.sq(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, text) = row.map_err(|e| self.sq(e))?;
-            out.push(self.parse(&text, || format!("release {ocid}/{id}"))?);
-        }
-        Ok(out)
+        self.release_texts_of(ocid)?
+            .iter()
+            .map(|(id, text)| self.parse(text, || format!("release {ocid}/{id}")))
+            .collect()
     }
 
     /// The stored compiled releases of these ocids (those that are stored), ordered by ocid.
