@@ -1,8 +1,6 @@
 //! End to end on the committed fixtures: the output tree, a schema-valid package,
 //! idempotent reruns, and an interrupted run that leaves the previous output in place.
 
-use std::path::Path;
-
 use costwatch::ExitCode;
 use costwatch::pipeline::{RunOptions, run};
 use serde_json::Value;
