@@ -4,12 +4,14 @@
 //! parts, runs. Out: the releases of one ocid at a time, compiled releases grouped by project.
 //! It never interprets OCDS beyond the keys it indexes (`ocid`, `id`, `date`).
 
+mod packed;
 mod schema;
 mod sources;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use packed::Stored;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
@@ -479,7 +481,7 @@ impl Store {
                     release_id,
                     hash,
                     date,
-                    release.to_string(),
+                    packed::pack(&release.to_string()),
                     input_id,
                     run_id
                 ])
@@ -517,7 +519,13 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .and_then(|mut s| {
-                s.execute(params![ocid, hash, compiled.to_string(), input_id, run_id])
+                s.execute(params![
+                    ocid,
+                    hash,
+                    packed::pack(&compiled.to_string()),
+                    input_id,
+                    run_id
+                ])
             })
             .map_err(|e| self.sq(e))?;
         Ok(if changed == 0 {
@@ -616,7 +624,7 @@ impl Store {
                  ORDER BY id",
             )
             .map_err(|e| self.sq(e))?;
-        stmt.query_map(params![ocid], |r| Ok((r.get(0)?, r.get(1)?)))
+        stmt.query_map(params![ocid], |r| Ok((r.get(0)?, r.get::<_, Stored>(1)?.0)))
             .and_then(|rows| rows.collect())
             .map_err(|e| self.sq(e))
     }
@@ -640,8 +648,8 @@ impl Store {
             let row = stmt
                 .query_row(params![ocid], |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Stored>(0)?.0,
+                        r.get::<_, Option<Stored>>(1)?.map(|s| s.0),
                         r.get::<_, i64>(2)?,
                     ))
                 })
@@ -669,7 +677,7 @@ impl Store {
             .query_row(
                 "SELECT data FROM record_compiled WHERE ocid = ?1 ORDER BY id DESC LIMIT 1",
                 params![ocid],
-                |r| r.get(0),
+                |r| r.get::<_, Stored>(0).map(|s| s.0),
             )
             .optional()
             .map_err(|e| self.sq(e))
@@ -682,7 +690,7 @@ impl Store {
             .query_row(
                 "SELECT data FROM record_compiled WHERE ocid = ?1 ORDER BY id DESC LIMIT 1",
                 params![ocid],
-                |r| r.get(0),
+                |r| r.get::<_, Stored>(0).map(|s| s.0),
             )
             .optional()
             .map_err(|e| self.sq(e))?;
@@ -767,8 +775,11 @@ impl Store {
         while let Some(row) = rows.next().map_err(|e| self.sq(e))? {
             let k: String = row.get(0).map_err(|e| self.sq(e))?;
             let ocid: String = row.get(1).map_err(|e| self.sq(e))?;
-            let text: String = row.get(2).map_err(|e| self.sq(e))?;
-            let history: Option<String> = row.get(3).map_err(|e| self.sq(e))?;
+            let text = row.get::<_, Stored>(2).map_err(|e| self.sq(e))?.0;
+            let history = row
+                .get::<_, Option<Stored>>(3)
+                .map_err(|e| self.sq(e))?
+                .map(|s| s.0);
             let releases: i64 = row.get(4).map_err(|e| self.sq(e))?;
             if current.as_deref() != Some(k.as_str()) {
                 if let Some(prev) = current.take() {
@@ -841,10 +852,10 @@ impl Store {
 pub struct SerializedCompiled {
     /// `planning.project.id`, trimmed, when it names one.
     pub project_id: Option<String>,
-    /// The compiled release.
-    pub data: String,
-    /// Its history (see `ocds::history`).
-    pub history: String,
+    /// The compiled release, packed for storing.
+    pub data: Vec<u8>,
+    /// Its history (see `ocds::history`), packed.
+    pub history: Vec<u8>,
     /// How many releases it was compiled from.
     pub releases: u64,
 }
@@ -861,8 +872,8 @@ impl SerializedCompiled {
             });
         SerializedCompiled {
             project_id,
-            data: compiled.to_string(),
-            history: history.to_string(),
+            data: packed::pack(&compiled.to_string()),
+            history: packed::pack(&history.to_string()),
             releases,
         }
     }
