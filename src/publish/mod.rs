@@ -803,6 +803,23 @@ struct Pointing<'a, T> {
     evidence: Vec<usize>,
 }
 
+impl<'a, T> Pointing<'a, T> {
+    /// Each item with its evidence turned into positions by `point`.
+    fn all(
+        items: &'a [T],
+        evidence: impl Fn(&'a T) -> &'a [crate::store::Origin],
+        point: &mut impl FnMut(&'a [crate::store::Origin]) -> Vec<usize>,
+    ) -> Vec<Pointing<'a, T>> {
+        items
+            .iter()
+            .map(|item| Pointing {
+                item,
+                evidence: point(evidence(item)),
+            })
+            .collect()
+    }
+}
+
 impl<'a> SheetFile<'a> {
     fn of(sheet: &'a ProjectSheet<'a>) -> SheetFile<'a> {
         let mut origins: Vec<&crate::store::Origin> = Vec::new();
@@ -818,22 +835,8 @@ impl<'a> SheetFile<'a> {
                 })
                 .collect()
         };
-        let verdicts = sheet
-            .verdicts
-            .iter()
-            .map(|v| Pointing {
-                item: v,
-                evidence: point(&v.evidence),
-            })
-            .collect();
-        let flags = sheet
-            .flags
-            .iter()
-            .map(|f| Pointing {
-                item: f,
-                evidence: point(&f.evidence),
-            })
-            .collect();
+        let verdicts = Pointing::all(sheet.verdicts, |v| &v.evidence, &mut point);
+        let flags = Pointing::all(sheet.flags, |f| &f.evidence, &mut point);
         SheetFile {
             project: sheet.project,
             entity: sheet.entity,
