@@ -97,10 +97,13 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     report.fingerprint = fingerprint(config, &as_of, &store, &report)?;
     if !opts.full
         && config.scoring.sample_seed.is_none()
-        && crate::publish::output::published_fingerprint(&config.output).as_deref()
+        && let Some(published) = crate::publish::output::published_report(&config.output)
+        && published
+            .get("fingerprint")
+            .and_then(serde_json::Value::as_str)
             == Some(report.fingerprint.as_str())
     {
-        return keep_output(config, &store, run_id, report, t, clock);
+        return keep_output(config, &store, run_id, report, &published, t, clock);
     }
 
     // ── convert, assess, render and write each project; verdicts kept for scoring ───────
@@ -303,6 +306,7 @@ fn keep_output(
     store: &Store,
     run_id: i64,
     mut report: RunReport,
+    previous: &serde_json::Value,
     mut t: StageSeconds,
     clock: Instant,
 ) -> Result<RunOutcome, Error> {
@@ -313,8 +317,6 @@ fn keep_output(
         let path = path.to_path_buf();
         move |source| Error::Publish(crate::publish::Error::Io { path, source })
     };
-    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-    let previous: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     let count = |key: &str| {
         previous
             .get(key)

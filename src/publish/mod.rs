@@ -286,12 +286,6 @@ impl Staging {
         })
     }
 
-    /// Writes one project into the package and its own file.
-    pub fn project(&mut self, sheet: &ProjectSheet<'_>) -> Result<(), Error> {
-        let rendered = self.render(sheet)?;
-        self.add(rendered)
-    }
-
     /// Makes one project's files and table rows without writing anything, so that several
     /// projects can be rendered at once; [`Staging::add`] writes them, in order.
     pub fn render(&self, sheet: &ProjectSheet<'_>) -> Result<Rendered, Error> {

@@ -155,19 +155,14 @@ pub(super) fn parent_of(final_dir: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// The fingerprint of the output published in `dir` (from its `run-report.json`), when the
-/// folder is a costwatch output that has one.
-pub fn published_fingerprint(dir: &Path) -> Option<String> {
+/// The run report of the output published in `dir`, when the folder is a costwatch output
+/// that has a readable one.
+pub fn published_report(dir: &Path) -> Option<serde_json::Value> {
     if !dir.join(MARKER).is_file() {
         return None;
     }
     let text = fs::read_to_string(dir.join("run-report.json")).ok()?;
-    let report: serde_json::Value = serde_json::from_str(&text).ok()?;
-    report
-        .get("fingerprint")
-        .and_then(serde_json::Value::as_str)
-        .filter(|f| !f.is_empty())
-        .map(str::to_string)
+    serde_json::from_str(&text).ok()
 }
 
 /// Writes a file whole or not at all: into a hidden sibling, then renamed over the target, so

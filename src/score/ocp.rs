@@ -123,13 +123,6 @@ impl Presence {
 }
 
 impl OcpTally {
-    /// Adds one project; returns its presence figure (0–100 over the proactive elements).
-    pub fn add(&mut self, entity: &str, project: &Value) -> f64 {
-        let presence = Presence::of(project);
-        self.add_presence(entity, &presence);
-        presence.figure()
-    }
-
     /// Adds a project already looked at.
     pub fn add_presence(&mut self, entity: &str, p: &Presence) {
         self.projects += 1;
@@ -212,7 +205,9 @@ mod tests {
         // A title (even blank) and any document satisfy the notebook.
         let p = json!({"title": " ", "documents": [{"id": "1", "documentType": "other", "url": "u",
                        "description": "d", "title": "t", "pageStart": "1", "pageEnd": "2"}]});
-        let figure = t.add("e", &p);
+        let presence = Presence::of(&p);
+        t.add_presence("e", &presence);
+        let figure = presence.figure();
         assert!(figure > 0.0 && figure <= 100.0);
         let by_code = |code: &str| {
             t.elements()

@@ -683,21 +683,6 @@ impl Store {
             .map_err(|e| self.sq(e))
     }
 
-    /// The latest compiled release given by a record for this ocid, if any.
-    pub fn record_compiled_of(&self, ocid: &str) -> Result<Option<Value>, Error> {
-        let text: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT data FROM record_compiled WHERE ocid = ?1 ORDER BY id DESC LIMIT 1",
-                params![ocid],
-                |r| r.get::<_, Stored>(0).map(|s| s.0),
-            )
-            .optional()
-            .map_err(|e| self.sq(e))?;
-        text.map(|t| self.parse(&t, || format!("compiled release {ocid}")))
-            .transpose()
-    }
-
     fn parse(&self, text: &str, what: impl Fn() -> String) -> Result<Value, Error> {
         serde_json::from_str(text).map_err(|source| Error::Json {
             path: self.path.clone(),
