@@ -396,6 +396,17 @@ where
     )
 }
 
+/// One JSON line waiting in a batch.
+struct Line {
+    no: u64,
+    start: u64,
+    bytes: Vec<u8>,
+}
+
+/// Lines parsed together: enough to keep every core busy, little enough to stay small.
+const LINE_BATCH: usize = 256;
+const LINE_BATCH_BYTES: usize = 16 * 1024 * 1024;
+
 fn read_lines<R, E, F>(
     mut input: R,
     first_line: u64,
@@ -410,13 +421,14 @@ where
 {
     let mut line_no = first_line;
     let mut offset = 0u64;
-    let mut buf = Vec::new();
+    let mut batch: Vec<Line> = Vec::with_capacity(LINE_BATCH);
+    let mut batch_bytes = 0usize;
     let limit = state.budget.limit;
     loop {
-        buf.clear();
+        let mut buf = Vec::new();
         let n = (&mut input).take(limit).read_until(b'\n', &mut buf)?;
         if n == 0 {
-            return Ok(());
+            return parse_lines(&mut batch, strict_utf8, state, sink);
         }
         if n as u64 == limit && !buf.ends_with(b"\n") {
             // Longer than the limit: skip to the end of the line without keeping it.
@@ -440,6 +452,9 @@ where
                 }
             }
             line_no += 1;
+            // The lines before it first, so that issues keep the order of the file.
+            parse_lines(&mut batch, strict_utf8, state, sink)?;
+            batch_bytes = 0;
             state.issue(
                 Reason::TooLarge,
                 format!("line {line_no}: {size} bytes, more than the limit of {limit} bytes"),
@@ -455,10 +470,55 @@ where
         if buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let text = match std::str::from_utf8(&buf) {
-            Ok(t) => t,
-            Err(e) => {
-                let at = start + e.valid_up_to() as u64;
+        batch_bytes += buf.len();
+        batch.push(Line {
+            no: line_no,
+            start,
+            bytes: buf,
+        });
+        if batch.len() >= LINE_BATCH || batch_bytes >= LINE_BATCH_BYTES {
+            parse_lines(&mut batch, strict_utf8, state, sink)?;
+            batch_bytes = 0;
+        }
+    }
+}
+
+/// Parses a batch of lines on every core, then classifies them in file order.
+fn parse_lines<E, F>(
+    batch: &mut Vec<Line>,
+    strict_utf8: bool,
+    state: &mut State<E>,
+    sink: &mut F,
+) -> Result<(), ReadError<E>>
+where
+    E: std::error::Error + 'static,
+    F: FnMut(Item) -> Result<(), E>,
+{
+    use rayon::prelude::*;
+    enum Parsed {
+        Json(Value),
+        NotUtf8(usize),
+        Invalid(serde_json::Error),
+    }
+    let parsed: Vec<Parsed> = batch
+        .par_iter()
+        .map(|line| match std::str::from_utf8(&line.bytes) {
+            Err(e) => Parsed::NotUtf8(e.valid_up_to()),
+            Ok(text) => match serde_json::from_str::<Value>(text) {
+                Ok(v) => Parsed::Json(v),
+                Err(e) => Parsed::Invalid(e),
+            },
+        })
+        .collect();
+    for (line, parsed) in batch.drain(..).zip(parsed) {
+        let line_no = line.no;
+        match parsed {
+            Parsed::Json(value) => {
+                let where_ = format!("line {line_no}");
+                dispatch(value, &where_, Some(line_no), state, sink)?;
+            }
+            Parsed::NotUtf8(valid) => {
+                let at = line.start + valid as u64;
                 if strict_utf8 {
                     return Err(ReadError::NotUtf8(at));
                 }
@@ -468,22 +528,16 @@ where
                     Some(line_no),
                     Some(at),
                 );
-                continue;
             }
-        };
-        match serde_json::from_str::<Value>(text) {
-            Ok(value) => {
-                let where_ = format!("line {line_no}");
-                dispatch(value, &where_, Some(line_no), state, sink)?;
-            }
-            Err(e) => state.issue(
+            Parsed::Invalid(e) => state.issue(
                 Reason::InvalidJson,
                 format!("line {line_no}: {e}"),
                 Some(line_no),
-                Some(start),
+                Some(line.start),
             ),
         }
     }
+    Ok(())
 }
 
 fn read_document<R, E, F>(

@@ -15,6 +15,7 @@ use packed::Stored;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
+pub use packed::Prepared;
 pub use schema::SCHEMA_VERSION;
 pub use sources::{Checkpoint, Origin, Provenance};
 
@@ -438,23 +439,42 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a release unless an identical one is there.
+    /// Stores one release (see [`Store::insert_prepared`]).
     pub fn insert_release(
         &self,
         release: &Value,
         input_id: i64,
         run_id: i64,
     ) -> Result<Inserted, Error> {
-        let ocid = release
-            .get("ocid")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let release_id = match release.get("id") {
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => String::new(),
+        self.insert_prepared(&Prepared::release(release), input_id, run_id)
+    }
+
+    /// Stores one release or compiled release made ready by [`Prepared`]. A release whose
+    /// (ocid, id) and content hash are stored already is a repeat; same (ocid, id) with another
+    /// hash is stored too and recorded as a conflict. A compiled release is keyed by its hash.
+    pub fn insert_prepared(
+        &self,
+        item: &Prepared,
+        input_id: i64,
+        run_id: i64,
+    ) -> Result<Inserted, Error> {
+        let Some(release_id) = &item.release_id else {
+            let changed = self
+                .conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO record_compiled (ocid, hash, data, input_id, run_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![item.ocid, item.hash, item.data, input_id, run_id])
+                })
+                .map_err(|e| self.sq(e))?;
+            return Ok(if changed == 0 {
+                Inserted::Repeat
+            } else {
+                Inserted::New
+            });
         };
-        let hash = crate::util::content_hash(release);
         let mut find = self
             .conn
             .prepare_cached(
@@ -462,14 +482,13 @@ impl Store {
             )
             .map_err(|e| self.sq(e))?;
         let hashes: Vec<String> = find
-            .query_map(params![ocid, release_id], |r| r.get(0))
+            .query_map(params![item.ocid, release_id], |r| r.get(0))
             .map_err(|e| self.sq(e))?
             .collect::<Result<_, _>>()
             .map_err(|e| self.sq(e))?;
-        if hashes.contains(&hash) {
+        if hashes.contains(&item.hash) {
             return Ok(Inserted::Repeat);
         }
-        let date = release.get("date").and_then(Value::as_str);
         self.conn
             .prepare_cached(
                 "INSERT INTO releases (ocid, release_id, hash, date, data, input_id, run_id)
@@ -477,13 +496,7 @@ impl Store {
             )
             .and_then(|mut s| {
                 s.execute(params![
-                    ocid,
-                    release_id,
-                    hash,
-                    date,
-                    packed::pack(&release.to_string()),
-                    input_id,
-                    run_id
+                    item.ocid, release_id, item.hash, item.date, item.data, input_id, run_id
                 ])
             })
             .map_err(|e| self.sq(e))?;
@@ -495,44 +508,11 @@ impl Store {
                 "INSERT OR IGNORE INTO conflicts (ocid, release_id, hash, input_id, run_id)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )
-            .and_then(|mut s| s.execute(params![ocid, release_id, hash, input_id, run_id]))
-            .map_err(|e| self.sq(e))?;
-        Ok(Inserted::Conflict)
-    }
-
-    /// Stores a compiled release taken from a record, unless an identical one is there.
-    pub fn insert_record_compiled(
-        &self,
-        compiled: &Value,
-        input_id: i64,
-        run_id: i64,
-    ) -> Result<Inserted, Error> {
-        let ocid = compiled
-            .get("ocid")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let hash = crate::util::content_hash(compiled);
-        let changed = self
-            .conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO record_compiled (ocid, hash, data, input_id, run_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
             .and_then(|mut s| {
-                s.execute(params![
-                    ocid,
-                    hash,
-                    packed::pack(&compiled.to_string()),
-                    input_id,
-                    run_id
-                ])
+                s.execute(params![item.ocid, release_id, item.hash, input_id, run_id])
             })
             .map_err(|e| self.sq(e))?;
-        Ok(if changed == 0 {
-            Inserted::Repeat
-        } else {
-            Inserted::New
-        })
+        Ok(Inserted::Conflict)
     }
 
     /// Sets a part of an input aside with its reason.

@@ -70,3 +70,53 @@ mod tests {
         assert!(last.is_err());
     }
 }
+
+/// A release or compiled release made ready for the store: its keys, its canonical hash and its
+/// deflated text. Preparing is the costly part of storing and needs no connection, so it runs
+/// on every core while one thread writes.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The `ocid`, empty when missing.
+    pub ocid: String,
+    /// The release `id` (text; a number is written as JSON); `None` for a compiled release.
+    pub release_id: Option<String>,
+    /// [`crate::util::content_hash`] of the value.
+    pub hash: String,
+    /// The `date` when it is a string.
+    pub date: Option<String>,
+    /// The JSON text, deflated.
+    pub data: Vec<u8>,
+}
+
+impl Prepared {
+    /// Prepares an individual release.
+    pub fn release(release: &serde_json::Value) -> Prepared {
+        let release_id = match release.get("id") {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        Prepared {
+            release_id: Some(release_id),
+            ..Prepared::compiled(release)
+        }
+    }
+
+    /// Prepares a compiled release taken from a record.
+    pub fn compiled(compiled: &serde_json::Value) -> Prepared {
+        Prepared {
+            ocid: compiled
+                .get("ocid")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            release_id: None,
+            hash: crate::util::content_hash(compiled),
+            date: compiled
+                .get("date")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string),
+            data: pack(&compiled.to_string()),
+        }
+    }
+}
