@@ -47,6 +47,14 @@ timed() {
   CPU=$(awk -v u="$USER" -v s="$SYS" 'BEGIN { printf "%.2f", u + s }')
 }
 
+# stages NAME: the stage seconds of the run just timed, from its report.
+stages() {
+  local report="$WORK/out/run-report.json"
+  [ -f "$report" ] || return 0
+  sed -n '/"stage_seconds"/,/}/p' "$report" | tr -d ' ",{}' | grep ':' | grep -v stage_seconds |
+    tr '\n' ' ' | sed "s/^/$N stages $1: /; s/ \$/\n/" >&2
+}
+
 printf '%-9s %-14s %8s %8s %8s %10s %7s %7s %9s %9s\n' \
   releases case wall_s cpu_s rss_mb rel_per_s MB_s x_floor out_mb store_mb
 for N in "${SIZES[@]}"; do
@@ -107,6 +115,7 @@ TOML
   timed full "$BIN" run --config "$WORK/costwatch.toml"
   FULL_WALL=$WALL
   row full "$N" "$input_bytes" "$FLOOR_WALL"
+  stages full
 
   timed rerun "$BIN" run --config "$WORK/costwatch.toml"
   row rerun "$N" "$input_bytes" "$FLOOR_WALL"
@@ -115,6 +124,7 @@ TOML
   cp "$WORK/update.jsonl" "$WORK/input/"
   timed update "$BIN" run --config "$WORK/costwatch.toml"
   row rerun+1% "$(wc -l <"$WORK/update.jsonl")" "$update_bytes" "$FLOOR_WALL"
+  stages rerun+1%
   echo "$N rerun+1%/full: $(awk -v a="$WALL" -v b="$FULL_WALL" 'BEGIN { printf "%.1f%%", 100 * a / b }')" >&2
   find "$WORK/out/projects" -name '*.json' -printf '%s\n' |
     awk -v n="$N" '{ s += $1; c++ } END { if (c) printf "%s project JSON: %.1f KB on average over %d projects\n", n, s / c / 1000, c }' >&2
