@@ -58,6 +58,12 @@ pub fn is_date_time(text: &str) -> bool {
     DateTime::parse_from_rfc3339(text.trim()).is_ok()
 }
 
+/// True when `text` is a bare calendar date, `YYYY-MM-DD` (the schema's `format: date`).
+pub fn is_day(text: &str) -> bool {
+    let t = text.trim();
+    t.len() == 10 && NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok()
+}
+
 /// Lower-case hex SHA-256 of some bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))

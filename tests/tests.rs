@@ -22,5 +22,7 @@ mod safety;
 mod reports;
 // Parallel and incremental runs: thread-count independence, what a new release changes.
 mod scale;
+// Cases as data files (tests/cases/{convert,assess}): one runner, every mismatch listed.
+mod cases;
 // Helpers.
 mod util;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Outcome;
-use crate::util::{array, id_text, is_date_time};
+use crate::util::{array, id_text, is_date_time, is_day};
 
 /// A disclosure predicate, as written in the catalogue.
 #[derive(Debug, Clone, Deserialize)]
@@ -86,6 +86,12 @@ pub enum Check {
     },
     /// Every modification of these types has a rationale (partial: some).
     Rationale(Vec<String>),
+    /// A document of one of these types in the unit's own documents; the other level does not
+    /// count (for partial rules that name one level, as PJ-CO-4's names project documents).
+    OwnDocument {
+        /// Accepted `documentType` codes.
+        types: Vec<String>,
+    },
     /// A document of one of these types in the project or in any of its processes.
     DocumentAnywhere {
         /// Accepted `documentType` codes.
@@ -254,8 +260,15 @@ pub fn is_value(v: Option<&Value>) -> bool {
         && is_str(v.and_then(|o| o.get("currency")))
 }
 
+/// `dt(x)`: an RFC 3339 date-time, or (the spec's project decision) a bare `YYYY-MM-DD`, which
+/// the verdict then notes as a format problem without withholding the disclosure.
 fn is_dt(v: Option<&Value>) -> bool {
-    matches!(v, Some(Value::String(s)) if is_date_time(s))
+    matches!(v, Some(Value::String(s)) if is_date_time(s) || is_day(s))
+}
+
+/// True when the value is a date given without a time.
+fn is_bare_day(v: Option<&Value>) -> bool {
+    matches!(v, Some(Value::String(s)) if !is_date_time(s) && is_day(s))
 }
 
 fn roles(p: &Value) -> impl Iterator<Item = &str> {
@@ -366,7 +379,12 @@ impl Check {
                 }
             }
             Check::DateTime(p) => {
-                if is_dt(unit.get(p)) {
+                if is_bare_day(unit.get(p)) {
+                    Found::yes(
+                        unit.abs(p),
+                        "date without a time (YYYY-MM-DD; the schema asks for a date-time)",
+                    )
+                } else if is_dt(unit.get(p)) {
                     Found::yes(unit.abs(p), "date-time")
                 } else {
                     Found::no(unit.abs(p), "no RFC 3339 date-time")
@@ -426,7 +444,8 @@ impl Check {
                 best
             }
             Check::Contact { role, reference } => contact(unit, role, reference.as_deref()),
-            Check::Document { types } => document(unit, types),
+            Check::Document { types } => document(unit, types, true),
+            Check::OwnDocument { types } => document(unit, types, false),
             Check::Classification {
                 schemes,
                 exclude_schemes,
@@ -482,6 +501,15 @@ impl Check {
                 let start = is_dt(v.and_then(|v| v.get("startDate")));
                 let end = period_end(v);
                 match (start, end) {
+                    (true, true)
+                        if is_bare_day(v.and_then(|v| v.get("startDate")))
+                            || is_bare_day(v.and_then(|v| v.get("endDate"))) =>
+                    {
+                        Found::yes(
+                            unit.abs(p),
+                            "start and end or duration (a date without a time: the schema asks for a date-time)",
+                        )
+                    }
                     (true, true) => Found::yes(unit.abs(p), "start and end or duration"),
                     (true, false) => Found::partly(unit.abs(p), "start only"),
                     (false, true) => Found::partly(unit.abs(p), "end or duration only"),
@@ -852,7 +880,8 @@ fn people(unit: &Unit<'_>, roles: &[String], reference: Option<&str>) -> Found {
 }
 
 /// `doc(L, T)` with the cross-level rule: a document of the type at the other level is partial.
-fn document(unit: &Unit<'_>, types: &[String]) -> Found {
+/// `doc(own level, types)`; with `cross_level`, a document at the other level is partial.
+fn document(unit: &Unit<'_>, types: &[String], cross_level: bool) -> Found {
     let (own, own_path) = match unit.process {
         Some(_) => (
             unit.get("/summary/documents"),
@@ -862,6 +891,9 @@ fn document(unit: &Unit<'_>, types: &[String]) -> Found {
     };
     if let Some(i) = doc_match(own, types) {
         return Found::yes(format!("{own_path}/{i}"), "document of the type").document();
+    }
+    if !cross_level {
+        return Found::no(own_path, format!("no document of type {}", types.join("/")));
     }
     match unit.process {
         Some(_) => {

@@ -107,6 +107,17 @@ impl Check {
                     list(types, lang)
                 ),
             ),
+            Check::OwnDocument { types } => w(
+                lang,
+                format!(
+                    "un documento de tipo {} en el mismo nivel (no se lee su contenido)",
+                    list(types, lang)
+                ),
+                format!(
+                    "a document of type {} at the same level (its contents are not read)",
+                    list(types, lang)
+                ),
+            ),
             Check::DocumentAnywhere { types } => w(
                 lang,
                 format!(

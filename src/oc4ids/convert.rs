@@ -452,6 +452,9 @@ impl Converter {
                 Err(why) => self.note("/budget/amount", why),
             }
         }
+        if !budget.contains_key("amount") {
+            self.project_total_value(&mut budget, rows);
+        }
         let approvals = rows
             .iter()
             .flat_map(|r| array(r.data.pointer("/planning/milestones")))
@@ -508,6 +511,39 @@ impl Converter {
         }
     }
 
+    /// `budget.amount` from `planning.project.totalValue` (Project extension) when the processes'
+    /// budgets do not add up to the project's: the publisher's own statement of the project's
+    /// total, used only when every process that gives one gives the same.
+    fn project_total_value(&mut self, budget: &mut Map<String, Value>, rows: &[CompiledRow]) {
+        let mut totals: Vec<&Value> = Vec::new();
+        for row in rows {
+            if let Some(v) = row.data.pointer("/planning/project/totalValue")
+                && v.get("amount").is_some_and(Value::is_number)
+                && text(v.get("currency")).is_some()
+                && !totals.contains(&v)
+            {
+                totals.push(v);
+            }
+        }
+        match totals.as_slice() {
+            [] => {}
+            [one] => {
+                budget.insert("amount".into(), (*one).clone());
+                self.note(
+                    "/budget/amount",
+                    "the project's total value as its processes state it (planning.project.totalValue)".into(),
+                );
+            }
+            many => self.note(
+                "/budget/amount",
+                format!(
+                    "processes state {} different project total values; left unset",
+                    many.len()
+                ),
+            ),
+        }
+    }
+
     fn documents(&mut self, project: &mut Map<String, Value>, rows: &[CompiledRow]) {
         let mut docs = Vec::new();
         let typed = |d: &Value, types: &[&str]| {
@@ -535,8 +571,11 @@ impl Converter {
         }
     }
 
-    /// `summary.finalValue`: the sum of the live contracts' actual values, only when every
-    /// one of them publishes one (a partial sum would understate the cost).
+    /// `summary.finalValue`: the sum of the live contracts' actual values, only once the process
+    /// is complete: every live contract is `terminated` or states its `implementation.finalValue`.
+    /// Payments on a contract still running are a running total, not a final value, and
+    /// publishing one would read as a price change (the schema's final value is the value at
+    /// completion). A partial sum would understate the cost, so it is refused too.
     fn final_value(&mut self, summary: &mut Map<String, Value>, row: &CompiledRow) {
         let contracts: Vec<&Value> = completion::live_contracts(&row.data).collect();
         let actual: Vec<Value> = contracts
@@ -547,6 +586,25 @@ impl Converter {
             return;
         }
         let path = format!("/contractingProcesses/{}/summary/finalValue", row.ocid);
+        let running = contracts
+            .iter()
+            .filter(|c| {
+                c.get("status").and_then(Value::as_str) != Some("terminated")
+                    && !c
+                        .pointer("/implementation/finalValue")
+                        .is_some_and(Value::is_object)
+            })
+            .count();
+        if running > 0 {
+            self.note(
+                &path,
+                format!(
+                    "{running} of {} contracts are not terminated and state no final value; payments so far are not a final value, left unset",
+                    contracts.len()
+                ),
+            );
+            return;
+        }
         if actual.len() < contracts.len() {
             self.note(
                 &path,
@@ -694,7 +752,14 @@ impl Converter {
                 Some("cancelled" | "unsuccessful")
             )
         });
-        let values: Vec<&Value> = live_awards.filter_map(|a| a.get("value")).collect();
+        let mut values: Vec<&Value> = live_awards.filter_map(|a| a.get("value")).collect();
+        if values.is_empty() {
+            // Publishers that skip the award (Paraguay's release packages) give the price on
+            // the signed contract.
+            values = completion::live_contracts(cr)
+                .filter_map(|c| c.get("value"))
+                .collect();
+        }
         if !values.is_empty() {
             match sum_values(values.into_iter()) {
                 Ok(v) => {
@@ -888,31 +953,79 @@ fn process_description(cr: &Value) -> Option<String> {
     })
 }
 
-/// PC-PR-13: earliest award start and latest award end (compared as instants), else the
-/// tender's contract period.
+/// PC-PR-13: the awards' contract period (earliest start, latest end, compared as instants), as
+/// the OC4IDS mapping says; what the awards leave out is taken from the signed contracts'
+/// `period`, then from the tender's. Each side is taken on its own, so a start is not lost for
+/// want of an end. The awards come first because a contract's period is the current one,
+/// extensions included, which the IDS asks for as variations, not as the contract period.
+/// Without an end anywhere, the duration of the level that gave the start is kept; with no date
+/// at all, the tender's period is copied whole (it may hold only a duration).
 fn contract_period(cr: &Value) -> Option<Value> {
-    let mut start: Option<(i64, String)> = None;
-    let mut end: Option<(i64, String)> = None;
-    for a in array(cr.get("awards")) {
-        if let Some(s) = text(a.pointer("/contractPeriod/startDate"))
-            && let Some(t) = crate::util::parse_instant(&s)
-            && start.as_ref().is_none_or(|(b, _)| t < *b)
-        {
-            start = Some((t, s));
-        }
-        if let Some(s) = text(a.pointer("/contractPeriod/endDate"))
-            && let Some(t) = crate::util::parse_instant(&s)
-            && end.as_ref().is_none_or(|(b, _)| t > *b)
-        {
-            end = Some((t, s));
+    let awards: Vec<&Value> = array(cr.get("awards"))
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a.get("status").and_then(Value::as_str),
+                Some("cancelled" | "unsuccessful")
+            )
+        })
+        .filter_map(|a| a.get("contractPeriod"))
+        .collect();
+    let contracts: Vec<&Value> = completion::live_contracts(cr)
+        .filter_map(|c| c.get("period"))
+        .collect();
+    let tender: Vec<&Value> = cr.pointer("/tender/contractPeriod").into_iter().collect();
+    let levels = [&awards, &contracts, &tender];
+    let pick = |field: &str, later: bool| {
+        levels
+            .into_iter()
+            .find_map(|periods| extreme(periods, field, later).map(|d| (d, periods)))
+    };
+    match (pick("startDate", false), pick("endDate", true)) {
+        (None, None) => tender
+            .first()
+            .filter(|p| p.is_object())
+            .map(|p| (*p).clone()),
+        (start, end) => {
+            let mut period = Map::new();
+            if let Some((s, periods)) = &start {
+                period.insert("startDate".into(), Value::from(s.clone()));
+                if end.is_none()
+                    && let Some(days) = periods
+                        .iter()
+                        .filter_map(|p| p.get("durationInDays"))
+                        .filter(|d| d.is_number())
+                        .max_by(|a, b| {
+                            let (a, b) = (a.as_f64().unwrap_or(0.0), b.as_f64().unwrap_or(0.0));
+                            a.total_cmp(&b)
+                        })
+                {
+                    period.insert("durationInDays".into(), days.clone());
+                }
+            }
+            if let Some((e, _)) = end {
+                period.insert("endDate".into(), Value::from(e));
+            }
+            Some(Value::Object(period))
         }
     }
-    if let (Some((_, s)), Some((_, e))) = (&start, &end) {
-        return Some(json!({ "startDate": s, "endDate": e }));
+}
+
+/// The earliest (or, with `later`, the latest) parseable date at `field` among the periods, as
+/// written.
+fn extreme(periods: &[&Value], field: &str, later: bool) -> Option<String> {
+    let mut best: Option<(i64, String)> = None;
+    for p in periods {
+        if let Some(s) = text(p.get(field))
+            && let Some(t) = crate::util::parse_instant(&s)
+            && best
+                .as_ref()
+                .is_none_or(|(b, _)| if later { t > *b } else { t < *b })
+        {
+            best = Some((t, s));
+        }
     }
-    cr.pointer("/tender/contractPeriod")
-        .filter(|p| p.is_object())
-        .cloned()
+    best.map(|(_, s)| s)
 }
 
 /// Sums Value objects of one currency; refuses mixed or missing currencies.
@@ -1057,6 +1170,18 @@ impl Parties {
             for a in array(row.data.get("awards")) {
                 for s in array(a.get("suppliers")) {
                     embedded.push((s, "supplier"));
+                }
+            }
+            for c in array(row.data.get("contracts")) {
+                for t in array(c.pointer("/implementation/transactions")) {
+                    for (field, old, role) in [
+                        ("payer", "providerOrganization", "payer"),
+                        ("payee", "receiverOrganization", "payee"),
+                    ] {
+                        if let Some(org) = t.get(field).or_else(|| t.get(old)) {
+                            embedded.push((org, role));
+                        }
+                    }
                 }
             }
             for (org, role) in embedded {
