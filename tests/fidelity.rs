@@ -127,7 +127,7 @@ fn sector_is_mapped_by_the_configured_classification_map() {
         json!({"tender": {"id": "T", "items": [{"id": "1", "classification": {"scheme": "UNSPSC", "id": "72141103"}}]}}),
     )]);
     let c = convert_with(&with_items, map.clone());
-    assert_eq!(c.project["sector"], json!(["transport.road"]));
+    assert_eq!(c.project["sector"], json!(["transport", "transport.road"]));
     assert!(has_note(&c, "/sector", "items"));
     // An unmapped sector is not invented, and the note names it.
     let unmapped = rows(&[(

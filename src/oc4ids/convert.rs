@@ -274,11 +274,17 @@ impl Converter {
                 let id = id_text(s.get("id"));
                 match (scheme.as_deref(), id) {
                     (Some("oc4idsProjectSector"), Some(code)) => {
-                        push_unique(&mut sectors, Value::from(code))
+                        // A sub-sector code (`transport.road`) is a classification of the
+                        // project as the mapping asks (PJ-ID-3), and OC4IDS wants its parent
+                        // beside it in `sector`.
+                        if code.contains('.') {
+                            push_unique(&mut classifications, s.clone());
+                        }
+                        push_sector(&mut sectors, &code)
                     }
                     (Some(scheme), Some(id)) => {
                         match mapped(scheme, &id) {
-                            Some(code) => push_unique(&mut sectors, Value::from(code)),
+                            Some(code) => push_sector(&mut sectors, &code),
                             None => unmapped.push(format!("{scheme} {id}")),
                         }
                         push_unique(&mut classifications, s.clone());
@@ -308,7 +314,7 @@ impl Converter {
                             (text(c.get("scheme")), id_text(c.get("id")))
                             && let Some(code) = mapped(&scheme, &id)
                         {
-                            push_unique(&mut from_items, Value::from(code));
+                            push_sector(&mut from_items, &code);
                         }
                     }
                 }
@@ -810,6 +816,15 @@ impl Converter {
         }
         json!({ "id": row.ocid, "summary": summary })
     }
+}
+
+/// Adds a projectSector code, its parent first when it is a sub-sector (`transport` before
+/// `transport.road`), as OC4IDS asks.
+fn push_sector(sectors: &mut Vec<Value>, code: &str) {
+    if let Some((parent, _)) = code.split_once('.') {
+        push_unique(sectors, Value::from(parent));
+    }
+    push_unique(sectors, Value::from(code));
 }
 
 /// The document with its type in the codelist's spelling.
