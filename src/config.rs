@@ -12,9 +12,13 @@ use serde::Deserialize;
 use crate::store::Grouping;
 
 mod analysis;
+mod scope;
 mod source;
 
-pub use analysis::{FlagSettings, PROJECT_SECTORS, ScoringSettings, SectorRule};
+pub use analysis::{
+    COFOG_SECTORS, FlagSettings, PROJECT_SECTORS, ScoringSettings, SectorRule, default_sector,
+};
+pub use scope::{ClassificationRule, ScopeSettings};
 
 pub use source::{
     Api, Bulk, EncodingName, Http, Numbered, Paginate, RawSource, Source, SourceKind, SourceSpec,
@@ -61,6 +65,9 @@ pub struct RawConfig {
     /// The classification map to OC4IDS project sectors.
     #[serde(default)]
     pub sector: Vec<SectorRule>,
+    /// Which processes are infrastructure; left out, all are.
+    #[serde(default)]
+    pub scope: Option<ScopeSettings>,
     /// Red-flag thresholds.
     #[serde(default)]
     pub flags: FlagSettings,
@@ -269,6 +276,8 @@ pub struct Config {
     pub weights: BTreeMap<String, f64>,
     /// The classification map to OC4IDS project sectors, in order (first match wins).
     pub sectors: Vec<SectorRule>,
+    /// Which contracting processes are infrastructure (`None`: every one).
+    pub scope: Option<ScopeSettings>,
     /// Red-flag thresholds.
     pub flags: FlagSettings,
     /// Scoring options.
@@ -462,6 +471,11 @@ impl Config {
             }
         }
         analysis::validate(&raw.sector, &raw.flags).map_err(|(key, reason)| err(&key, reason))?;
+        if let Some(scope) = &raw.scope {
+            scope
+                .validate()
+                .map_err(|(key, reason)| err(&key, reason))?;
+        }
         if let Some(expr) = &raw.schedule.cron {
             crate::schedule::Cron::parse(expr).map_err(|e| err("schedule.cron", e.reason))?;
         }
@@ -500,6 +514,7 @@ impl Config {
             sources,
             weights: raw.weights,
             sectors: raw.sector,
+            scope: raw.scope,
             flags: raw.flags,
             scoring: raw.scoring,
             report: raw.report,
@@ -524,6 +539,34 @@ mod tests {
     use super::*;
 
     const MIN: &str = "[[source]]\nid = \"a\"\nkind = \"local\"\npaths = [\"x/*.json\"]\n";
+
+    #[test]
+    fn a_scope_is_read_and_must_name_a_rule() {
+        let text = format!(
+            "{MIN}[scope]\ncategories = [\"works\"]\nplanning_project = true\nbuyers = [\"PA-RUC-8-NT-1-10001\"]\n\
+             [[scope.classification]]\nscheme = \"UNSPSC\"\nprefixes = [\"72\", \"8110\"]\n"
+        );
+        let c = Config::from_toml(&text, "t.toml").expect("config");
+        let scope = c.scope.expect("scope");
+        assert_eq!(scope.categories, ["works"]);
+        assert_eq!(scope.classification[0].prefixes, ["72", "8110"]);
+        assert!(
+            Config::from_toml(MIN, "t.toml")
+                .expect("config")
+                .scope
+                .is_none()
+        );
+        let e = Config::from_toml(&format!("{MIN}[scope]\n"), "t.toml").unwrap_err();
+        assert_eq!(e.key, "scope");
+        let bad = format!("{MIN}[scope]\ncategories = [\"obras\"]\n");
+        let e = Config::from_toml(&bad, "t.toml").unwrap_err();
+        assert_eq!(e.key, "scope.categories[0]");
+        let bad = format!("{MIN}[scope]\ncategory = [\"works\"]\n");
+        assert!(
+            Config::from_toml(&bad, "t.toml").is_err(),
+            "unknown keys are refused"
+        );
+    }
 
     #[test]
     fn analysis_tables_are_read_and_checked() {

@@ -21,6 +21,7 @@ pub mod projects;
 pub mod publish;
 pub mod report;
 pub mod schedule;
+pub mod scope;
 pub mod score;
 pub mod source;
 pub mod store;

@@ -254,6 +254,7 @@ fn finish(
     tracing::info!(
         status,
         projects = report.projects,
+        out_of_scope = report.out_of_scope.projects,
         entities = report.entities,
         quarantined = report.quarantined.len(),
         output_kept = report.output_kept,
@@ -329,6 +330,10 @@ fn keep_output(
     report.stale_entities = count("stale_entities");
     report.conversion_notes = count("conversion_notes");
     report.flags = crate::flags::FlagCounts::from_report(&previous["flags"]);
+    report.out_of_scope = previous
+        .get("out_of_scope")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
     report.output_kept = true;
     if let Some(from) = previous.get("run_id").and_then(serde_json::Value::as_i64) {
         store.copy_entity_scores(from, run_id)?;

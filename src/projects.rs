@@ -18,7 +18,7 @@ use crate::publish::sheet;
 use crate::publish::{EntityInfo, ProjectFigures, ProjectSheet, Rendered, Staging, StaleMark};
 use crate::report::{RunReport, StageSeconds};
 use crate::store::{CompiledRow, ProjectScoreRow, Provenance, Store};
-use crate::{Error, flags, oc4ids, score};
+use crate::{Error, flags, oc4ids, scope, score};
 
 /// How many projects are gathered before a batch is worked on; bounds memory.
 const BATCH: usize = 256;
@@ -84,6 +84,15 @@ pub fn publish_all(
     store.for_each_project(config.grouping, |key, mut rows| {
         rows.retain(|r| !claimed.contains(&r.ocid));
         if rows.is_empty() {
+            return Ok(());
+        }
+        if let scope::Judged::Out(reasons) = scope::judge(config.scope.as_ref(), &rows) {
+            tracing::debug!(
+                project = key,
+                ?reasons,
+                "not infrastructure by [scope]; left out"
+            );
+            report.out_of_scope.add(&reasons);
             return Ok(());
         }
         let job = Job {

@@ -229,6 +229,8 @@ pub struct RunReport {
     pub projects: u64,
     /// Contracting processes published.
     pub processes: u64,
+    /// What `[scope]` kept out of this run.
+    pub out_of_scope: OutOfScope,
     /// Entities scored.
     pub entities: u64,
     /// Entities whose figures rest on a source that was down (stored data, marked stale).
@@ -251,6 +253,27 @@ pub struct RunReport {
     /// only this report and `metrics.prom` were written.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub output_kept: bool,
+}
+
+/// Projects and contracting processes left out because none of a project's processes is
+/// infrastructure by the `[scope]` rules; zero without `[scope]`.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct OutOfScope {
+    /// Projects left out.
+    pub projects: u64,
+    /// Their contracting processes, by procurement category (`goods`, `services`, or
+    /// `no category`).
+    pub processes: std::collections::BTreeMap<String, u64>,
+}
+
+impl OutOfScope {
+    /// Counts one project left out, with the reasons of its processes.
+    pub fn add(&mut self, reasons: &[String]) {
+        self.projects += 1;
+        for r in reasons {
+            *self.processes.entry(r.clone()).or_default() += 1;
+        }
+    }
 }
 
 /// Seconds spent in each stage (convert, assess and publish interleave project by project;
@@ -314,6 +337,7 @@ impl RunReport {
             merge_warnings: 0,
             projects: 0,
             processes: 0,
+            out_of_scope: OutOfScope::default(),
             entities: 0,
             stale_entities: 0,
             flags: Default::default(),

@@ -132,11 +132,18 @@ fn sector_is_mapped_by_the_configured_classification_map() {
     // An unmapped sector is not invented, and the note names it.
     let unmapped = rows(&[(
         "o1",
-        json!({"planning": {"project": {"sector": {"scheme": "COFOG", "id": "07.3"}}}}),
+        json!({"planning": {"project": {"sector": {"scheme": "MEF-PA", "id": "07.3"}}}}),
     )]);
     let c = convert_with(&unmapped, map);
     assert!(c.project.get("sector").is_none());
-    assert!(has_note(&c, "/sector", "COFOG 07.3"));
+    assert!(has_note(&c, "/sector", "MEF-PA 07.3"));
+    // COFOG is mapped by the map that ships with costwatch when no rule covers it.
+    let cofog = rows(&[(
+        "o1",
+        json!({"planning": {"project": {"sector": {"scheme": "COFOG", "id": "07.3"}}}}),
+    )]);
+    let c = convert(&cofog);
+    assert_eq!(c.project["sector"], json!(["health"]));
 }
 
 #[test]

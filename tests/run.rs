@@ -5,7 +5,7 @@ use costwatch::ExitCode;
 use costwatch::pipeline::{RunOptions, run};
 use serde_json::Value;
 
-use crate::util::{fixture_config, json, output_hashes, shared};
+use crate::util::{fixture_config, json, output_hashes, root, shared};
 
 #[test]
 fn fixtures_run_publishes_the_tree_and_reruns_identically() {
@@ -114,13 +114,8 @@ impl jsonschema::Retrieve for LocalSchema {
     }
 }
 
-#[test]
-fn package_is_valid_against_the_oc4ids_schema() {
-    let Some(shared) = shared() else { return };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = fixture_config(dir.path());
-    run(&config, &RunOptions::default()).expect("run");
-    let package = json(&config.output.join("oc4ids/project-package.json"));
+/// The package's first schema errors (formats checked), against the OC4IDS 0.9.5 schema.
+fn package_errors(shared: &std::path::Path, package: &Value) -> Vec<String> {
     let base = shared.join("standards/oc4ids-0.9.5");
     let package_schema = json(&base.join("project-package-schema.json"));
     let project_schema = json(&base.join("project-schema.json"));
@@ -136,11 +131,21 @@ fn package_is_valid_against_the_oc4ids_schema() {
         })
         .build(&package_schema)
         .expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&package)
+    validator
+        .iter_errors(package)
         .take(20)
         .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn package_is_valid_against_the_oc4ids_schema() {
+    let Some(shared) = shared() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = fixture_config(dir.path());
+    run(&config, &RunOptions::default()).expect("run");
+    let package = json(&config.output.join("oc4ids/project-package.json"));
+    let errors = package_errors(&shared, &package);
     assert!(errors.is_empty(), "{}", errors.join("\n"));
     // Ids are strings everywhere the schema asks for them, and no empty values are emitted.
     fn no_empties(v: &Value, path: &str) {
@@ -218,4 +223,83 @@ fn sample_mode_records_its_seed_and_draws_the_same_projects() {
             .collect()
     };
     assert_eq!(scores(&entities), scores(&plain));
+}
+
+#[test]
+fn a_scope_keeps_purchases_that_are_not_infrastructure_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    for entry in std::fs::read_dir(root().join("fixtures/ocds")).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, input.join(path.file_name().expect("name"))).expect("copy");
+    }
+    // A hospital's medicines and a consultancy on its own: purchases, not public works.
+    let purchase = |ocid: &str, category: &str, code: &str| {
+        serde_json::json!({"ocid": ocid, "id": format!("{ocid}-1"), "date": "2024-03-01T00:00:00Z",
+            "tag": ["tender"], "initiationType": "tender",
+            "buyer": {"id": "H", "name": "Hospital Santo Tomás"},
+            "parties": [{"id": "H", "name": "Hospital Santo Tomás", "roles": ["buyer"]}],
+            "tender": {"id": "T", "status": "active", "mainProcurementCategory": category,
+                "items": [{"id": "1", "classification": {"scheme": "UNSPSC", "id": code}}]}})
+    };
+    let package = serde_json::json!({"uri": "https://example.org/compras.json", "version": "1.1",
+        "publishedDate": "2024-03-02T00:00:00Z",
+        "releases": [purchase("ocds-cw7pa1-HST-901", "goods", "51101500"),
+                     purchase("ocds-cw7pa1-HST-902", "services", "80101500")]});
+    std::fs::write(input.join("compras.json"), package.to_string()).expect("write");
+
+    let mut config = fixture_config(dir.path());
+    config.sources[0].spec = costwatch::config::SourceSpec::Local {
+        paths: vec![input.display().to_string()],
+    };
+    let all = run(&config, &RunOptions::default()).expect("run without scope");
+    assert_eq!(all.report.out_of_scope.projects, 0);
+    let all_package = json(&config.output.join("oc4ids/project-package.json"));
+
+    // Works, and whatever names the project it serves: a project in design has no works
+    // contract yet but is infrastructure all the same.
+    config.scope = Some(costwatch::config::ScopeSettings {
+        categories: vec!["works".into()],
+        planning_project: true,
+        ..Default::default()
+    });
+    let kept = run(&config, &RunOptions::default()).expect("run with scope");
+    let out = &kept.report.out_of_scope;
+    // The medicines are the only goods; the consultancy joins the fixtures' design and
+    // supervision contracts that name no project (each its own project, so nothing ties them
+    // to works).
+    assert_eq!(out.processes.get("goods"), Some(&1), "{out:?}");
+    assert!(
+        out.processes.get("services").is_some_and(|n| *n >= 1),
+        "{out:?}"
+    );
+    assert_eq!(kept.report.projects, all.report.projects - out.projects);
+    let package = json(&config.output.join("oc4ids/project-package.json"));
+    let text = package.to_string();
+    assert!(!text.contains("HST-901") && !text.contains("HST-902"));
+    // A works project and its design and supervision contracts stay whole.
+    let mop = json(&config.output.join("projects/oc4ids-cwdemo-MOP-003.json"));
+    assert_eq!(
+        mop["project"]["contractingProcesses"]
+            .as_array()
+            .map(Vec::len),
+        all_processes_of(&all_package, "oc4ids-cwdemo-MOP-003")
+    );
+    let report = json(&config.output.join("run-report.json"));
+    assert_eq!(report["out_of_scope"]["projects"], out.projects);
+    if let Some(shared) = shared() {
+        let errors = package_errors(&shared, &package);
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+    }
+}
+
+/// How many contracting processes a project has in a package.
+fn all_processes_of(package: &Value, id: &str) -> Option<usize> {
+    package["projects"]
+        .as_array()?
+        .iter()
+        .find(|p| p["id"] == id)?["contractingProcesses"]
+        .as_array()
+        .map(Vec::len)
 }

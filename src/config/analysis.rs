@@ -32,6 +32,48 @@ pub const PROJECT_SECTORS: &[&str] = &[
     "naturalResources.floodProtection",
 ];
 
+/// The sector map that ships with costwatch: COFOG (the UN Classification of the Functions of
+/// Government, which budget systems use) to OC4IDS project sectors. Codes are compared without
+/// their dots (`04.5.1` and `0451` are the same); the longest prefix that matches wins, and a
+/// configured `[[sector]]` rule always comes first.
+pub const COFOG_SECTORS: &[(&str, &str)] = &[
+    ("0451", "transport.road"),
+    ("0452", "transport.water"),
+    ("0453", "transport.rail"),
+    ("0454", "transport.air"),
+    ("045", "transport"),
+    ("0435", "energy"),
+    ("043", "energy"),
+    ("046", "communications"),
+    ("04", "economy"),
+    ("051", "waterAndWaste"),
+    ("052", "waterAndWaste"),
+    ("05", "naturalResources"),
+    ("061", "socialHousing"),
+    ("063", "waterAndWaste"),
+    ("064", "energy"),
+    ("07", "health"),
+    ("08", "cultureSportsAndRecreation"),
+    ("09", "education"),
+    ("106", "socialHousing"),
+    ("01", "governance"),
+    ("02", "governance"),
+    ("03", "governance"),
+];
+
+/// The OC4IDS sector the shipped COFOG map gives a classification, if any.
+pub fn default_sector(scheme: &str, id: &str) -> Option<&'static str> {
+    if !scheme.trim().eq_ignore_ascii_case("COFOG") {
+        return None;
+    }
+    let compact: String = id.chars().filter(|c| c.is_ascii_digit()).collect();
+    COFOG_SECTORS
+        .iter()
+        .filter(|(code, _)| compact.starts_with(code))
+        .max_by_key(|(code, _)| code.len())
+        .map(|(_, sector)| *sector)
+}
+
 /// `[[sector]]`: one rule of the classification map.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -130,6 +172,26 @@ pub fn validate(sectors: &[SectorRule], flags: &FlagSettings) -> Result<(), (Str
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_shipped_cofog_map_takes_the_longest_prefix_and_only_valid_sectors() {
+        assert_eq!(
+            super::default_sector("COFOG", "04.5.1"),
+            Some("transport.road")
+        );
+        assert_eq!(
+            super::default_sector("cofog", "0451"),
+            Some("transport.road")
+        );
+        assert_eq!(super::default_sector("COFOG", "04.5.5"), Some("transport"));
+        assert_eq!(super::default_sector("COFOG", "04.1"), Some("economy"));
+        assert_eq!(super::default_sector("COFOG", "07.3.1"), Some("health"));
+        assert_eq!(super::default_sector("COFOG", "10.1"), None);
+        assert_eq!(super::default_sector("UNSPSC", "0451"), None);
+        for (_, sector) in super::COFOG_SECTORS {
+            assert!(super::PROJECT_SECTORS.contains(sector), "{sector}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -263,10 +263,12 @@ impl Converter {
         let mut sectors: Vec<Value> = Vec::new();
         let mut classifications: Vec<Value> = Vec::new();
         let mut unmapped: Vec<String> = Vec::new();
+        // The configured rules first, then the COFOG map that ships with the program.
         let mapped = |scheme: &str, id: &str| {
             map.iter()
                 .find(|r| r.matches(scheme, id))
                 .map(|r| r.sector.clone())
+                .or_else(|| crate::config::default_sector(scheme, id).map(str::to_string))
         };
         for row in rows {
             if let Some(s) = row.data.pointer("/planning/project/sector") {
@@ -301,7 +303,7 @@ impl Converter {
                 }
             }
         }
-        if sectors.is_empty() && !map.is_empty() {
+        if sectors.is_empty() {
             let mut from_items = Vec::new();
             for row in rows {
                 for item in array(row.data.pointer("/tender/items")) {

@@ -78,6 +78,11 @@ pub fn text(report: &RunReport) -> String {
         &one(report.projects as f64),
     );
     metric(
+        "costwatch_out_of_scope_projects",
+        "Projects left out by [scope]: none of their processes is infrastructure.",
+        &one(report.out_of_scope.projects as f64),
+    );
+    metric(
         "costwatch_entities",
         "Entities scored.",
         &one(report.entities as f64),
