@@ -17,7 +17,7 @@ use crate::ids::{self, Outcome, Verdict};
 use crate::publish::sheet;
 use crate::publish::{EntityInfo, ProjectFigures, ProjectSheet, Rendered, Staging, StaleMark};
 use crate::report::{RunReport, StageSeconds};
-use crate::store::{CompiledRow, ProjectScoreRow, Provenance, Store};
+use crate::store::{CompiledRow, ProjectScoreRow, Provenance, QuarantineRow, Store};
 use crate::{Error, flags, oc4ids, scope, score};
 
 /// How many projects are gathered before a batch is worked on; bounds memory.
@@ -136,6 +136,8 @@ struct Done {
     score: f64,
     stage: String,
     notes: u64,
+    /// Schema errors that kept a pass-through project out of the package, and its source.
+    invalid: Option<(String, Vec<oc4ids::Note>)>,
     rendered: Rendered,
 }
 
@@ -224,6 +226,24 @@ impl Work<'_> {
     }
 
     fn add(&mut self, d: Done, report: &mut RunReport) -> Result<(), Error> {
+        if let Some((source, errors)) = &d.invalid {
+            let detail = errors
+                .iter()
+                .map(|e| format!("{}: {}", e.path, e.message))
+                .collect::<Vec<_>>()
+                .join("; ");
+            tracing::warn!(project = %d.project_id, source = %source, errors = errors.len(), "project left out of the package: schema errors");
+            let row = QuarantineRow {
+                source_id: source.clone(),
+                location: d.project_id.clone(),
+                line: None,
+                byte_offset: None,
+                reason: "invalid_project".into(),
+                detail,
+            };
+            self.store.quarantine(report.run_id, &row)?;
+            report.quarantined.push(row);
+        }
         let out = &mut self.out;
         for (code, state) in &d.flags {
             report.flags.count(code, *state);
@@ -304,6 +324,7 @@ fn assess_and_render(config: &Config, staging: &Staging, p: Placed) -> Result<Do
         verdicts: &verdicts,
         flags: &flags,
         notes: &converted.notes,
+        errors: &converted.errors,
         provenance,
         stale: stale.as_ref(),
         progress: progress.clone(),
@@ -318,6 +339,10 @@ fn assess_and_render(config: &Config, staging: &Staging, p: Placed) -> Result<Do
         score: figures.score,
         stage: progress.stage.code().to_string(),
         notes: converted.notes.len() as u64,
+        invalid: (!converted.errors.is_empty()).then(|| {
+            let source = provenance.map(|p| p.source.clone()).unwrap_or_default();
+            (source, converted.errors.clone())
+        }),
         entity,
         rendered,
     })

@@ -303,3 +303,100 @@ fn all_processes_of(package: &Value, id: &str) -> Option<usize> {
         .as_array()
         .map(Vec::len)
 }
+
+#[test]
+fn an_invalid_oc4ids_project_is_repaired_or_kept_out_and_the_package_stays_valid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("oc4ids");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    let package = serde_json::json!({
+        "uri": "https://example.org/cost/projects.json", "version": "0.9",
+        "publishedDate": "2024-01-01T00:00:00Z", "publisher": {"name": "CoST Panamá"},
+        "projects": [
+            // Repairable: a numeric party id, a location without id, a reference to a party
+            // that is not there, a null currency.
+            {"id": "oc4ids-cost-1", "title": "Puente sobre el río Chagres", "status": "implementation",
+             "parties": [{"id": 1, "name": "Ministerio de Obras Públicas", "roles": ["publicAuthority"]}],
+             "publicAuthority": {"id": "1", "name": "Ministerio de Obras Públicas"},
+             "locations": [{"description": "Chagres, Colón"}],
+             "budget": {"amount": {"amount": 1500000, "currency": null}},
+             "contractingProcesses": [{"id": "ocds-cost-1", "summary": {"ocid": "ocds-cost-1",
+                "tender": {"procuringEntity": {"id": "9", "name": "Ministerio de Obras Públicas"}}}}]},
+            // Not repairable: a status outside the codelist, a date in a local format, a
+            // process without id.
+            {"id": "oc4ids-cost-2", "title": "Escuela de Soná", "status": "en ejecución",
+             "documents": [{"id": "1", "documentType": "feasibilityStudy",
+                            "url": "https://example.org/soná.pdf", "datePublished": "20/05/2024"}],
+             "contractingProcesses": [{"summary": {"ocid": "ocds-cost-2"}}]}
+        ]
+    });
+    std::fs::write(input.join("projects.json"), package.to_string()).expect("write");
+    let text = format!(
+        "[run]\nstore = \"{store}\"\noutput = \"{out}\"\nas_of = \"2025-06-30T00:00:00Z\"\n\
+         [projects]\nid_prefix = \"oc4ids-cwtest\"\n\
+         [[source]]\nid = \"cost\"\nkind = \"oc4ids\"\npaths = [\"{input}\"]\n",
+        store = dir.path().join("store.sqlite").display(),
+        out = dir.path().join("out").display(),
+        input = input.display(),
+    );
+    let config = costwatch::config::Config::from_toml(&text, "t.toml").expect("config");
+    let outcome = run(&config, &RunOptions::default()).expect("run");
+    assert_eq!(
+        outcome.exit_code(),
+        ExitCode::Partial,
+        "a project was quarantined"
+    );
+    assert_eq!(outcome.report.projects, 2, "both get a sheet");
+
+    let package = json(&config.output.join("oc4ids/project-package.json"));
+    let ids: Vec<&str> = package["projects"]
+        .as_array()
+        .expect("projects")
+        .iter()
+        .filter_map(|p| p["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["oc4ids-cost-1"], "the invalid project stays out");
+    let repaired = &package["projects"][0];
+    assert_eq!(repaired["parties"][0]["id"], "1");
+    assert_eq!(repaired["locations"][0]["id"], "1");
+    assert_eq!(
+        repaired["contractingProcesses"][0]["summary"]["tender"]["procuringEntity"],
+        serde_json::json!({"name": "Ministerio de Obras Públicas"})
+    );
+    if let Some(shared) = shared() {
+        let errors = package_errors(&shared, &package);
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+    }
+
+    // The invalid project's sheet says why, in its JSON and on its page.
+    let sheet = json(&config.output.join("projects/oc4ids-cost-2.json"));
+    let mut errors: Vec<&str> = sheet["schema_errors"]
+        .as_array()
+        .expect("schema_errors")
+        .iter()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    errors.sort_unstable();
+    assert_eq!(
+        errors,
+        [
+            "/contractingProcesses/0",
+            "/documents/0/datePublished",
+            "/status"
+        ]
+    );
+    let page = std::fs::read_to_string(config.output.join(format!(
+        "proyectos/{}",
+        costwatch::publish::sheet::file_name("oc4ids-cost-2")
+    )))
+    .expect("page");
+    assert!(
+        page.contains("no está en el paquete OC4IDS"),
+        "the page says so"
+    );
+    let quarantine = std::fs::read_to_string(config.output.join("quarantine.csv")).expect("csv");
+    assert!(
+        quarantine.contains("invalid_project") && quarantine.contains("oc4ids-cost-2"),
+        "{quarantine}"
+    );
+}

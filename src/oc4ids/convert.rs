@@ -34,6 +34,9 @@ pub struct Converted {
     pub notes: Vec<Note>,
     /// Buyer parties (canonical ids), in process order, for entity attribution.
     pub buyers: Vec<String>,
+    /// Schema errors that could not be repaired (projects from `oc4ids` sources only): the
+    /// project is published with its sheet but left out of the package.
+    pub errors: Vec<Note>,
 }
 
 /// Options that shape a conversion.
@@ -181,6 +184,7 @@ pub fn convert(key: &str, rows: &[CompiledRow], opts: &Options) -> Converted {
         project,
         notes: c.notes,
         buyers,
+        errors: Vec::new(),
     }
 }
 

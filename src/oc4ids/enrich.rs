@@ -26,17 +26,30 @@ pub fn ocids_of(project: &Value) -> Vec<String> {
     out
 }
 
-/// Fills gaps in `project` from `from_ocds` (the same processes converted from OCDS).
-pub fn enrich(mut project: Value, from_ocds: Option<&Converted>) -> Converted {
-    let mut notes = Vec::new();
-    let Some(ocds) = from_ocds else {
-        super::clean(&mut project);
-        return Converted {
-            project,
-            notes,
-            buyers: Vec::new(),
-        };
+/// Fills gaps in `project` from `from_ocds` (the same processes converted from OCDS), then
+/// repairs what is certain and lists the schema errors left (see [`super::validity`]).
+pub fn enrich(project: Value, from_ocds: Option<&Converted>) -> Converted {
+    let (mut project, mut notes, buyers) = match from_ocds {
+        Some(ocds) => fill_from(project, ocds),
+        None => (project, Vec::new(), Vec::new()),
     };
+    super::clean(&mut project);
+    let validity = super::validity::check(&mut project);
+    notes.extend(validity.repairs.into_iter().map(|n| Note {
+        message: format!("repaired: {}", n.message),
+        ..n
+    }));
+    Converted {
+        project,
+        notes,
+        buyers,
+        errors: validity.errors,
+    }
+}
+
+/// The project with the gaps the OCDS data fills, the notes saying so, and the buyers.
+fn fill_from(mut project: Value, ocds: &Converted) -> (Value, Vec<Note>, Vec<String>) {
+    let mut notes = Vec::new();
     let converted: Vec<&Value> = ocds
         .project
         .get("contractingProcesses")
@@ -93,12 +106,7 @@ pub fn enrich(mut project: Value, from_ocds: Option<&Converted>) -> Converted {
             }
         }
     }
-    super::clean(&mut project);
-    Converted {
-        project,
-        notes,
-        buyers: ocds.buyers.clone(),
-    }
+    (project, notes, ocds.buyers.clone())
 }
 
 /// Adds the keys `twin` has and `target` lacks, recursively inside objects; returns how many.
@@ -163,6 +171,7 @@ mod tests {
                 "parties": [{"id": "PA-1", "name": "MOP"}, {"id": "PA-2", "name": "Other"}]
             }),
             notes: Vec::new(),
+            errors: Vec::new(),
             buyers: vec!["PA-1".into()],
         };
         let out = enrich(project, Some(&ocds));

@@ -114,6 +114,8 @@ pub struct Staging {
     package: BufWriter<File>,
     package_path: PathBuf,
     projects: u64,
+    /// Projects written into the package (those with schema errors are not).
+    in_package: u64,
     /// `flags.csv`, written project by project like the package.
     flags: Csv,
     /// `proyectos.csv`, likewise.
@@ -277,6 +279,7 @@ impl Staging {
             package,
             package_path,
             projects: 0,
+            in_package: 0,
             flags,
             project_table,
             pages,
@@ -289,8 +292,11 @@ impl Staging {
     /// Makes one project's files and table rows without writing anything, so that several
     /// projects can be rendered at once; [`Staging::add`] writes them, in order.
     pub fn render(&self, sheet: &ProjectSheet<'_>) -> Result<Rendered, Error> {
-        let text = serde_json::to_string_pretty(sheet.project).unwrap_or_default();
-        let package_entry = text.replace('\n', "\n    ");
+        let package_entry = sheet.errors.is_empty().then(|| {
+            serde_json::to_string_pretty(sheet.project)
+                .unwrap_or_default()
+                .replace('\n', "\n    ")
+        });
         let id = sheet
             .project
             .get("id")
@@ -411,12 +417,15 @@ impl Staging {
 
     /// Writes a rendered project: its entry in the package, its two files, its table rows.
     pub fn add(&mut self, r: Rendered) -> Result<(), Error> {
-        let sep = if self.projects == 0 {
-            "\n    "
-        } else {
-            ",\n    "
-        };
-        write!(self.package, "{sep}{}", r.package_entry).map_err(io(&self.package_path))?;
+        if let Some(entry) = &r.package_entry {
+            let sep = if self.in_package == 0 {
+                "\n    "
+            } else {
+                ",\n    "
+            };
+            write!(self.package, "{sep}{entry}").map_err(io(&self.package_path))?;
+            self.in_package += 1;
+        }
         self.projects += 1;
         for (name, bytes) in [
             (&r.json_name, r.json.as_slice()),
@@ -737,7 +746,8 @@ impl Drop for Staging {
 
 /// One project made ready to write by [`Staging::render`].
 pub struct Rendered {
-    package_entry: String,
+    /// `None` for a project with schema errors: it stays out of the package.
+    package_entry: Option<String>,
     json_name: String,
     json: Vec<u8>,
     html_name: String,
@@ -761,6 +771,8 @@ pub struct ProjectSheet<'a> {
     pub flags: &'a [crate::flags::Flag],
     /// Conversion notes.
     pub notes: &'a [crate::oc4ids::Note],
+    /// Schema errors that keep the project out of the package (pass-through projects only).
+    pub errors: &'a [crate::oc4ids::Note],
     /// Where an OC4IDS project came from (absent for projects built from OCDS).
     pub provenance: Option<&'a crate::store::Provenance>,
     /// Set when the project rests on a source that was down.
@@ -780,6 +792,9 @@ struct SheetFile<'a> {
     verdicts: Vec<Pointing<'a, Verdict>>,
     flags: Vec<Pointing<'a, crate::flags::Flag>>,
     notes: &'a [crate::oc4ids::Note],
+    /// Why the project is not in the package, when it is not.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    schema_errors: &'a [crate::oc4ids::Note],
     #[serde(skip_serializing_if = "Option::is_none")]
     provenance: Option<&'a crate::store::Provenance>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -838,6 +853,7 @@ impl<'a> SheetFile<'a> {
             verdicts,
             flags,
             notes: sheet.notes,
+            schema_errors: sheet.errors,
             provenance: sheet.provenance,
             stale: sheet.stale,
             progress: &sheet.progress,

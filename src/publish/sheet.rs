@@ -305,6 +305,9 @@ pub struct Ficha {
     pub contact: Vec<(String, String)>,
     /// The stale warning, when the data rests on a source that was down.
     pub stale: Option<String>,
+    /// Why the project is not in the OC4IDS package, when it is not: a sentence, then each
+    /// schema error as `path: message`.
+    pub invalid: Option<(String, Vec<String>)>,
     /// Why completion items are asked for although the project seems not finished.
     pub status_note: Option<String>,
 }
@@ -414,6 +417,24 @@ pub fn build(sheet: &ProjectSheet<'_>, cx: &Context<'_>) -> Ficha {
         documents: documents(p, lang),
         contact: contact(p, lang),
         status_note: status_note(sheet, progress.stage, lang),
+        invalid: (!sheet.errors.is_empty()).then(|| {
+            let head = match lang {
+                Lang::Es => format!(
+                    "Este proyecto no está en el paquete OC4IDS: tal como lo publicó la fuente, {} de sus datos no cumplen el esquema y costwatch no puede corregirlos con certeza. Sus elementos se evalúan igual.",
+                    sheet.errors.len()
+                ),
+                Lang::En => format!(
+                    "This project is not in the OC4IDS package: as its source published it, {} of its values do not meet the schema and costwatch cannot repair them with certainty. Its elements are judged all the same.",
+                    sheet.errors.len()
+                ),
+            };
+            let lines = sheet
+                .errors
+                .iter()
+                .map(|e| format!("{}: {}", e.path, e.message))
+                .collect();
+            (head, lines)
+        }),
         stale: sheet.stale.map(|s| match lang {
             Lang::Es => format!(
                 "La fuente «{}» no respondió en esta corrida: estos datos son de {}.",

@@ -1,0 +1,481 @@
+//! What a project from an `oc4ids` source must satisfy before it joins the package: repairs
+//! where the repair is certain, and the schema errors that cannot be repaired. A publisher's
+//! invalid project must not make the whole package invalid; it is published with its sheet,
+//! its errors listed there and in `quarantine.csv`, and left out of the package.
+//!
+//! The checks are the OC4IDS 0.9.5 project schema's rules that real files break: ids that are
+//! numbers or missing, references to parties that do not exist, closed codelists, amounts that
+//! are not numbers, dates, URIs and e-mails that do not parse. Nulls, blanks, empty containers
+//! and repeated array items are removed by [`super::clean`] before.
+
+use serde_json::{Map, Value};
+
+use super::Note;
+use crate::util::is_date_time;
+
+/// What the checks did to a project and what they found.
+#[derive(Debug, Default)]
+pub struct Validity {
+    /// Certain repairs made (ids written as text, location ids added, dangling references
+    /// removed).
+    pub repairs: Vec<Note>,
+    /// Schema errors left: the project cannot join the package.
+    pub errors: Vec<Note>,
+}
+
+/// Keys whose values the schema gives `format: date-time`.
+const DATE_KEYS: &[&str] = &[
+    "approvalDate",
+    "date",
+    "dateMet",
+    "dateModified",
+    "datePublished",
+    "dueDate",
+    "endDate",
+    "maxExtentDate",
+    "requestDate",
+    "startDate",
+    "updated",
+];
+
+/// Closed codelists, by the pointer (from the project, `[]` for every item) of the field.
+const CLOSED: &[(&str, &[&str])] = &[
+    (
+        "/status",
+        &[
+            "identification",
+            "preparation",
+            "implementation",
+            "completion",
+            "maintenance",
+            "decommissioning",
+            "decommissioned",
+            "cancelled",
+        ],
+    ),
+    (
+        "/type",
+        &[
+            "construction",
+            "rehabilitation",
+            "replacement",
+            "expansion",
+            "decommissioning",
+        ],
+    ),
+    (
+        "/contractingProcesses[]/summary/status",
+        &["pre-award", "active", "closed"],
+    ),
+    (
+        "/contractingProcesses[]/summary/nature[]",
+        &["design", "construction", "supervision"],
+    ),
+];
+
+/// Arrays whose items the schema requires to have an `id`.
+const NEED_ID: &[&str] = &[
+    "/contractingProcesses",
+    "/parties",
+    "/documents",
+    "/budget/budgetBreakdowns",
+    "/budget/budgetBreakdowns[]/budgetBreakdown",
+    "/budget/finance",
+    "/contractingProcesses[]/summary/documents",
+    "/contractingProcesses[]/summary/transactions",
+    "/contractingProcesses[]/summary/modifications",
+    "/contractingProcesses[]/summary/milestones",
+    "/metrics",
+    "/metrics[]/observations",
+    "/forecasts",
+    "/forecasts[]/observations",
+    "/milestones",
+    "/relatedProjects",
+    "/parties[]/people",
+];
+
+/// Organisation references, by pointer; each must name an existing party when it has an id.
+const REFERENCES: &[&str] = &[
+    "/publicAuthority",
+    "/contractingProcesses[]/summary/tender/procuringEntity",
+    "/contractingProcesses[]/summary/tender/administrativeEntity",
+    "/contractingProcesses[]/summary/tender/tenderers[]",
+    "/contractingProcesses[]/summary/suppliers[]",
+    "/contractingProcesses[]/summary/transactions[]/payer",
+    "/contractingProcesses[]/summary/transactions[]/payee",
+    "/budget/budgetBreakdowns[]/budgetBreakdown[]/sourceParty",
+    "/budget/finance[]/financingParty",
+];
+
+/// Repairs what is certain and lists what is not.
+pub fn check(project: &mut Value) -> Validity {
+    let mut v = Validity::default();
+    if !project.is_object() {
+        v.errors
+            .push(note("", "the project is not a JSON object".into()));
+        return v;
+    }
+    if !matches!(project.get("id"), Some(Value::String(_))) {
+        if let Some(Value::Number(n)) = project.get("id") {
+            let id = n.to_string();
+            v.repairs
+                .push(note("/id", format!("the id {id} is written as text")));
+            project["id"] = Value::from(id);
+        } else {
+            v.errors
+                .push(note("/id", "the project has no text `id`".into()));
+        }
+    }
+    ids_as_text(project, "", &mut v.repairs);
+    location_ids(project, &mut v.repairs);
+    dangling_references(project, &mut v.repairs);
+    for list in NEED_ID {
+        for (path, items) in at(project, list) {
+            match items {
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if !matches!(item.get("id"), Some(Value::String(s)) if !s.is_empty()) {
+                            v.errors
+                                .push(note(&format!("{path}/{i}"), "an item without `id`".into()));
+                        }
+                    }
+                }
+                _ => v.errors.push(note(&path, "is not an array".into())),
+            }
+        }
+    }
+    for (pattern, codes) in CLOSED {
+        for (path, value) in at(project, pattern) {
+            match value.as_str() {
+                Some(code) if codes.contains(&code) => {}
+                _ => v.errors.push(note(
+                    &path,
+                    format!("{value} is not a code of its closed codelist"),
+                )),
+            }
+        }
+    }
+    formats(project, "", &mut v.errors);
+    v
+}
+
+fn note(path: &str, message: String) -> Note {
+    Note {
+        path: path.to_string(),
+        message,
+    }
+}
+
+/// Every value at a pattern (`[]` = every item of an array), with its pointer.
+fn at<'a>(root: &'a Value, pattern: &str) -> Vec<(String, &'a Value)> {
+    let mut found = vec![(String::new(), root)];
+    for part in pattern.split('/').skip(1) {
+        let (key, every) = match part.strip_suffix("[]") {
+            Some(k) => (k, true),
+            None => (part, false),
+        };
+        let mut next = Vec::new();
+        for (path, v) in found {
+            let Some(child) = v.get(key) else { continue };
+            let path = format!("{path}/{key}");
+            if every {
+                if let Value::Array(items) = child {
+                    next.extend(
+                        items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, x)| (format!("{path}/{i}"), x)),
+                    );
+                }
+            } else {
+                next.push((path, child));
+            }
+        }
+        found = next;
+    }
+    found
+}
+
+/// The pointers of every value at a pattern, for changing them one at a time.
+fn pointers(root: &Value, pattern: &str) -> Vec<String> {
+    at(root, pattern).into_iter().map(|(p, _)| p).collect()
+}
+
+/// Every `id` that is a number becomes text (the schema's ids are strings).
+fn ids_as_text(value: &mut Value, path: &str, repairs: &mut Vec<Note>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Number(n)) = map.get("id") {
+                let id = n.to_string();
+                if !path.is_empty() {
+                    repairs.push(note(
+                        &format!("{path}/id"),
+                        format!("the id {id} is written as text"),
+                    ));
+                }
+                map.insert("id".into(), Value::from(id));
+            }
+            for (k, v) in map.iter_mut() {
+                if k != "geometry" {
+                    ids_as_text(v, &format!("{path}/{k}"), repairs);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                ids_as_text(v, &format!("{path}/{i}"), repairs);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Locations get ids by position when they have none (costwatch does the same for its own).
+fn location_ids(project: &mut Value, repairs: &mut Vec<Note>) {
+    let Some(Value::Array(locations)) = project.get_mut("locations") else {
+        return;
+    };
+    let taken: Vec<String> = locations
+        .iter()
+        .filter_map(|l| l.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    let mut next = 1;
+    for (i, l) in locations.iter_mut().enumerate() {
+        let Value::Object(map) = l else { continue };
+        if map.contains_key("id") {
+            continue;
+        }
+        while taken.contains(&next.to_string()) {
+            next += 1;
+        }
+        map.insert("id".into(), Value::from(next.to_string()));
+        repairs.push(note(
+            &format!("/locations/{i}/id"),
+            format!("a location without id gets id {next}"),
+        ));
+        next += 1;
+    }
+}
+
+/// A reference whose `id` names no party loses the id (it keeps its name); without a name it
+/// is removed, as nothing of it can be resolved.
+fn dangling_references(project: &mut Value, repairs: &mut Vec<Note>) {
+    let parties: Vec<String> = project
+        .get("parties")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    for pattern in REFERENCES {
+        // Deepest first, so that removing an array item does not shift the ones still to see.
+        for path in pointers(project, pattern).into_iter().rev() {
+            let Some(reference) = project.pointer_mut(&path) else {
+                continue;
+            };
+            let Some(id) = reference.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            if parties.iter().any(|p| p == id) {
+                continue;
+            }
+            let id = id.to_string();
+            let named = reference
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| !n.trim().is_empty());
+            if named && let Value::Object(map) = reference {
+                map.remove("id");
+                repairs.push(note(
+                    &path,
+                    format!("no party has id `{id}`; the reference keeps its name only"),
+                ));
+            } else {
+                remove(project, &path);
+                repairs.push(note(
+                    &path,
+                    format!("no party has id `{id}` and the reference has no name; removed"),
+                ));
+            }
+        }
+    }
+    super::clean(project);
+}
+
+/// Removes the value at a pointer (an array item or an object member).
+fn remove(root: &mut Value, pointer: &str) {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    match root.pointer_mut(parent) {
+        Some(Value::Array(items)) => {
+            if let Ok(i) = last.parse::<usize>()
+                && i < items.len()
+            {
+                items.remove(i);
+            }
+        }
+        Some(Value::Object(map)) => {
+            map.shift_remove(last);
+        }
+        _ => {}
+    }
+}
+
+/// Dates, URIs, e-mails, amounts and currencies in the shapes the schema asks for.
+fn formats(value: &Value, path: &str, errors: &mut Vec<Note>) {
+    match value {
+        Value::Object(map) => {
+            check_members(map, path, errors);
+            for (k, v) in map {
+                formats(v, &format!("{path}/{k}"), errors);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                formats(v, &format!("{path}/{i}"), errors);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn check_members(map: &Map<String, Value>, path: &str, errors: &mut Vec<Note>) {
+    for (k, v) in map {
+        let at = format!("{path}/{k}");
+        let text = v.as_str();
+        if DATE_KEYS.contains(&k.as_str()) && !text.is_some_and(is_date_time) {
+            errors.push(note(&at, format!("{v} is not an RFC 3339 date-time")));
+        }
+        if matches!(k.as_str(), "url" | "uri") && !text.is_some_and(is_uri) {
+            errors.push(note(&at, format!("{v} is not a URI")));
+        }
+        if k == "email"
+            && !text.is_some_and(|t| t.contains('@') && !t.contains(char::is_whitespace))
+        {
+            errors.push(note(&at, format!("{v} is not an e-mail address")));
+        }
+    }
+    // A Value object: a numeric amount and a currency code.
+    if path.ends_with("value")
+        || path.ends_with("amount") && map.contains_key("currency")
+        || map.contains_key("currency") && map.contains_key("amount")
+    {
+        if let Some(a) = map.get("amount")
+            && !a.is_number()
+        {
+            errors.push(note(
+                &format!("{path}/amount"),
+                format!("{a} is not a number"),
+            ));
+        }
+        if let Some(c) = map.get("currency")
+            && !c
+                .as_str()
+                .is_some_and(|c| c.len() == 3 && c.chars().all(|x| x.is_ascii_uppercase()))
+        {
+            errors.push(note(
+                &format!("{path}/currency"),
+                format!("{c} is not an ISO 4217 currency code"),
+            ));
+        }
+    }
+}
+
+/// An absolute URI: a scheme, a colon, and no spaces.
+fn is_uri(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && !rest.is_empty()
+        && !text.contains(char::is_whitespace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn paths(notes: &[Note]) -> Vec<&str> {
+        notes.iter().map(|n| n.path.as_str()).collect()
+    }
+
+    #[test]
+    fn certain_repairs_are_made_and_noted() {
+        let mut p = json!({
+            "id": "oc4ids-x-1",
+            "parties": [{"id": 7, "name": "MOP"}],
+            "publicAuthority": {"id": "7", "name": "MOP"},
+            "locations": [{"description": "Colón"}, {"id": "1", "description": "Sabanitas"}],
+            "contractingProcesses": [{"id": "ocds-1", "summary": {
+                "tender": {"procuringEntity": {"id": "X9", "name": "Ministerio"},
+                           "tenderers": [{"id": "ghost"}, {"id": "7"}]},
+                "suppliers": [{"id": "ghost2"}]}}]
+        });
+        let v = check(&mut p);
+        assert!(v.errors.is_empty(), "{:?}", v.errors);
+        assert_eq!(p["parties"][0]["id"], "7");
+        assert_eq!(p["locations"][0]["id"], "2");
+        let s = &p["contractingProcesses"][0]["summary"];
+        assert_eq!(
+            s["tender"]["procuringEntity"],
+            json!({"name": "Ministerio"})
+        );
+        assert_eq!(s["tender"]["tenderers"], json!([{"id": "7"}]));
+        assert!(
+            s.get("suppliers").is_none(),
+            "an empty list is removed: {s}"
+        );
+        let repaired = paths(&v.repairs);
+        assert!(repaired.contains(&"/parties/0/id"), "{repaired:?}");
+        assert!(repaired.contains(&"/locations/0/id"));
+        assert!(repaired.contains(&"/contractingProcesses/0/summary/tender/tenderers/0"));
+    }
+
+    #[test]
+    fn what_cannot_be_repaired_is_listed_with_its_path() {
+        let mut p = json!({
+            "id": "oc4ids-x-2",
+            "status": "ongoing",
+            "budget": {"amount": {"amount": "1.000,50", "currency": "balboas"}},
+            "documents": [{"url": "www.mop.gob.pa/x.pdf", "datePublished": "20/05/2024"}],
+            "contractingProcesses": [{"summary": {"status": "closed", "nature": ["works"]}}],
+            "parties": [{"id": "1", "contactPoint": {"email": "mop at gob.pa"}}]
+        });
+        let v = check(&mut p);
+        let errors = paths(&v.errors);
+        for expected in [
+            "/status",
+            "/budget/amount/amount",
+            "/budget/amount/currency",
+            "/documents/0",
+            "/documents/0/url",
+            "/documents/0/datePublished",
+            "/contractingProcesses/0",
+            "/contractingProcesses/0/summary/nature/0",
+            "/parties/0/contactPoint/email",
+        ] {
+            assert!(errors.contains(&expected), "{expected} not in {errors:?}");
+        }
+        assert!(!errors.contains(&"/contractingProcesses/0/summary/status"));
+    }
+
+    #[test]
+    fn a_valid_project_is_left_as_it_is() {
+        let mut p = json!({
+            "id": "oc4ids-x-3", "status": "completion",
+            "parties": [{"id": "A", "name": "MOP", "contactPoint": {"email": "obras@mop.gob.pa"}}],
+            "publicAuthority": {"id": "A", "name": "MOP"},
+            "budget": {"amount": {"amount": 10.5, "currency": "PAB"}, "approvalDate": "2024-01-01T00:00:00Z"},
+            "contractingProcesses": [{"id": "ocds-1", "summary": {"status": "active",
+                "documents": [{"id": "1", "url": "https://mop.gob.pa/a.pdf"}]}}]
+        });
+        let before = p.clone();
+        let v = check(&mut p);
+        assert!(v.errors.is_empty() && v.repairs.is_empty(), "{v:?}");
+        assert_eq!(p, before);
+    }
+}
