@@ -400,3 +400,61 @@ fn an_invalid_oc4ids_project_is_repaired_or_kept_out_and_the_package_stays_valid
         "{quarantine}"
     );
 }
+
+#[test]
+fn records_that_only_link_their_releases_keep_the_links_and_count_as_records() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).expect("mkdir");
+    // As Paraguay publishes: each record links its releases and carries the compiled release.
+    let link = |id: &str, tag: &str, date: &str| {
+        serde_json::json!({"url": format!("https://contrataciones.example.py/releases/{id}.json"),
+                           "date": date, "tag": [tag]})
+    };
+    let package = serde_json::json!({
+        "uri": "https://contrataciones.example.py/records/ocds-py-1.json", "version": "1.1",
+        "publishedDate": "2024-06-01T00:00:00-04:00", "publisher": {"name": "DNCP"},
+        "records": [{
+            "ocid": "ocds-py-1",
+            "releases": [link("ocds-py-1-tender", "tender", "2024-01-10T09:00:00-04:00"),
+                         link("ocds-py-1-contract", "contract", "2024-03-01T09:00:00-04:00")],
+            "compiledRelease": {
+                "ocid": "ocds-py-1", "id": "ocds-py-1-compiled", "date": "2024-03-01T09:00:00-04:00",
+                "tag": ["compiled"], "initiationType": "tender",
+                "buyer": {"name": "Ministerio de Obras Públicas y Comunicaciones"},
+                "tender": {"id": "T", "title": "Pavimentación del tramo Villeta–Alberdi",
+                           "status": "complete", "mainProcurementCategory": "works"},
+                "contracts": [{"id": "C", "status": "active",
+                               "value": {"amount": 1250000000, "currency": "PYG"},
+                               "period": {"startDate": "2024-03-10T00:00:00-04:00",
+                                          "endDate": "2025-03-09T00:00:00-04:00"}}]}}]
+    });
+    std::fs::write(input.join("records.json"), package.to_string()).expect("write");
+    let mut config = fixture_config(dir.path());
+    config.sources[0].spec = costwatch::config::SourceSpec::Local {
+        paths: vec![input.display().to_string()],
+    };
+    let outcome = run(&config, &RunOptions::default()).expect("run");
+    let counts = outcome.report.releases;
+    assert_eq!((counts.new, counts.from_records), (0, 1), "{counts:?}");
+
+    let package = json(&config.output.join("oc4ids/project-package.json"));
+    let process = &package["projects"][0]["contractingProcesses"][0];
+    assert_eq!(
+        process["releases"],
+        serde_json::json!([
+            {"id": "ocds-py-1-tender", "tag": ["tender"], "date": "2024-01-10T09:00:00-04:00",
+             "url": "https://contrataciones.example.py/releases/ocds-py-1-tender.json"},
+            {"id": "ocds-py-1-contract", "tag": ["contract"], "date": "2024-03-01T09:00:00-04:00",
+             "url": "https://contrataciones.example.py/releases/ocds-py-1-contract.json"}
+        ])
+    );
+    assert_eq!(
+        process["summary"]["contractValue"],
+        serde_json::json!({"amount": 1250000000, "currency": "PYG"})
+    );
+    if let Some(shared) = shared() {
+        let errors = package_errors(&shared, &package);
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+    }
+}

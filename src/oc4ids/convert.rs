@@ -820,8 +820,70 @@ impl Converter {
         if !modifications.is_empty() {
             summary.insert("modifications".into(), Value::Array(modifications));
         }
-        json!({ "id": row.ocid, "summary": summary })
+        let mut process = json!({ "id": row.ocid, "summary": summary });
+        let releases = linked_releases(&row.history);
+        if !releases.is_empty() {
+            process["releases"] = Value::Array(releases);
+        }
+        process
     }
+}
+
+/// `releaseTag` codes, the closed list a LinkedRelease's `tag` must come from.
+const RELEASE_TAGS: &[&str] = &[
+    "planning",
+    "planningUpdate",
+    "tender",
+    "tenderAmendment",
+    "tenderUpdate",
+    "tenderCancellation",
+    "award",
+    "awardUpdate",
+    "awardCancellation",
+    "contract",
+    "contractUpdate",
+    "contractAmendment",
+    "implementation",
+    "implementationUpdate",
+    "contractTermination",
+    "compiled",
+];
+
+/// `releases`: the releases a process was built from, as OC4IDS LinkedReleases (`id`, `tag`,
+/// `date`, `url`, each required): a stored release from a package with a `uri` is addressed
+/// as `uri#id`; a record's linked release keeps its `url`, and its id is the url's fragment,
+/// else its last path segment without `.json`. A link missing a date-time, a known tag or a URL is left out.
+fn linked_releases(history: &Value) -> Vec<Value> {
+    array(history.get("links"))
+        .iter()
+        .filter_map(|link| {
+            let url = text(link.get("url")).filter(|u| u.contains("://"))?;
+            let date = text(link.get("date")).filter(|d| crate::util::is_date_time(d))?;
+            let tags: Vec<Value> = match link.get("tag") {
+                Some(Value::String(t)) => vec![Value::from(t.as_str())],
+                Some(Value::Array(list)) => list.clone(),
+                _ => Vec::new(),
+            }
+            .into_iter()
+            .filter(|t| t.as_str().is_some_and(|t| RELEASE_TAGS.contains(&t)))
+            .collect();
+            if tags.is_empty() {
+                return None;
+            }
+            let id = id_text(link.get("id")).or_else(|| {
+                let (_, rest) = url.split_once("://")?;
+                match rest.rsplit_once('#') {
+                    Some((_, fragment)) if !fragment.is_empty() => Some(fragment.to_string()),
+                    _ => rest
+                        .split(['?', '#'])
+                        .next()
+                        .and_then(|p| p.rsplit('/').find(|s| !s.is_empty()))
+                        .map(|s| s.trim_end_matches(".json").to_string()),
+                }
+            })?;
+            Some(json!({ "id": id, "tag": tags, "date": date, "url": url }))
+        })
+        .collect()
 }
 
 /// Adds a projectSector code, its parent first when it is a sub-sector (`transport` before

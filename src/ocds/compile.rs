@@ -22,12 +22,12 @@ pub struct Compiled {
     pub merge_warnings: u64,
 }
 
-/// The stored text one ocid is compiled from.
+/// The stored text one ocid is compiled from, and the links records gave for it.
 enum Source {
-    /// Individual releases: (release id, text).
-    Releases(Vec<(String, String)>),
+    /// Individual releases.
+    Releases(Vec<store::ReleaseText>, Vec<Value>),
     /// No individual release, only the compiled release of a record.
-    Record(String),
+    Record(String, Vec<Value>),
 }
 
 /// Compiles the ocids that need it: those with data stored since the last finished compile,
@@ -40,10 +40,11 @@ pub fn compile(store: &Store, run_id: i64, full: bool) -> Result<Compiled, store
         let mut batch = Vec::with_capacity(chunk.len());
         for ocid in chunk {
             let releases = store.release_texts_of(ocid)?;
+            let links = store.links_of(ocid)?;
             if !releases.is_empty() {
-                batch.push((ocid, Source::Releases(releases)));
+                batch.push((ocid, Source::Releases(releases, links)));
             } else if let Some(text) = store.record_compiled_text_of(ocid)? {
-                batch.push((ocid, Source::Record(text)));
+                batch.push((ocid, Source::Record(text, links)));
             }
         }
         let path = store.path();
@@ -80,18 +81,26 @@ fn one(
         })
     };
     match source {
-        Source::Record(text) => {
+        Source::Record(text, links) => {
             let compiled = parse(&text, &|| format!("compiled release {ocid}"))?;
-            let hist = history::from_compiled(&compiled);
+            let mut hist = history::from_compiled(&compiled);
+            history::add_links(&mut hist, links);
             Ok((SerializedCompiled::of(&compiled, &hist, 0), Vec::new()))
         }
-        Source::Releases(texts) => {
+        Source::Releases(texts, links) => {
             let mut releases = Vec::with_capacity(texts.len());
-            for (id, text) in &texts {
-                releases.push(parse(text, &|| format!("release {ocid}/{id}"))?);
+            let mut own_links = Vec::new();
+            for r in &texts {
+                let release = parse(&r.text, &|| format!("release {ocid}/{}", r.id))?;
+                if let Some(uri) = &r.package_uri {
+                    own_links.push(history::link_to(&release, &r.id, uri));
+                }
+                releases.push(release);
             }
             Merger::sort(&mut releases);
-            let (compiled, hist, warnings) = history::compile(merger, &releases);
+            let (compiled, mut hist, warnings) = history::compile(merger, &releases);
+            own_links.extend(links);
+            history::add_links(&mut hist, own_links);
             let n = releases.len() as u64;
             Ok((SerializedCompiled::of(&compiled, &hist, n), warnings))
         }

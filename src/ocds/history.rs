@@ -37,6 +37,40 @@ pub fn extract(sorted_releases: &[Value]) -> Value {
     Value::Object(out)
 }
 
+/// The address of a release stored from a package with a `uri` (`uri#id`, as ocdskit writes
+/// it), with its `date` and `tag` as published.
+pub fn link_to(release: &Value, id: &str, package_uri: &str) -> Value {
+    let mut link = Map::new();
+    link.insert("id".into(), Value::from(id));
+    link.insert("url".into(), Value::from(format!("{package_uri}#{id}")));
+    for key in ["date", "tag"] {
+        if let Some(v) = release.get(key) {
+            link.insert(key.into(), v.clone());
+        }
+    }
+    Value::Object(link)
+}
+
+/// Keeps the links to an ocid's releases (`links` in the history), those of its stored
+/// releases first, then a record's linked releases; each url once.
+pub fn add_links(history: &mut Value, links: Vec<Value>) {
+    let mut seen: Vec<String> = Vec::new();
+    let mut kept = Vec::new();
+    for link in links {
+        let Some(url) = link.get("url").and_then(Value::as_str) else {
+            continue;
+        };
+        if seen.iter().any(|u| u == url) {
+            continue;
+        }
+        seen.push(url.to_string());
+        kept.push(link);
+    }
+    if let (Some(h), false) = (history.as_object_mut(), kept.is_empty()) {
+        h.insert("links".into(), Value::Array(kept));
+    }
+}
+
 /// History facts from a record's compiled release alone (no individual releases stored).
 pub fn from_compiled(compiled: &Value) -> Value {
     extract(std::slice::from_ref(compiled))

@@ -61,6 +61,15 @@ pub enum Item {
     Release(Value),
     /// A `compiledRelease` taken from a record.
     Compiled(Value),
+    /// A linked release in a record (`url`, `date`, `tag`; no data of its own), with the
+    /// record's ocid: kept so that the output can point at the releases a process was built
+    /// from.
+    Link {
+        /// The record's ocid.
+        ocid: String,
+        /// The linked release as published.
+        link: Value,
+    },
 }
 
 /// Why part of an input could not be used; the codes are stable and few.
@@ -140,10 +149,14 @@ pub struct Summary {
     pub layout: Layout,
     /// Encoding used to decode it.
     pub encoding: Encoding,
-    /// Items handed to the sink.
+    /// Releases and compiled releases handed to the sink.
     pub items: u64,
-    /// Linked releases (in records) that carry no data and were skipped.
+    /// Linked releases (in records): handed to the sink as [`Item::Link`], not counted in
+    /// `items` (they carry no data).
     pub linked_releases: u64,
+    /// The `uri` of the first package read, which (with `#` and a release id) addresses each
+    /// of its releases.
+    pub package_uri: Option<String>,
     /// Parts set aside.
     pub issues: Vec<Issue>,
 }
@@ -224,6 +237,7 @@ where
             encoding: Encoding::Utf8,
             items: 0,
             linked_releases: 0,
+            package_uri: None,
             issues: vec![issue],
         });
     }
@@ -243,6 +257,7 @@ where
             encoding: chosen,
             items: 0,
             linked_releases: 0,
+            package_uri: None,
             issues: Vec::new(),
         },
         sink_error: None,
@@ -266,6 +281,7 @@ where
             encoding: Encoding::Utf8,
             items: 0,
             linked_releases: 0,
+            package_uri: None,
             issues: Vec::new(),
         },
         sink_error: None,
@@ -684,7 +700,10 @@ fn emit<E, F>(item: Item, state: &mut State<E>, sink: &mut F) -> Result<(), E>
 where
     F: FnMut(Item) -> Result<(), E>,
 {
-    state.summary.items += 1;
+    match item {
+        Item::Link { .. } => state.summary.linked_releases += 1,
+        Item::Release(_) | Item::Compiled(_) => state.summary.items += 1,
+    }
     sink(item)
 }
 
@@ -706,8 +725,13 @@ fn classify_object<E>(
         return;
     }
     if releases.is_some() || records.is_some() {
+        if state.summary.package_uri.is_none()
+            && let Some(Value::String(uri)) = map.get("uri")
+        {
+            state.summary.package_uri = Some(uri.clone());
+        }
         if let Some(r) = releases {
-            release_list(r, &format!("{where_}/releases"), line, state, out);
+            release_list(r, &format!("{where_}/releases"), None, line, state, out);
         }
         if let Some(r) = records {
             match r {
@@ -797,7 +821,15 @@ fn record_items<E>(
     out: &mut Vec<Item>,
 ) {
     if let Some(r) = releases {
-        release_list(r, &format!("{where_}/releases"), line, state, out);
+        let record_ocid = ocid.as_ref().and_then(Value::as_str);
+        release_list(
+            r,
+            &format!("{where_}/releases"),
+            record_ocid,
+            line,
+            state,
+            out,
+        );
     }
     match compiled {
         Some(Value::Object(mut c)) => {
@@ -833,6 +865,7 @@ fn record_items<E>(
 fn release_list<E>(
     value: Value,
     where_: &str,
+    record_ocid: Option<&str>,
     line: Option<u64>,
     state: &mut State<E>,
     out: &mut Vec<Item>,
@@ -840,7 +873,7 @@ fn release_list<E>(
     match value {
         Value::Array(items) => {
             for (i, v) in items.into_iter().enumerate() {
-                release_value(v, &format!("{where_}/{i}"), line, state, out);
+                release_value(v, &format!("{where_}/{i}"), record_ocid, line, state, out);
             }
         }
         other => state.issue(
@@ -855,13 +888,29 @@ fn release_list<E>(
 fn release_value<E>(
     v: Value,
     where_: &str,
+    record_ocid: Option<&str>,
     line: Option<u64>,
     state: &mut State<E>,
     out: &mut Vec<Item>,
 ) {
     match v {
         Value::Object(map) if is_release(&map) => out.push(Item::Release(Value::Object(map))),
-        Value::Object(map) if is_linked_release(&map) => state.summary.linked_releases += 1,
+        // `Some("")`: a record whose ocid is not known yet; the caller fills it in.
+        Value::Object(map) if is_linked_release(&map) => match record_ocid {
+            Some(ocid) => out.push(Item::Link {
+                ocid: ocid.to_string(),
+                link: Value::Object(map),
+            }),
+            None => state.issue(
+                Reason::NotOcds,
+                format!(
+                    "{where_}: a linked release outside a record: {}",
+                    preview(&Value::Object(map))
+                ),
+                line,
+                None,
+            ),
+        },
         other => state.issue(
             Reason::NotOcds,
             format!(
@@ -943,6 +992,7 @@ where
         // Keys other than `releases`/`records` are kept; the two big arrays are streamed.
         let mut rest = Map::new();
         let mut streamed = false;
+        let mut links = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             if key == "releases" || key == "records" {
                 let where_ = join(&self.path, &key);
@@ -951,6 +1001,7 @@ where
                     sink: &mut *self.sink,
                     path: where_,
                     records: key == "records",
+                    links: &mut links,
                 })?;
                 streamed = true;
             } else {
@@ -961,11 +1012,42 @@ where
             }
         }
         let is_record = streamed && rest.contains_key("ocid");
+        if streamed
+            && !is_record
+            && self.state.summary.package_uri.is_none()
+            && let Some(Value::String(uri)) = rest.get("uri")
+        {
+            self.state.summary.package_uri = Some(uri.clone());
+        }
+        let ocid = rest.get("ocid").and_then(Value::as_str).map(str::to_string);
+        let mut items = Vec::new();
+        for (at, link) in links {
+            match (&ocid, is_record) {
+                (Some(ocid), true) => items.push(Item::Link {
+                    ocid: ocid.clone(),
+                    link,
+                }),
+                _ => self.state.issue(
+                    Reason::NotOcds,
+                    format!(
+                        "{at}: a linked release outside a record: {}",
+                        preview(&link)
+                    ),
+                    None,
+                    None,
+                ),
+            }
+        }
         if streamed && !is_record {
+            for item in items {
+                if let Err(e) = emit(item, self.state, self.sink) {
+                    self.state.sink_error = Some(e);
+                    return Err(de::Error::custom("sink error"));
+                }
+            }
             return Ok(());
         }
         // A record holding `releases` was streamed too; what is left is its compiled release.
-        let mut items = Vec::new();
         if is_record {
             let compiled = rest.remove("compiledRelease");
             let ocid = rest.get("ocid").cloned();
@@ -1055,6 +1137,9 @@ struct ListSeed<'a, E, F> {
     sink: &'a mut F,
     path: String,
     records: bool,
+    /// Linked releases of a `releases` array, held until the object around it shows whether
+    /// it is a record (and which ocid) or a package (where they do not belong).
+    links: &'a mut Vec<(String, Value)>,
 }
 
 impl<'de, E, F> DeserializeSeed<'de> for ListSeed<'_, E, F>
@@ -1092,9 +1177,17 @@ where
             if self.records {
                 record_value(v, &where_, None, self.state, &mut items);
             } else {
-                release_value(v, &where_, None, self.state, &mut items);
+                // `Some("")`: perhaps a record whose ocid comes later.
+                release_value(v, &where_, Some(""), None, self.state, &mut items);
             }
             for item in items {
+                let item = match item {
+                    Item::Link { ocid, link } if ocid.is_empty() => {
+                        self.links.push((where_.clone(), link));
+                        continue;
+                    }
+                    other => other,
+                };
                 if let Err(e) = emit(item, self.state, self.sink) {
                     self.state.sink_error = Some(e);
                     return Err(de::Error::custom("sink error"));
@@ -1318,9 +1411,41 @@ mod tests {
             r#"{{"records":[{{"ocid":"ocds-1","releases":[{R1},{{"url":"u#1","date":"d","tag":["tender"]}}],"compiledRelease":{{"ocid":"ocds-1","id":"c"}}}}]}}"#
         );
         let (items, s) = read_all(pkg.as_bytes(), None);
-        assert_eq!(items.len(), 2);
-        assert!(matches!(items[1], Item::Compiled(_)));
+        assert_eq!(items.len(), 3);
+        assert!(matches!(items[0], Item::Release(_)));
+        match &items[1] {
+            Item::Link { ocid, link } => {
+                assert_eq!(ocid, "ocds-1");
+                assert_eq!(link["url"], "u#1");
+            }
+            other => panic!("expected a link, got {other:?}"),
+        }
+        assert!(matches!(items[2], Item::Compiled(_)));
+        assert_eq!(s.items, 2, "a link is no release");
         assert_eq!(s.linked_releases, 1);
+        assert!(s.issues.is_empty());
+    }
+
+    #[test]
+    fn a_bare_record_keeps_its_links_whatever_the_key_order_and_a_package_gives_its_uri() {
+        // The ocid after the streamed releases: the links wait for it.
+        let record = r#"{"releases":[{"url":"https://x/p.json#r1","date":"2024-01-01T00:00:00Z","tag":["tender"]}],"ocid":"ocds-9","compiledRelease":{"ocid":"ocds-9","id":"c"}}"#;
+        let (items, s) = read_all(record.as_bytes(), None);
+        assert!(s.issues.is_empty(), "{:?}", s.issues);
+        assert!(
+            matches!(&items[0], Item::Link { ocid, .. } if ocid == "ocds-9"),
+            "{items:?}"
+        );
+        // A linked release in a release package has no record to belong to.
+        let bad = r#"{"uri":"https://x/p.json","releases":[{"url":"https://x/q.json#1"}]}"#;
+        let (items, s) = read_all(bad.as_bytes(), None);
+        assert!(items.is_empty());
+        assert_eq!(s.issues.len(), 1);
+        assert_eq!(s.package_uri.as_deref(), Some("https://x/p.json"));
+        // The uri of a package read as one JSON line.
+        let line = format!("{{\"uri\":\"https://x/l.json\",\"releases\":[{R1}]}}\n");
+        let (_, s) = read_all(line.as_bytes(), None);
+        assert_eq!(s.package_uri.as_deref(), Some("https://x/l.json"));
     }
 
     #[test]

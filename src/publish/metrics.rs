@@ -59,11 +59,12 @@ pub fn text(report: &RunReport) -> String {
     let r = &report.releases;
     metric(
         "costwatch_releases",
-        "Releases read in the last run: new, identical repeats, conflicting repeats.",
+        "Releases read in the last run: new, identical repeats, conflicting repeats, compiled releases from records.",
         &[
             ("new", r.new),
             ("repeated", r.repeated),
             ("conflicting", r.conflicting),
+            ("from_records", r.from_records),
         ]
         .map(|(k, v)| (format!("{{kind=\"{k}\"}}"), v as f64)),
     );

@@ -22,8 +22,10 @@ pub struct Taken {
     pub stored: bool,
     /// Releases and compiled releases read.
     pub items: u64,
-    /// Stored for the first time.
+    /// Stored for the first time (releases and compiled releases).
     pub new: u64,
+    /// Of `new`, compiled releases taken from records.
+    pub from_records: u64,
     /// Identical repeats (pagination drift, overlap, re-published files).
     pub repeated: u64,
     /// Same (ocid, id), different content.
@@ -195,6 +197,9 @@ impl Target<'_> {
         };
         self.store
             .finish_input(input_id, status, &format, summary.items)?;
+        if let Some(uri) = &summary.package_uri {
+            self.store.set_package_uri(input_id, uri)?;
+        }
         taken.stored = true;
         taken.items = summary.items;
         if let Err(e) = hook(self.store, &taken) {
@@ -203,7 +208,8 @@ impl Target<'_> {
         }
         self.store.commit_input()?;
         let counts = &mut self.report.releases;
-        counts.new += taken.new;
+        counts.new += taken.new - taken.from_records;
+        counts.from_records += taken.from_records;
         counts.repeated += taken.repeated;
         counts.conflicting += taken.conflicting;
         for issue in &summary.issues {
@@ -268,7 +274,8 @@ struct Batch<'s> {
     store: &'s Store,
     input_id: i64,
     run_id: i64,
-    items: Vec<Item>,
+    /// (compiled release?, value).
+    items: Vec<(bool, Value)>,
     taken: Taken,
 }
 
@@ -287,6 +294,15 @@ impl<'s> Batch<'s> {
     }
 
     fn push(&mut self, item: Item) -> Result<(), store::Error> {
+        let item = match item {
+            Item::Release(v) => (false, v),
+            Item::Compiled(v) => (true, v),
+            Item::Link { ocid, link } => {
+                return self
+                    .store
+                    .insert_link(&ocid, &link, self.input_id, self.run_id);
+            }
+        };
         self.items.push(item);
         if self.items.len() >= Self::SIZE {
             self.flush()?;
@@ -299,9 +315,12 @@ impl<'s> Batch<'s> {
         let prepared: Vec<Prepared> = self
             .items
             .par_iter()
-            .map(|item| match item {
-                Item::Release(r) => Prepared::release(r),
-                Item::Compiled(c) => Prepared::compiled(c),
+            .map(|(compiled, v)| {
+                if *compiled {
+                    Prepared::compiled(v)
+                } else {
+                    Prepared::release(v)
+                }
             })
             .collect();
         self.items.clear();
@@ -311,6 +330,10 @@ impl<'s> Batch<'s> {
                 .store
                 .insert_prepared(item, self.input_id, self.run_id)?
             {
+                Inserted::New if item.release_id.is_none() => {
+                    taken.new += 1;
+                    taken.from_records += 1;
+                }
                 Inserted::New => taken.new += 1,
                 Inserted::Repeat => taken.repeated += 1,
                 Inserted::Conflict => taken.conflicting += 1,

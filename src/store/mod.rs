@@ -439,6 +439,41 @@ impl Store {
         Ok(())
     }
 
+    /// Records the `uri` of the package an input held.
+    pub fn set_package_uri(&self, input_id: i64, uri: &str) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "UPDATE inputs SET package_uri = ?2 WHERE id = ?1",
+                params![input_id, uri],
+            )
+            .map_err(|e| self.sq(e))?;
+        Ok(())
+    }
+
+    /// Keeps a record's linked release (`url`, `date`, `tag`) unless its url is known for the
+    /// ocid. A link without a text `url` is not kept.
+    pub fn insert_link(
+        &self,
+        ocid: &str,
+        link: &Value,
+        input_id: i64,
+        run_id: i64,
+    ) -> Result<(), Error> {
+        let Some(url) = link.get("url").and_then(Value::as_str) else {
+            return Ok(());
+        };
+        let date = link.get("date").and_then(Value::as_str);
+        let tag = link.get("tag").map(Value::to_string);
+        self.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO release_links (ocid, url, date, tag, input_id, run_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| s.execute(params![ocid, url, date, tag, input_id, run_id]))
+            .map_err(|e| self.sq(e))?;
+        Ok(())
+    }
+
     /// Stores one release (see [`Store::insert_prepared`]).
     pub fn insert_release(
         &self,
@@ -595,26 +630,58 @@ impl Store {
 
     /// The releases of one ocid as stored text, with their release ids (for a caller that
     /// parses them elsewhere); of conflicting versions of one release, the last stored.
-    pub fn release_texts_of(&self, ocid: &str) -> Result<Vec<(String, String)>, Error> {
+    pub fn release_texts_of(&self, ocid: &str) -> Result<Vec<ReleaseText>, Error> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT release_id, data FROM releases WHERE id IN (
-                    SELECT MAX(id) FROM releases WHERE ocid = ?1 GROUP BY release_id)
-                 ORDER BY id",
+                "SELECT r.release_id, r.data, i.package_uri
+                 FROM releases r JOIN inputs i ON i.id = r.input_id
+                 WHERE r.id IN (SELECT MAX(id) FROM releases WHERE ocid = ?1 GROUP BY release_id)
+                 ORDER BY r.id",
             )
             .map_err(|e| self.sq(e))?;
-        stmt.query_map(params![ocid], |r| Ok((r.get(0)?, r.get::<_, Stored>(1)?.0)))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| self.sq(e))
+        stmt.query_map(params![ocid], |r| {
+            Ok(ReleaseText {
+                id: r.get(0)?,
+                text: r.get::<_, Stored>(1)?.0,
+                package_uri: r.get(2)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.sq(e))
     }
 
     /// The releases of one ocid; of conflicting versions of one release, the last stored.
     pub fn releases_of(&self, ocid: &str) -> Result<Vec<Value>, Error> {
         self.release_texts_of(ocid)?
             .iter()
-            .map(|(id, text)| self.parse(text, || format!("release {ocid}/{id}")))
+            .map(|r| self.parse(&r.text, || format!("release {ocid}/{}", r.id)))
             .collect()
+    }
+
+    /// The linked releases records gave for one ocid, as published (`url`, `date`, `tag`), in
+    /// the order they were stored.
+    pub fn links_of(&self, ocid: &str) -> Result<Vec<Value>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT url, date, tag FROM release_links WHERE ocid = ?1 ORDER BY id")
+            .map_err(|e| self.sq(e))?;
+        stmt.query_map(params![ocid], |r| {
+            let url: String = r.get(0)?;
+            let date: Option<String> = r.get(1)?;
+            let tag: Option<String> = r.get(2)?;
+            let mut link = serde_json::Map::new();
+            link.insert("url".into(), Value::from(url));
+            if let Some(d) = date {
+                link.insert("date".into(), Value::from(d));
+            }
+            if let Some(t) = tag.and_then(|t| serde_json::from_str::<Value>(&t).ok()) {
+                link.insert("tag".into(), t);
+            }
+            Ok(Value::Object(link))
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.sq(e))
     }
 
     /// The stored compiled releases of these ocids (those that are stored), ordered by ocid.
@@ -810,6 +877,17 @@ impl Store {
             runs: count("SELECT COUNT(*) FROM runs")?,
         })
     }
+}
+
+/// One stored release as text, with the `uri` of the package it came in (if any).
+#[derive(Debug, Clone)]
+pub struct ReleaseText {
+    /// The release id.
+    pub id: String,
+    /// Its JSON text.
+    pub text: String,
+    /// The package's `uri`.
+    pub package_uri: Option<String>,
 }
 
 /// A compiled release ready to store: the project id it names and its text.

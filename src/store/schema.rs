@@ -131,6 +131,22 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX project_scores_project ON project_scores(project);
     ",
+    // 5: where releases can be found again: the `uri` of the package each input held (a
+    // release's address is that uri, `#`, its id), and the linked releases of records, which
+    // carry no data but are the record's list of its releases.
+    "
+    ALTER TABLE inputs ADD COLUMN package_uri TEXT;
+    CREATE TABLE release_links (
+        id INTEGER PRIMARY KEY,
+        ocid TEXT NOT NULL,
+        url TEXT NOT NULL,
+        date TEXT,
+        tag TEXT,
+        input_id INTEGER NOT NULL REFERENCES inputs(id),
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        UNIQUE (ocid, url)
+    );
+    ",
 ];
 
 /// The schema version this build writes.
