@@ -569,6 +569,17 @@ mod tests {
     }
 
     #[test]
+    fn fetch_linked_is_read_and_refused_where_there_are_no_records() {
+        let ok = "[[source]]\nid = \"a\"\nkind = \"ocds-bulk\"\nurls = [\"https://x.example/r.json\"]\nfetch_linked = true\n";
+        let c = Config::from_toml(ok, "t.toml").expect("config");
+        assert!(c.sources[0].fetch_linked);
+        let bad =
+            "[[source]]\nid = \"a\"\nkind = \"oc4ids\"\npaths = [\"p\"]\nfetch_linked = true\n";
+        let e = Config::from_toml(bad, "t.toml").unwrap_err();
+        assert!(e.key.ends_with("fetch_linked"), "{}", e.key);
+    }
+
+    #[test]
     fn analysis_tables_are_read_and_checked() {
         let text = format!(
             "{MIN}[[sector]]\nscheme = \"UNSPSC\"\ncode = \"7214*\"\nsector = \"transport.road\"\n\

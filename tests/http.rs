@@ -1087,3 +1087,93 @@ fn a_month_that_failed_stays_in_the_checkpoint_until_it_succeeds() {
     assert_eq!((h.pages, h.new), (1, 2), "{h:?}");
     assert_eq!(h.checkpoint["failed"], json!([]));
 }
+
+#[test]
+fn linked_releases_are_fetched_once_when_asked_and_kept_as_links_when_not() {
+    let s = Server::start();
+    let uri = s.uri();
+    // A record that only links its two releases: the planning one holds the cost estimate, the
+    // contract one the price. Its compiled release knows neither the estimate nor the history.
+    let planning = json!({
+        "ocid": "ocds-py-0001", "id": "ocds-py-0001-planning", "date": "2024-01-10T09:00:00-04:00",
+        "tag": ["planning"], "initiationType": "tender",
+        "buyer": {"id": "PY-1", "name": "MOPC"},
+        "parties": [{"id": "PY-1", "name": "MOPC", "roles": ["buyer"]}],
+        "tender": {"id": "T", "title": "Puente en Villeta", "status": "planning",
+                   "value": {"amount": 900000000, "currency": "PYG"}}
+    });
+    let contract = json!({
+        "ocid": "ocds-py-0001", "id": "ocds-py-0001-contract", "date": "2024-03-01T09:00:00-04:00",
+        "tag": ["contract"], "initiationType": "tender",
+        "tender": {"id": "T", "status": "complete"},
+        "contracts": [{"id": "C", "status": "active", "value": {"amount": 1000000000, "currency": "PYG"}}]
+    });
+    let link = |id: &str, tag: &str, date: &str| json!({"url": format!("{uri}/releases/{id}.json"), "date": date, "tag": [tag]});
+    let records = json!({
+        "uri": format!("{uri}/records.json"), "version": "1.1",
+        "publishedDate": "2024-06-01T00:00:00-04:00", "publisher": {"name": "DNCP"},
+        "records": [{
+            "ocid": "ocds-py-0001",
+            "releases": [link("ocds-py-0001-planning", "planning", "2024-01-10T09:00:00-04:00"),
+                         link("ocds-py-0001-contract", "contract", "2024-03-01T09:00:00-04:00")],
+            "compiledRelease": {
+                "ocid": "ocds-py-0001", "id": "compiled", "date": "2024-03-01T09:00:00-04:00",
+                "tag": ["compiled"], "initiationType": "tender",
+                "buyer": {"id": "PY-1", "name": "MOPC"},
+                "parties": [{"id": "PY-1", "name": "MOPC", "roles": ["buyer"]}],
+                "tender": {"id": "T", "title": "Puente en Villeta", "status": "complete"},
+                "contracts": [{"id": "C", "status": "active",
+                               "value": {"amount": 1000000000, "currency": "PYG"}}]}}]
+    });
+    s.mount(
+        Mock::given(path("/records.json"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(records)),
+    );
+    s.mount(
+        Mock::given(path("/releases/ocds-py-0001-planning.json"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(planning)),
+    );
+    s.mount(
+        Mock::given(path("/releases/ocds-py-0001-contract.json"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(contract)),
+    );
+    let estimate = |dir: &Path| {
+        let package: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("out/oc4ids/project-package.json")).expect("pkg"),
+        )
+        .expect("json");
+        let process = package["projects"][0]["contractingProcesses"][0].clone();
+        (
+            process["summary"]["tender"]["costEstimate"].clone(),
+            process["releases"].as_array().map(Vec::len),
+        )
+    };
+    let source = |fetch: bool| {
+        format!(
+            "[[source]]\nid = \"dncp\"\nkind = \"ocds-bulk\"\nurls = [\"{uri}/records.json\"]\n\
+             fetch_linked = {fetch}\n"
+        )
+    };
+
+    // Without fetch_linked: the compiled release, and the links in the output.
+    let dir = tempfile::tempdir().expect("tmp");
+    let r = go(&config(dir.path(), &source(false)));
+    assert_eq!((r.releases.new, r.releases.from_records), (0, 1));
+    assert_eq!(estimate(dir.path()), (Value::Null, Some(2)));
+    assert!(!s.requests().iter().any(|p| p.starts_with("/releases/")));
+
+    // With it: both releases fetched and merged; the estimate comes from their history.
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(dir.path(), &source(true));
+    let r = go(&c);
+    assert_eq!(r.releases.new, 2, "{:?}", r.releases);
+    assert_eq!(
+        estimate(dir.path()),
+        (json!({"amount": 900000000, "currency": "PYG"}), Some(2))
+    );
+    // A second run asks for no link again.
+    go(&c);
+    let fetched = |p: &str| s.requests().iter().filter(|r| r.as_str() == p).count();
+    assert_eq!(fetched("/releases/ocds-py-0001-planning.json"), 1);
+    assert_eq!(fetched("/releases/ocds-py-0001-contract.json"), 1);
+}

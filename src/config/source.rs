@@ -45,6 +45,9 @@ pub struct RawSource {
     /// Follow symbolic links that lead out of the configured paths (`local`, `oc4ids`).
     #[serde(default)]
     pub follow_links: bool,
+    /// Fetch the releases that records only link (`local`, `ocds-api`, `ocds-bulk`).
+    #[serde(default)]
+    pub fetch_linked: bool,
     /// `[source.http]`: HTTP settings.
     #[serde(default)]
     pub http: RawHttp,
@@ -248,6 +251,9 @@ pub struct Source {
     pub overlap: u32,
     /// Follow symbolic links that lead out of the configured paths.
     pub follow_links: bool,
+    /// Fetch, through this source's HTTP settings, the releases its records only link, so
+    /// that history, changes and cost estimates can be read from them.
+    pub fetch_linked: bool,
     /// The largest line, release or record read (`run.max_item_mib`).
     pub max_item_bytes: u64,
 }
@@ -671,6 +677,12 @@ impl RawSource {
                 })
             }
             SourceKind::Oc4ids => {
+                if self.fetch_linked {
+                    return Err((
+                        "fetch_linked".into(),
+                        "an oc4ids source has no records to follow".into(),
+                    ));
+                }
                 if self.urls.is_empty() && self.paths.is_empty() {
                     return Err(("urls".into(), "give urls or paths".into()));
                 }
@@ -687,6 +699,7 @@ impl RawSource {
             http: self.http.resolve()?,
             overlap: self.overlap,
             follow_links: self.follow_links,
+            fetch_linked: self.fetch_linked,
             max_item_bytes: crate::ocds::package::DEFAULT_MAX_ITEM_BYTES,
         })
     }

@@ -854,6 +854,7 @@ const RELEASE_TAGS: &[&str] = &[
 /// as `uri#id`; a record's linked release keeps its `url`, and its id is the url's fragment,
 /// else its last path segment without `.json`. A link missing a date-time, a known tag or a URL is left out.
 fn linked_releases(history: &Value) -> Vec<Value> {
+    let mut ids: Vec<String> = Vec::new();
     array(history.get("links"))
         .iter()
         .filter_map(|link| {
@@ -881,6 +882,11 @@ fn linked_releases(history: &Value) -> Vec<Value> {
                         .map(|s| s.trim_end_matches(".json").to_string()),
                 }
             })?;
+            // A release fetched from a record's link is listed once, by its own address.
+            if ids.contains(&id) {
+                return None;
+            }
+            ids.push(id.clone());
             Some(json!({ "id": id, "tag": tags, "date": date, "url": url }))
         })
         .collect()

@@ -41,10 +41,20 @@ pub fn compile(store: &Store, run_id: i64, full: bool) -> Result<Compiled, store
         for ocid in chunk {
             let releases = store.release_texts_of(ocid)?;
             let links = store.links_of(ocid)?;
-            if !releases.is_empty() {
-                batch.push((ocid, Source::Releases(releases, links)));
-            } else if let Some(text) = store.record_compiled_text_of(ocid)? {
-                batch.push((ocid, Source::Record(text, links)));
+            // A record's compiled release is the whole story until every release it links is
+            // in the store: merging only some of them would lose what the others said.
+            let complete = links.is_empty() || store.unfetched_links(ocid)? == 0;
+            let record = if releases.is_empty() || !complete {
+                store.record_compiled_text_of(ocid)?
+            } else {
+                None
+            };
+            match record {
+                Some(text) => batch.push((ocid, Source::Record(text, links))),
+                None if !releases.is_empty() => {
+                    batch.push((ocid, Source::Releases(releases, links)));
+                }
+                None => {}
             }
         }
         let path = store.path();

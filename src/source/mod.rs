@@ -8,6 +8,7 @@
 
 mod http;
 mod ingest;
+mod linked;
 mod local;
 mod oc4ids;
 mod ocds_api;
@@ -64,7 +65,7 @@ pub fn fetch_all(
 ) -> Result<(), Error> {
     let remote = sources
         .iter()
-        .any(|s| !matches!(s.spec, SourceSpec::Local { .. }));
+        .any(|s| s.fetch_linked || !matches!(s.spec, SourceSpec::Local { .. }));
     // One runtime for the run; two worker threads keep many requests in flight.
     let runtime = if remote {
         Some(
@@ -112,30 +113,43 @@ pub fn fetch_all(
             full: opts.full,
             json_lines: opts.progress == ProgressMode::JsonLines,
         };
-        match (&source.spec, &runtime) {
-            (SourceSpec::Local { paths }, _) => local::fetch(&mut ctx, paths)?,
-            (spec, Some(rt)) => {
-                let client = http::Client::new(&source.http, spool.as_deref()).map_err(|e| {
-                    Error::Setup {
-                        source_id: source.id.clone(),
-                        reason: e.0,
-                    }
-                })?;
+        let client = match &runtime {
+            Some(_) if source.fetch_linked || !matches!(source.spec, SourceSpec::Local { .. }) => {
+                Some(
+                    http::Client::new(&source.http, spool.as_deref()).map_err(|e| {
+                        Error::Setup {
+                            source_id: source.id.clone(),
+                            reason: e.0,
+                        }
+                    })?,
+                )
+            }
+            _ => None,
+        };
+        match (&source.spec, &runtime, &client) {
+            (SourceSpec::Local { paths }, _, _) => local::fetch(&mut ctx, paths)?,
+            (spec, Some(rt), Some(client)) => {
                 let result = match spec {
-                    SourceSpec::Api(api) => rt.block_on(ocds_api::fetch(&mut ctx, api, &client)),
-                    SourceSpec::Bulk(bulk) => {
-                        rt.block_on(ocds_bulk::fetch(&mut ctx, bulk, &client))
-                    }
+                    SourceSpec::Api(api) => rt.block_on(ocds_api::fetch(&mut ctx, api, client)),
+                    SourceSpec::Bulk(bulk) => rt.block_on(ocds_bulk::fetch(&mut ctx, bulk, client)),
                     SourceSpec::Oc4ids { urls, paths } => {
-                        rt.block_on(oc4ids::fetch(&mut ctx, urls, paths, &client))
+                        rt.block_on(oc4ids::fetch(&mut ctx, urls, paths, client))
                     }
                     SourceSpec::Local { .. } => Ok(()),
                 };
-                ctx.health.requests = client.requests();
-                ctx.health.retries = client.retries();
                 result?;
             }
-            (_, None) => {}
+            _ => {}
+        }
+        // The releases its records only link, once the source itself is read.
+        if source.fetch_linked
+            && let (Some(rt), Some(client)) = (&runtime, &client)
+        {
+            rt.block_on(linked::fetch(&mut ctx, client))?;
+        }
+        if let Some(client) = &client {
+            ctx.health.requests = client.requests();
+            ctx.health.retries = client.retries();
         }
         // Parts quarantined inside inputs that were kept also make a source partial.
         let parts = ctx.target.report.quarantined.len() - quarantined_before;

@@ -112,7 +112,7 @@ pub(super) async fn fetch(ctx: &mut Ctx<'_>, bulk: &Bulk, client: &Shared) -> Re
 
 /// Stores a downloaded file (or each member of a zip), unless the same bytes were stored from
 /// the same URL before.
-fn take_download(ctx: &mut Ctx<'_>, fetched: Fetched) -> Result<(), Error> {
+pub(super) fn take_download(ctx: &mut Ctx<'_>, fetched: Fetched) -> Result<(), Error> {
     let Body::Disk(file) = &fetched.body else {
         return Ok(());
     };

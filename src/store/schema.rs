@@ -146,6 +146,7 @@ const MIGRATIONS: &[&str] = &[
         run_id INTEGER NOT NULL REFERENCES runs(id),
         UNIQUE (ocid, url)
     );
+    CREATE INDEX inputs_location ON inputs(location);
     ",
 ];
 
