@@ -458,3 +458,54 @@ fn records_that_only_link_their_releases_keep_the_links_and_count_as_records() {
         assert!(errors.is_empty(), "{}", errors.join("\n"));
     }
 }
+
+#[test]
+fn conditional_elements_can_be_left_out_of_the_scores() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = fixture_config(dir.path());
+    let scores = |config: &costwatch::config::Config| {
+        run(
+            config,
+            &RunOptions {
+                full: true,
+                ..RunOptions::default()
+            },
+        )
+        .expect("run");
+        let entities = json(&config.output.join("entities.json"));
+        entities
+            .as_array()
+            .expect("entities")
+            .iter()
+            .map(|e| {
+                (
+                    e["entity"].to_string(),
+                    e["score"].as_f64().unwrap_or(f64::NAN),
+                )
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let counted = scores(&config);
+    config.scoring.exclude_conditional = true;
+    let excluded = scores(&config);
+    assert_eq!(counted.len(), excluded.len());
+    // No fixture publishes an administrative entity (PC-PR-3, conditional): leaving the
+    // conditional elements out can only raise a score, and raises some.
+    for (entity, before) in &counted {
+        assert!(
+            excluded[entity] >= *before,
+            "{entity}: {before} → {}",
+            excluded[entity]
+        );
+    }
+    assert!(counted.iter().any(|(e, b)| excluded[e] > *b));
+    // The verdicts are still published, marked conditional.
+    let sheet = json(&config.output.join("projects/oc4ids-cwdemo-MOP-003.json"));
+    let pcpr3 = sheet["verdicts"]
+        .as_array()
+        .expect("verdicts")
+        .iter()
+        .find(|v| v["code"] == "PC-PR-3")
+        .expect("PC-PR-3 judged");
+    assert_eq!(pcpr3["conditional"], true);
+}

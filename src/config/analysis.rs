@@ -134,6 +134,12 @@ pub struct ScoringSettings {
     /// When set, each entity is also scored on an index-style sample (its largest project by
     /// value plus one project drawn with this seed).
     pub sample_seed: Option<u64>,
+    /// Leaves the conditional elements (asked for only when something happened: an
+    /// administrative entity other than the procuring entity, a budget amendment, an
+    /// escalation, a contract amendment) out of every score, as the IDS allows; by default they
+    /// count like the others.
+    #[serde(default)]
+    pub exclude_conditional: bool,
 }
 
 /// Checks the analysis tables; `Err((key, reason))` names the offending key.
