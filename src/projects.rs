@@ -340,7 +340,8 @@ fn assess_and_render(config: &Config, staging: &Staging, p: Placed) -> Result<Do
         stage: progress.stage.code().to_string(),
         notes: converted.notes.len() as u64,
         invalid: (!converted.errors.is_empty()).then(|| {
-            let source = provenance.map(|p| p.source.clone()).unwrap_or_default();
+            // A converted project rests on several sources' releases: none is named.
+            let source = provenance.map_or_else(|| "-".to_string(), |p| p.source.clone());
             (source, converted.errors.clone())
         }),
         entity,

@@ -13,6 +13,9 @@
 //! - `reasons`: the same keys → a fragment of the verdict's reason;
 //! - `notes`: a conversion note's path → a fragment of its message (convert only).
 //!
+//! Every converted project is also validated against the OC4IDS schema (when `../shared` is
+//! there): whatever a case feeds in, the package must stay valid.
+//!
 //! Keys starting with `_` are comments.
 
 use std::collections::BTreeMap;
@@ -24,7 +27,7 @@ use costwatch::ocds::{Merger, history};
 use costwatch::store::CompiledRow;
 use serde_json::{Map, Value};
 
-use crate::util::{json, root};
+use crate::util::{json, package_errors, root, shared};
 
 fn short(outcome: Outcome) -> &'static str {
     match outcome {
@@ -175,7 +178,12 @@ fn compare(got: &Outcomes, expected: &Value) -> (Vec<String>, usize) {
 }
 
 /// Runs every case of one kind; returns failures by case and the number of checks.
-fn run_kind(dir: &Path, run: Runner) -> (BTreeMap<String, Vec<String>>, usize, usize) {
+fn run_kind(
+    dir: &Path,
+    run: Runner,
+    schema: Option<&Path>,
+    converted: bool,
+) -> (BTreeMap<String, Vec<String>>, usize, usize) {
     let mut failures = BTreeMap::new();
     let mut checked = 0;
     let mut cases = 0;
@@ -202,6 +210,16 @@ fn run_kind(dir: &Path, run: Runner) -> (BTreeMap<String, Vec<String>>, usize, u
         } else {
             match run(&json(&input_path)) {
                 Ok(got) => {
+                    // A converted project must be one the package can hold.
+                    if let (Some(base), true) = (schema, converted) {
+                        let package = serde_json::json!({
+                            "version": "0.9", "uri": "https://example.org/cases.json",
+                            "publishedDate": "2025-01-01T00:00:00Z",
+                            "publisher": {"name": "costwatch tests"},
+                            "projects": [got.project],
+                        });
+                        bad.extend(package_errors(base, &package));
+                    }
                     let (b, n) = compare(&got, &json(&expected_path));
                     if n == 0 {
                         bad.push("the expected file checks nothing".into());
@@ -225,8 +243,10 @@ fn every_case_file_holds() {
     let kinds: [(&str, Runner); 2] = [("convert", run_convert), ("assess", run_assess)];
     let mut report = Vec::new();
     let mut total = 0;
+    let shared = shared();
     for (kind, run) in kinds {
-        let (failures, cases, checked) = run_kind(&base.join(kind), run);
+        let (failures, cases, checked) =
+            run_kind(&base.join(kind), run, shared.as_deref(), kind == "convert");
         assert!(cases > 0, "no cases in tests/cases/{kind}");
         total += checked;
         for (name, bad) in failures {

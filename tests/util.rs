@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -68,4 +70,47 @@ pub fn fixture_config(dir: &Path) -> costwatch::config::Config {
         ],
     };
     c
+}
+
+/// Serves the project schema from ../shared for its absolute `$ref`; nothing is fetched.
+pub struct LocalSchema {
+    url: String,
+    schema: Value,
+}
+
+impl jsonschema::Retrieve for LocalSchema {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        if uri.as_str() == self.url {
+            Ok(self.schema.clone())
+        } else {
+            Err(format!("no network in tests: {uri}").into())
+        }
+    }
+}
+
+/// The package's first schema errors (formats checked), against the OC4IDS 0.9.5 schema.
+pub fn package_errors(shared: &std::path::Path, package: &Value) -> Vec<String> {
+    let base = shared.join("standards/oc4ids-0.9.5");
+    let package_schema = json(&base.join("project-package-schema.json"));
+    let project_schema = json(&base.join("project-schema.json"));
+    let project_url = package_schema["properties"]["projects"]["items"]["$ref"]
+        .as_str()
+        .expect("ref")
+        .to_string();
+    let validator = jsonschema::draft4::options()
+        .should_validate_formats(true)
+        .with_retriever(LocalSchema {
+            url: project_url,
+            schema: project_schema,
+        })
+        .build(&package_schema)
+        .expect("schema compiles");
+    validator
+        .iter_errors(package)
+        .take(20)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
 }

@@ -34,8 +34,8 @@ pub struct Converted {
     pub notes: Vec<Note>,
     /// Buyer parties (canonical ids), in process order, for entity attribution.
     pub buyers: Vec<String>,
-    /// Schema errors that could not be repaired (projects from `oc4ids` sources only): the
-    /// project is published with its sheet but left out of the package.
+    /// Schema errors that could not be repaired: the project is published with its sheet but
+    /// left out of the package.
     pub errors: Vec<Note>,
 }
 
@@ -180,11 +180,14 @@ pub fn convert(key: &str, rows: &[CompiledRow], opts: &Options) -> Converted {
     }
     let mut project = Value::Object(project);
     super::clean(&mut project);
+    let validity = super::validity::check(&mut project);
+    let mut notes = c.notes;
+    notes.extend(validity.repairs);
     Converted {
         project,
-        notes: c.notes,
+        notes,
         buyers,
-        errors: Vec::new(),
+        errors: validity.errors,
     }
 }
 

@@ -1,7 +1,8 @@
-//! What a project from an `oc4ids` source must satisfy before it joins the package: repairs
-//! where the repair is certain, and the schema errors that cannot be repaired. A publisher's
-//! invalid project must not make the whole package invalid; it is published with its sheet,
-//! its errors listed there and in `quarantine.csv`, and left out of the package.
+//! What a project must satisfy before it joins the package: repairs where the repair keeps what
+//! the publisher said, and the schema errors that cannot be repaired. An invalid project must
+//! not make the whole package invalid; it is published with its sheet, its errors listed there
+//! and in `quarantine.csv`, and left out of the package. Projects from `oc4ids` sources go
+//! through it, and so do converted ones (whose only usual repair is a bare date).
 //!
 //! The checks are the OC4IDS 0.9.5 project schema's rules that real files break: ids that are
 //! numbers or missing, references to parties that do not exist, closed codelists, amounts that
@@ -16,8 +17,8 @@ use crate::util::is_date_time;
 /// What the checks did to a project and what they found.
 #[derive(Debug, Default)]
 pub struct Validity {
-    /// Certain repairs made (ids written as text, location ids added, dangling references
-    /// removed).
+    /// Repairs made (ids written as text, bare dates written as midnight UTC, location ids
+    /// added, dangling references removed).
     pub repairs: Vec<Note>,
     /// Schema errors left: the project cannot join the package.
     pub errors: Vec<Note>,
@@ -127,6 +128,7 @@ pub fn check(project: &mut Value) -> Validity {
         }
     }
     ids_as_text(project, "", &mut v.repairs);
+    bare_days(project, "", &mut v.repairs);
     location_ids(project, &mut v.repairs);
     dangling_references(project, &mut v.repairs);
     for list in NEED_ID {
@@ -224,6 +226,41 @@ fn ids_as_text(value: &mut Value, path: &str, repairs: &mut Vec<Note>) {
         Value::Array(items) => {
             for (i, v) in items.iter_mut().enumerate() {
                 ids_as_text(v, &format!("{path}/{i}"), repairs);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A date published without a time (`2024-05-20`) is written as midnight UTC of that day: the
+/// schema asks for a date-time, the day is what the publisher said, and the note on the sheet
+/// says the time is not theirs.
+fn bare_days(value: &mut Value, path: &str, repairs: &mut Vec<Note>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                let at = format!("{path}/{k}");
+                if DATE_KEYS.contains(&k.as_str())
+                    && let Value::String(text) = v
+                    && !is_date_time(text)
+                    && crate::util::is_day(text)
+                {
+                    let day = text.trim().to_string();
+                    *v = Value::from(format!("{day}T00:00:00Z"));
+                    repairs.push(note(
+                        &at,
+                        format!(
+                            "the date {day} has no time; written as midnight UTC, as the schema asks for a date-time"
+                        ),
+                    ));
+                } else {
+                    bare_days(v, &at, repairs);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter_mut().enumerate() {
+                bare_days(v, &format!("{path}/{i}"), repairs);
             }
         }
         _ => {}
@@ -461,6 +498,15 @@ mod tests {
             assert!(errors.contains(&expected), "{expected} not in {errors:?}");
         }
         assert!(!errors.contains(&"/contractingProcesses/0/summary/status"));
+    }
+
+    #[test]
+    fn a_bare_date_becomes_midnight_utc_with_a_note() {
+        let mut p = json!({"id": "oc4ids-x-4", "budget": {"approvalDate": "2023-11-20"}});
+        let v = check(&mut p);
+        assert!(v.errors.is_empty(), "{:?}", v.errors);
+        assert_eq!(p["budget"]["approvalDate"], "2023-11-20T00:00:00Z");
+        assert_eq!(paths(&v.repairs), ["/budget/approvalDate"]);
     }
 
     #[test]
