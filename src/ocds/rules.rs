@@ -80,19 +80,45 @@ pub struct Rules {
 impl Rules {
     /// The built-in OCDS 1.1 rules (with the extensions the mapping uses).
     pub fn ocds_1_1() -> Self {
+        // The table is this file's own text; a test proves it parses, so the default (no
+        // rules) is never what a run gets.
+        Rules::parse(OCDS_1_1_RULES).unwrap_or_default()
+    }
+
+    /// Reads a rule table: one `path rule` per line, `rule` one of `omit`, `whole_list`,
+    /// `append` or `by_position`; blank lines and lines starting with `#` are skipped. Anything
+    /// else is an error naming the line: a mistyped rule must not quietly mean another.
+    pub fn parse(text: &str) -> Result<Self, String> {
         let mut rules = Rules::default();
-        for line in OCDS_1_1_RULES.lines() {
-            let mut parts = line.split_whitespace();
-            let (Some(path), Some(rule)) = (parts.next(), parts.next()) else {
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
                 continue;
+            }
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            let [path, rule] = parts.as_slice() else {
+                return Err(format!(
+                    "line {}: expected `path rule`, found `{line}`",
+                    i + 1
+                ));
             };
-            let rule = match rule {
+            let rule = match *rule {
                 "omit" => Rule::Omit,
-                _ => Rule::WholeList,
+                "whole_list" => Rule::WholeList,
+                "append" => Rule::Append,
+                "by_position" => Rule::ByPosition,
+                other => {
+                    return Err(format!(
+                        "line {}: `{other}` is not a merge rule (omit, whole_list, append, by_position)",
+                        i + 1
+                    ));
+                }
             };
-            rules.by_path.insert(path.to_string(), rule);
+            if rules.by_path.insert(path.to_string(), rule).is_some() {
+                return Err(format!("line {}: `{path}` has a rule already", i + 1));
+            }
         }
-        rules
+        Ok(rules)
     }
 
     /// Derives the rules from a release schema (its `$ref`s to `#/definitions/…` resolved).
@@ -229,6 +255,29 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_built_in_table_parses_and_a_typo_is_refused() {
+        let built_in = Rules::parse(OCDS_1_1_RULES).expect("the built-in table parses");
+        assert_eq!(built_in, Rules::ocds_1_1());
+        assert_eq!(built_in.get("tag"), Some(Rule::Omit));
+        assert_eq!(built_in.get("parties/roles"), Some(Rule::WholeList));
+        let table = "# publisher overrides\nawards/items append\n\ncontracts by_position\n";
+        let rules = Rules::parse(table).expect("parses");
+        assert_eq!(rules.get("awards/items"), Some(Rule::Append));
+        assert_eq!(rules.get("contracts"), Some(Rule::ByPosition));
+        let typo = Rules::parse("awards/items whole_lsit\n").unwrap_err();
+        assert!(
+            typo.contains("line 1") && typo.contains("whole_lsit"),
+            "{typo}"
+        );
+        assert!(Rules::parse("awards/items\n").is_err(), "a path alone");
+        assert!(Rules::parse("a omit extra\n").is_err(), "three words");
+        assert!(
+            Rules::parse("a omit\na whole_list\n").is_err(),
+            "a path twice"
+        );
+    }
 
     #[test]
     fn builtin_table_has_core_and_extension_rules() {
