@@ -360,402 +360,40 @@ impl Check {
     /// Evaluates the check on a unit.
     pub fn eval(&self, unit: &Unit<'_>) -> Found {
         match self {
-            Check::String(p) => {
-                if is_str(unit.get(p)) {
-                    Found::yes(unit.abs(p), "non-blank text")
-                } else {
-                    Found::no(unit.abs(p), "no text")
-                }
-            }
-            Check::AnyString(p) => match array(unit.get(p)).iter().position(|v| is_str(Some(v))) {
-                Some(i) => Found::yes(unit.abs(&format!("{p}/{i}")), "non-blank text"),
-                None => Found::no(unit.abs(p), "no value"),
-            },
-            Check::Value(p) => {
-                if is_value(unit.get(p)) {
-                    Found::yes(unit.abs(p), "amount and currency")
-                } else {
-                    Found::no(unit.abs(p), "no amount with currency")
-                }
-            }
-            Check::DateTime(p) => {
-                if is_bare_day(unit.get(p)) {
-                    Found::yes(
-                        unit.abs(p),
-                        "date without a time (YYYY-MM-DD; the schema asks for a date-time)",
-                    )
-                } else if is_dt(unit.get(p)) {
-                    Found::yes(unit.abs(p), "date-time")
-                } else {
-                    Found::no(unit.abs(p), "no RFC 3339 date-time")
-                }
-            }
-            Check::Code { path, codes } => match unit.get(path).and_then(Value::as_str) {
-                Some(c) if codes.iter().any(|x| x == c) => {
-                    Found::yes(unit.abs(path), format!("code {c}"))
-                }
-                Some(c) => Found::no(unit.abs(path), format!("`{c}` is not a valid code")),
-                None => Found::no(unit.abs(path), "no code"),
-            },
-            Check::AnyCode { path, codes } => match array(unit.get(path))
-                .iter()
-                .position(|v| v.as_str().is_some_and(|c| codes.iter().any(|x| x == c)))
-            {
-                Some(i) => Found::yes(unit.abs(&format!("{path}/{i}")), "valid code"),
-                None => Found::no(unit.abs(path), "no valid code"),
-            },
-            Check::Count(p) => {
-                let v = unit.get(p);
-                let ok = is_int(v) && v.and_then(Value::as_f64).is_some_and(|n| n >= 0.0);
-                if ok {
-                    Found::yes(unit.abs(p), "whole number")
-                } else {
-                    Found::no(unit.abs(p), "no whole number")
-                }
-            }
-            Check::NonEmpty(p) => {
-                if array(unit.get(p)).is_empty() {
-                    Found::no(unit.abs(p), "empty or absent")
-                } else {
-                    Found::yes(unit.abs(p), "listed")
-                }
-            }
-            Check::PartyNamed(role) => {
-                match parties(unit.project, role).find(|(_, p)| is_str(p.get("name"))) {
-                    Some((i, _)) => {
-                        Found::yes(format!("/parties/{i}/name"), format!("named {role}"))
-                    }
-                    None => Found::no(
-                        "/parties".into(),
-                        format!("no named party with role {role}"),
-                    ),
-                }
-            }
+            Check::String(p) => eval_string(unit, p),
+            Check::AnyString(p) => eval_any_string(unit, p),
+            Check::Value(p) => eval_value(unit, p),
+            Check::DateTime(p) => eval_date_time(unit, p),
+            Check::Code { path, codes } => eval_code(unit, path, codes),
+            Check::AnyCode { path, codes } => eval_any_code(unit, path, codes),
+            Check::Count(p) => eval_count(unit, p),
+            Check::NonEmpty(p) => eval_non_empty(unit, p),
+            Check::PartyNamed(role) => eval_party_named(unit, role),
             Check::OrgRef(p) => org_ref(unit, p, unit.get(p)),
-            Check::AnyOrgRef(p) => {
-                let refs = array(unit.get(p));
-                let mut best = Found::no(unit.abs(p), "no reference");
-                for (i, r) in refs.iter().enumerate() {
-                    let f = org_ref(unit, &format!("{p}/{i}"), Some(r));
-                    if f.rank() < best.rank() {
-                        best = f;
-                    }
-                }
-                best
-            }
+            Check::AnyOrgRef(p) => eval_any_org_ref(unit, p),
             Check::Contact { role, reference } => contact(unit, role, reference.as_deref()),
             Check::Document { types } => document(unit, types, true),
             Check::OwnDocument { types } => document(unit, types, false),
             Check::Classification {
                 schemes,
                 exclude_schemes,
-            } => {
-                let list = array(unit.project.get("additionalClassifications"));
-                let hit = list.iter().position(|c| {
-                    let scheme = c.get("scheme").and_then(Value::as_str).unwrap_or_default();
-                    is_str(c.get("id"))
-                        && is_str(c.get("scheme"))
-                        && (schemes.is_empty() || schemes.iter().any(|s| s == scheme))
-                        && !exclude_schemes.iter().any(|s| s == scheme)
-                });
-                match hit {
-                    Some(i) => Found::yes(
-                        format!("/additionalClassifications/{i}"),
-                        "classification with scheme and id",
-                    ),
-                    None => Found::no(
-                        "/additionalClassifications".into(),
-                        "no matching classification",
-                    ),
-                }
-            }
-            Check::SubsectorCode(p) => match array(unit.get(p))
-                .iter()
-                .position(|s| s.as_str().is_some_and(|s| s.contains('.')))
-            {
-                Some(i) => Found::yes(unit.abs(&format!("{p}/{i}")), "sub-sector code"),
-                None => Found::no(unit.abs(p), "no sub-sector code"),
-            },
-            Check::Location => {
-                let list = array(unit.project.get("locations"));
-                let mut best = Found::no("/locations".into(), "no location");
-                for (i, l) in list.iter().enumerate() {
-                    let f = if geometry(l.get("geometry"))
-                        || addr(l.get("address"))
-                        || gazetteer(l.get("gazetteer"))
-                    {
-                        Found::yes(format!("/locations/{i}"), "geometry, address or gazetteer")
-                    } else if is_str(l.get("description")) || is_str(l.get("uri")) {
-                        Found::partly(format!("/locations/{i}"), "description or URI only")
-                    } else {
-                        continue;
-                    };
-                    if f.rank() < best.rank() {
-                        best = f;
-                    }
-                }
-                best
-            }
-            Check::Period(p) => {
-                let v = unit.get(p);
-                let start = is_dt(v.and_then(|v| v.get("startDate")));
-                let end = period_end(v);
-                match (start, end) {
-                    (true, true)
-                        if is_bare_day(v.and_then(|v| v.get("startDate")))
-                            || is_bare_day(v.and_then(|v| v.get("endDate"))) =>
-                    {
-                        Found::yes(
-                            unit.abs(p),
-                            "start and end or duration (a date without a time: the schema asks for a date-time)",
-                        )
-                    }
-                    (true, true) => Found::yes(unit.abs(p), "start and end or duration"),
-                    (true, false) => Found::partly(unit.abs(p), "start only"),
-                    (false, true) => Found::partly(unit.abs(p), "end or duration only"),
-                    (false, false) => Found::no(unit.abs(p), "no period"),
-                }
-            }
-            Check::BudgetSourceNamed => {
-                for (i, group) in array(unit.project.pointer("/budget/budgetBreakdowns"))
-                    .iter()
-                    .enumerate()
-                {
-                    for (j, bd) in array(group.get("budgetBreakdown")).iter().enumerate() {
-                        let path =
-                            format!("/budget/budgetBreakdowns/{i}/budgetBreakdown/{j}/sourceParty");
-                        if let Some(r) = bd.get("sourceParty")
-                            && ref_named(unit.project, r)
-                        {
-                            return Found::yes(path, "named source party");
-                        }
-                    }
-                }
-                Found::no("/budget/budgetBreakdowns".into(), "no named source party")
-            }
-            Check::FinancePartyNamed => {
-                for (i, f) in array(unit.project.pointer("/budget/finance"))
-                    .iter()
-                    .enumerate()
-                {
-                    if let Some(r) = f.get("financingParty")
-                        && ref_named(unit.project, r)
-                    {
-                        return Found::yes(
-                            format!("/budget/finance/{i}/financingParty"),
-                            "named financing party",
-                        );
-                    }
-                }
-                Found::no("/budget/finance".into(), "no named financing party")
-            }
-            Check::Modification { types, needs } => {
-                let mods = modifications(unit, types);
-                let mut best = Found::no(
-                    unit.abs("/summary/modifications"),
-                    format!("no modification of type {}", types.join("/")),
-                );
-                for (i, m) in mods {
-                    let have = needs.iter().filter(|n| has_part(m, n)).count();
-                    let path = unit.abs(&format!("/summary/modifications/{i}"));
-                    let f = if have == needs.len() {
-                        Found::yes(path, "modification with every part")
-                    } else {
-                        let missing: Vec<&str> = needs
-                            .iter()
-                            .filter(|n| !has_part(m, n))
-                            .map(String::as_str)
-                            .collect();
-                        Found::partly(path, format!("modification lacks {}", missing.join(", ")))
-                    };
-                    if f.rank() < best.rank() {
-                        best = f;
-                    }
-                }
-                best
-            }
-            Check::Rationale(types) => {
-                let mods = modifications(unit, types);
-                let with = mods
-                    .iter()
-                    .filter(|(_, m)| is_str(m.get("rationale")))
-                    .count();
-                let path = unit.abs("/summary/modifications");
-                if mods.is_empty() {
-                    Found::no(path, "no modification")
-                } else if with == mods.len() {
-                    Found::yes(path, "every modification has a rationale")
-                } else if with > 0 {
-                    Found::partly(
-                        path,
-                        format!("{with} of {} modifications have a rationale", mods.len()),
-                    )
-                } else {
-                    Found::no(path, "no modification has a rationale")
-                }
-            }
-            Check::DocumentAnywhere { types } => {
-                if let Some(i) = doc_match(unit.project.get("documents"), types) {
-                    return Found::yes(format!("/documents/{i}"), "document of the type")
-                        .document();
-                }
-                for (c, cp) in array(unit.project.get("contractingProcesses"))
-                    .iter()
-                    .enumerate()
-                {
-                    if let Some(i) = doc_match(cp.pointer("/summary/documents"), types) {
-                        return Found::yes(
-                            format!("/contractingProcesses/{c}/summary/documents/{i}"),
-                            "document of the type in a contracting process",
-                        )
-                        .document();
-                    }
-                }
-                Found::no(
-                    "/documents".into(),
-                    format!("no document of type {}", types.join("/")),
-                )
-            }
-            Check::Metric { list, ids } => {
-                for (i, m) in array(unit.project.pointer(list)).iter().enumerate() {
-                    let known = id_text(m.get("id")).is_some_and(|id| ids.contains(&id));
-                    let measured = array(m.get("observations"))
-                        .iter()
-                        .any(|o| is_num(o.get("measure")) || is_str(o.get("measure")));
-                    if known && measured {
-                        return Found::yes(format!("{list}/{i}"), "metric with an observation");
-                    }
-                }
-                Found::no(list.clone(), format!("no {} metric", ids.join("/")))
-            }
+            } => eval_classification(unit, schemes, exclude_schemes),
+            Check::SubsectorCode(p) => eval_subsector_code(unit, p),
+            Check::Location => eval_location(unit),
+            Check::Period(p) => eval_period(unit, p),
+            Check::BudgetSourceNamed => eval_budget_source_named(unit),
+            Check::FinancePartyNamed => eval_finance_party_named(unit),
+            Check::Modification { types, needs } => eval_modification(unit, types, needs),
+            Check::Rationale(types) => eval_rationale(unit, types),
+            Check::DocumentAnywhere { types } => eval_document_anywhere(unit, types),
+            Check::Metric { list, ids } => eval_metric(unit, list, ids),
             Check::People { roles, reference } => people(unit, roles, reference.as_deref()),
-            Check::BudgetBreakdown => {
-                let mut best = Found::no("/budget/budgetBreakdowns".into(), "no budget breakdown");
-                for (i, group) in array(unit.project.pointer("/budget/budgetBreakdowns"))
-                    .iter()
-                    .enumerate()
-                {
-                    for (j, bd) in array(group.get("budgetBreakdown")).iter().enumerate() {
-                        if !is_value(bd.get("amount")) {
-                            continue;
-                        }
-                        let path = format!("/budget/budgetBreakdowns/{i}/budgetBreakdown/{j}");
-                        let period = bd.get("period");
-                        let dated = is_dt(period.and_then(|p| p.get("startDate")))
-                            && is_dt(period.and_then(|p| p.get("endDate")));
-                        let sourced = bd
-                            .get("sourceParty")
-                            .is_some_and(|r| ref_named(unit.project, r));
-                        let f = if dated || sourced {
-                            Found::yes(path, "amount with its period or source")
-                        } else {
-                            Found::partly(path, "amount without period or source")
-                        };
-                        if f.rank() < best.rank() {
-                            best = f;
-                        }
-                    }
-                }
-                best
-            }
-            Check::SupplierIdentifiers => {
-                let suppliers = array(unit.get("/summary/suppliers"));
-                let path = unit.abs("/summary/suppliers");
-                let identified = suppliers
-                    .iter()
-                    .filter(|r| {
-                        resolve(unit.project, r).is_some_and(|(_, p)| {
-                            is_str(p.pointer("/identifier/scheme"))
-                                && (is_str(p.pointer("/identifier/id"))
-                                    || is_num(p.pointer("/identifier/id")))
-                        })
-                    })
-                    .count();
-                if suppliers.is_empty() {
-                    Found::no(path, "no suppliers")
-                } else if identified == suppliers.len() {
-                    Found::yes(path, "every supplier has a registered identifier")
-                } else if identified > 0 {
-                    Found::partly(
-                        path,
-                        format!("{identified} of {} suppliers identified", suppliers.len()),
-                    )
-                } else {
-                    Found::no(path, "no supplier has a registered identifier")
-                }
-            }
-            Check::ModificationList => {
-                let mods = array(unit.get("/summary/modifications"));
-                let path = unit.abs("/summary/modifications");
-                let complete = mods
-                    .iter()
-                    .filter(|m| {
-                        is_dt(m.get("date"))
-                            && is_str(m.get("description"))
-                            && is_str(m.get("type"))
-                    })
-                    .count();
-                if mods.is_empty() {
-                    Found::no(path, "no modification listed")
-                } else if complete == mods.len() {
-                    Found::yes(path, "every modification has date, description and type")
-                } else {
-                    Found::partly(
-                        path,
-                        format!("{complete} of {} modifications complete", mods.len()),
-                    )
-                }
-            }
-            Check::Transactions => {
-                let list = array(unit.get("/summary/transactions"));
-                match list
-                    .iter()
-                    .position(|t| is_value(t.get("value")) && is_dt(t.get("date")))
-                {
-                    Some(i) => Found::yes(
-                        unit.abs(&format!("/summary/transactions/{i}")),
-                        "payment with value and date",
-                    ),
-                    None if !list.is_empty() => Found::partly(
-                        unit.abs("/summary/transactions"),
-                        "payments without both value and date",
-                    ),
-                    None => Found::no(unit.abs("/summary/transactions"), "no payments"),
-                }
-            }
-            Check::All(checks) => {
-                let found: Vec<Found> = checks.iter().map(|c| c.eval(unit)).collect();
-                let (Some(worst), Some(best)) = (
-                    found.iter().max_by_key(|f| f.rank()),
-                    found.iter().min_by_key(|f| f.rank()),
-                ) else {
-                    return Found::no(String::new(), "no check");
-                };
-                match (worst.outcome, best.outcome) {
-                    // Every part disclosed: the first part's pointer decides.
-                    (Outcome::Disclosed, _) => Found {
-                        uninspected: found.iter().any(|x| x.uninspected),
-                        ..found[0].clone()
-                    },
-                    // Some parts only: partial, pointing at what was found.
-                    (_, Outcome::Disclosed | Outcome::Partial) => Found {
-                        outcome: Outcome::Partial,
-                        reason: format!("{}; but {}", best.reason, worst.reason),
-                        ..best.clone()
-                    },
-                    _ => worst.clone(),
-                }
-            }
-            Check::Any(checks) => {
-                let mut best: Option<Found> = None;
-                for c in checks {
-                    let f = c.eval(unit);
-                    if best.as_ref().is_none_or(|b| f.rank() < b.rank()) {
-                        best = Some(f);
-                    }
-                }
-                best.unwrap_or_else(|| Found::no(String::new(), "no check"))
-            }
+            Check::BudgetBreakdown => eval_budget_breakdown(unit),
+            Check::SupplierIdentifiers => eval_supplier_identifiers(unit),
+            Check::ModificationList => eval_modification_list(unit),
+            Check::Transactions => eval_transactions(unit),
+            Check::All(checks) => eval_all(unit, checks),
+            Check::Any(checks) => eval_any(unit, checks),
         }
     }
 
@@ -780,6 +418,419 @@ impl Check {
             _ => Vec::new(),
         }
     }
+}
+
+// ---- one function per check kind ----------------------------------------------------------
+
+fn eval_string(unit: &Unit<'_>, p: &str) -> Found {
+    if is_str(unit.get(p)) {
+        Found::yes(unit.abs(p), "non-blank text")
+    } else {
+        Found::no(unit.abs(p), "no text")
+    }
+}
+
+fn eval_any_string(unit: &Unit<'_>, p: &str) -> Found {
+    match array(unit.get(p)).iter().position(|v| is_str(Some(v))) {
+        Some(i) => Found::yes(unit.abs(&format!("{p}/{i}")), "non-blank text"),
+        None => Found::no(unit.abs(p), "no value"),
+    }
+}
+
+fn eval_value(unit: &Unit<'_>, p: &str) -> Found {
+    if is_value(unit.get(p)) {
+        Found::yes(unit.abs(p), "amount and currency")
+    } else {
+        Found::no(unit.abs(p), "no amount with currency")
+    }
+}
+
+fn eval_date_time(unit: &Unit<'_>, p: &str) -> Found {
+    if is_bare_day(unit.get(p)) {
+        Found::yes(
+            unit.abs(p),
+            "date without a time (YYYY-MM-DD; the schema asks for a date-time)",
+        )
+    } else if is_dt(unit.get(p)) {
+        Found::yes(unit.abs(p), "date-time")
+    } else {
+        Found::no(unit.abs(p), "no RFC 3339 date-time")
+    }
+}
+
+fn eval_code(unit: &Unit<'_>, path: &str, codes: &[String]) -> Found {
+    match unit.get(path).and_then(Value::as_str) {
+        Some(c) if codes.iter().any(|x| x == c) => Found::yes(unit.abs(path), format!("code {c}")),
+        Some(c) => Found::no(unit.abs(path), format!("`{c}` is not a valid code")),
+        None => Found::no(unit.abs(path), "no code"),
+    }
+}
+
+fn eval_any_code(unit: &Unit<'_>, path: &str, codes: &[String]) -> Found {
+    match array(unit.get(path))
+        .iter()
+        .position(|v| v.as_str().is_some_and(|c| codes.iter().any(|x| x == c)))
+    {
+        Some(i) => Found::yes(unit.abs(&format!("{path}/{i}")), "valid code"),
+        None => Found::no(unit.abs(path), "no valid code"),
+    }
+}
+
+fn eval_count(unit: &Unit<'_>, p: &str) -> Found {
+    let v = unit.get(p);
+    let ok = is_int(v) && v.and_then(Value::as_f64).is_some_and(|n| n >= 0.0);
+    if ok {
+        Found::yes(unit.abs(p), "whole number")
+    } else {
+        Found::no(unit.abs(p), "no whole number")
+    }
+}
+
+fn eval_non_empty(unit: &Unit<'_>, p: &str) -> Found {
+    if array(unit.get(p)).is_empty() {
+        Found::no(unit.abs(p), "empty or absent")
+    } else {
+        Found::yes(unit.abs(p), "listed")
+    }
+}
+
+fn eval_party_named(unit: &Unit<'_>, role: &str) -> Found {
+    match parties(unit.project, role).find(|(_, p)| is_str(p.get("name"))) {
+        Some((i, _)) => Found::yes(format!("/parties/{i}/name"), format!("named {role}")),
+        None => Found::no(
+            "/parties".into(),
+            format!("no named party with role {role}"),
+        ),
+    }
+}
+
+fn eval_any_org_ref(unit: &Unit<'_>, p: &str) -> Found {
+    let refs = array(unit.get(p));
+    let mut best = Found::no(unit.abs(p), "no reference");
+    for (i, r) in refs.iter().enumerate() {
+        let f = org_ref(unit, &format!("{p}/{i}"), Some(r));
+        if f.rank() < best.rank() {
+            best = f;
+        }
+    }
+    best
+}
+
+fn eval_classification(unit: &Unit<'_>, schemes: &[String], exclude_schemes: &[String]) -> Found {
+    let list = array(unit.project.get("additionalClassifications"));
+    let hit = list.iter().position(|c| {
+        let scheme = c.get("scheme").and_then(Value::as_str).unwrap_or_default();
+        is_str(c.get("id"))
+            && is_str(c.get("scheme"))
+            && (schemes.is_empty() || schemes.iter().any(|s| s == scheme))
+            && !exclude_schemes.iter().any(|s| s == scheme)
+    });
+    match hit {
+        Some(i) => Found::yes(
+            format!("/additionalClassifications/{i}"),
+            "classification with scheme and id",
+        ),
+        None => Found::no(
+            "/additionalClassifications".into(),
+            "no matching classification",
+        ),
+    }
+}
+
+fn eval_subsector_code(unit: &Unit<'_>, p: &str) -> Found {
+    match array(unit.get(p))
+        .iter()
+        .position(|s| s.as_str().is_some_and(|s| s.contains('.')))
+    {
+        Some(i) => Found::yes(unit.abs(&format!("{p}/{i}")), "sub-sector code"),
+        None => Found::no(unit.abs(p), "no sub-sector code"),
+    }
+}
+
+fn eval_location(unit: &Unit<'_>) -> Found {
+    let list = array(unit.project.get("locations"));
+    let mut best = Found::no("/locations".into(), "no location");
+    for (i, l) in list.iter().enumerate() {
+        let f = if geometry(l.get("geometry"))
+            || addr(l.get("address"))
+            || gazetteer(l.get("gazetteer"))
+        {
+            Found::yes(format!("/locations/{i}"), "geometry, address or gazetteer")
+        } else if is_str(l.get("description")) || is_str(l.get("uri")) {
+            Found::partly(format!("/locations/{i}"), "description or URI only")
+        } else {
+            continue;
+        };
+        if f.rank() < best.rank() {
+            best = f;
+        }
+    }
+    best
+}
+
+fn eval_period(unit: &Unit<'_>, p: &str) -> Found {
+    let v = unit.get(p);
+    let start = is_dt(v.and_then(|v| v.get("startDate")));
+    let end = period_end(v);
+    match (start, end) {
+        (true, true)
+            if is_bare_day(v.and_then(|v| v.get("startDate")))
+                || is_bare_day(v.and_then(|v| v.get("endDate"))) =>
+        {
+            Found::yes(
+                unit.abs(p),
+                "start and end or duration (a date without a time: the schema asks for a date-time)",
+            )
+        }
+        (true, true) => Found::yes(unit.abs(p), "start and end or duration"),
+        (true, false) => Found::partly(unit.abs(p), "start only"),
+        (false, true) => Found::partly(unit.abs(p), "end or duration only"),
+        (false, false) => Found::no(unit.abs(p), "no period"),
+    }
+}
+
+fn eval_budget_source_named(unit: &Unit<'_>) -> Found {
+    for (i, group) in array(unit.project.pointer("/budget/budgetBreakdowns"))
+        .iter()
+        .enumerate()
+    {
+        for (j, bd) in array(group.get("budgetBreakdown")).iter().enumerate() {
+            let path = format!("/budget/budgetBreakdowns/{i}/budgetBreakdown/{j}/sourceParty");
+            if let Some(r) = bd.get("sourceParty")
+                && ref_named(unit.project, r)
+            {
+                return Found::yes(path, "named source party");
+            }
+        }
+    }
+    Found::no("/budget/budgetBreakdowns".into(), "no named source party")
+}
+
+fn eval_finance_party_named(unit: &Unit<'_>) -> Found {
+    for (i, f) in array(unit.project.pointer("/budget/finance"))
+        .iter()
+        .enumerate()
+    {
+        if let Some(r) = f.get("financingParty")
+            && ref_named(unit.project, r)
+        {
+            return Found::yes(
+                format!("/budget/finance/{i}/financingParty"),
+                "named financing party",
+            );
+        }
+    }
+    Found::no("/budget/finance".into(), "no named financing party")
+}
+
+fn eval_modification(unit: &Unit<'_>, types: &[String], needs: &[String]) -> Found {
+    let mods = modifications(unit, types);
+    let mut best = Found::no(
+        unit.abs("/summary/modifications"),
+        format!("no modification of type {}", types.join("/")),
+    );
+    for (i, m) in mods {
+        let have = needs.iter().filter(|n| has_part(m, n)).count();
+        let path = unit.abs(&format!("/summary/modifications/{i}"));
+        let f = if have == needs.len() {
+            Found::yes(path, "modification with every part")
+        } else {
+            let missing: Vec<&str> = needs
+                .iter()
+                .filter(|n| !has_part(m, n))
+                .map(String::as_str)
+                .collect();
+            Found::partly(path, format!("modification lacks {}", missing.join(", ")))
+        };
+        if f.rank() < best.rank() {
+            best = f;
+        }
+    }
+    best
+}
+
+fn eval_rationale(unit: &Unit<'_>, types: &[String]) -> Found {
+    let mods = modifications(unit, types);
+    let with = mods
+        .iter()
+        .filter(|(_, m)| is_str(m.get("rationale")))
+        .count();
+    let path = unit.abs("/summary/modifications");
+    if mods.is_empty() {
+        Found::no(path, "no modification")
+    } else if with == mods.len() {
+        Found::yes(path, "every modification has a rationale")
+    } else if with > 0 {
+        Found::partly(
+            path,
+            format!("{with} of {} modifications have a rationale", mods.len()),
+        )
+    } else {
+        Found::no(path, "no modification has a rationale")
+    }
+}
+
+fn eval_document_anywhere(unit: &Unit<'_>, types: &[String]) -> Found {
+    if let Some(i) = doc_match(unit.project.get("documents"), types) {
+        return Found::yes(format!("/documents/{i}"), "document of the type").document();
+    }
+    for (c, cp) in array(unit.project.get("contractingProcesses"))
+        .iter()
+        .enumerate()
+    {
+        if let Some(i) = doc_match(cp.pointer("/summary/documents"), types) {
+            return Found::yes(
+                format!("/contractingProcesses/{c}/summary/documents/{i}"),
+                "document of the type in a contracting process",
+            )
+            .document();
+        }
+    }
+    Found::no(
+        "/documents".into(),
+        format!("no document of type {}", types.join("/")),
+    )
+}
+
+fn eval_metric(unit: &Unit<'_>, list: &str, ids: &[String]) -> Found {
+    for (i, m) in array(unit.project.pointer(list)).iter().enumerate() {
+        let known = id_text(m.get("id")).is_some_and(|id| ids.contains(&id));
+        let measured = array(m.get("observations"))
+            .iter()
+            .any(|o| is_num(o.get("measure")) || is_str(o.get("measure")));
+        if known && measured {
+            return Found::yes(format!("{list}/{i}"), "metric with an observation");
+        }
+    }
+    Found::no(list.to_string(), format!("no {} metric", ids.join("/")))
+}
+
+fn eval_budget_breakdown(unit: &Unit<'_>) -> Found {
+    let mut best = Found::no("/budget/budgetBreakdowns".into(), "no budget breakdown");
+    for (i, group) in array(unit.project.pointer("/budget/budgetBreakdowns"))
+        .iter()
+        .enumerate()
+    {
+        for (j, bd) in array(group.get("budgetBreakdown")).iter().enumerate() {
+            if !is_value(bd.get("amount")) {
+                continue;
+            }
+            let path = format!("/budget/budgetBreakdowns/{i}/budgetBreakdown/{j}");
+            let period = bd.get("period");
+            let dated = is_dt(period.and_then(|p| p.get("startDate")))
+                && is_dt(period.and_then(|p| p.get("endDate")));
+            let sourced = bd
+                .get("sourceParty")
+                .is_some_and(|r| ref_named(unit.project, r));
+            let f = if dated || sourced {
+                Found::yes(path, "amount with its period or source")
+            } else {
+                Found::partly(path, "amount without period or source")
+            };
+            if f.rank() < best.rank() {
+                best = f;
+            }
+        }
+    }
+    best
+}
+
+fn eval_supplier_identifiers(unit: &Unit<'_>) -> Found {
+    let suppliers = array(unit.get("/summary/suppliers"));
+    let path = unit.abs("/summary/suppliers");
+    let identified = suppliers
+        .iter()
+        .filter(|r| {
+            resolve(unit.project, r).is_some_and(|(_, p)| {
+                is_str(p.pointer("/identifier/scheme"))
+                    && (is_str(p.pointer("/identifier/id")) || is_num(p.pointer("/identifier/id")))
+            })
+        })
+        .count();
+    if suppliers.is_empty() {
+        Found::no(path, "no suppliers")
+    } else if identified == suppliers.len() {
+        Found::yes(path, "every supplier has a registered identifier")
+    } else if identified > 0 {
+        Found::partly(
+            path,
+            format!("{identified} of {} suppliers identified", suppliers.len()),
+        )
+    } else {
+        Found::no(path, "no supplier has a registered identifier")
+    }
+}
+
+fn eval_modification_list(unit: &Unit<'_>) -> Found {
+    let mods = array(unit.get("/summary/modifications"));
+    let path = unit.abs("/summary/modifications");
+    let complete = mods
+        .iter()
+        .filter(|m| is_dt(m.get("date")) && is_str(m.get("description")) && is_str(m.get("type")))
+        .count();
+    if mods.is_empty() {
+        Found::no(path, "no modification listed")
+    } else if complete == mods.len() {
+        Found::yes(path, "every modification has date, description and type")
+    } else {
+        Found::partly(
+            path,
+            format!("{complete} of {} modifications complete", mods.len()),
+        )
+    }
+}
+
+fn eval_transactions(unit: &Unit<'_>) -> Found {
+    let list = array(unit.get("/summary/transactions"));
+    match list
+        .iter()
+        .position(|t| is_value(t.get("value")) && is_dt(t.get("date")))
+    {
+        Some(i) => Found::yes(
+            unit.abs(&format!("/summary/transactions/{i}")),
+            "payment with value and date",
+        ),
+        None if !list.is_empty() => Found::partly(
+            unit.abs("/summary/transactions"),
+            "payments without both value and date",
+        ),
+        None => Found::no(unit.abs("/summary/transactions"), "no payments"),
+    }
+}
+
+fn eval_all(unit: &Unit<'_>, checks: &[Check]) -> Found {
+    let found: Vec<Found> = checks.iter().map(|c| c.eval(unit)).collect();
+    let (Some(worst), Some(best)) = (
+        found.iter().max_by_key(|f| f.rank()),
+        found.iter().min_by_key(|f| f.rank()),
+    ) else {
+        return Found::no(String::new(), "no check");
+    };
+    match (worst.outcome, best.outcome) {
+        // Every part disclosed: the first part's pointer decides.
+        (Outcome::Disclosed, _) => Found {
+            uninspected: found.iter().any(|x| x.uninspected),
+            ..found[0].clone()
+        },
+        // Some parts only: partial, pointing at what was found.
+        (_, Outcome::Disclosed | Outcome::Partial) => Found {
+            outcome: Outcome::Partial,
+            reason: format!("{}; but {}", best.reason, worst.reason),
+            ..best.clone()
+        },
+        _ => worst.clone(),
+    }
+}
+
+fn eval_any(unit: &Unit<'_>, checks: &[Check]) -> Found {
+    let mut best: Option<Found> = None;
+    for c in checks {
+        let f = c.eval(unit);
+        if best.as_ref().is_none_or(|b| f.rank() < b.rank()) {
+            best = Some(f);
+        }
+    }
+    best.unwrap_or_else(|| Found::no(String::new(), "no check"))
 }
 
 fn has_part(m: &Value, part: &str) -> bool {
