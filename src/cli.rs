@@ -179,8 +179,8 @@ fn execute(command: Command, progress: ProgressMode) -> Result<ExitCode, Error> 
         }),
         Command::CheckConfig { file } => {
             let cfg = Config::load(&file)?;
-            cfg.check_output()?;
-            cfg.check_local_paths()?;
+            crate::publish::output::check_config(&cfg)?;
+            crate::source::check_local_paths(&cfg)?;
             for warning in cfg.warnings() {
                 eprintln!("warning: {}: {warning}", file.display());
             }

@@ -100,7 +100,18 @@ pub struct RawSchedule {
 pub struct ReportSettings {
     /// Language of the pages and spreadsheet labels: `es` (default) or `en`.
     #[serde(default)]
-    pub lang: crate::publish::labels::Lang,
+    pub lang: Lang,
+}
+
+/// The language of human-facing output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Spanish.
+    #[default]
+    Es,
+    /// English.
+    En,
 }
 
 /// `[[entity]]`: an entity the league table must list, published or not.
@@ -317,31 +328,6 @@ impl Config {
             .collect()
     }
 
-    /// Fails on a local path or pattern that matches no file: a typo would otherwise pass here
-    /// and publish an empty table at night.
-    pub fn check_local_paths(&self) -> Result<(), ConfigError> {
-        for (i, s) in self.sources.iter().enumerate() {
-            let paths = match &s.spec {
-                SourceSpec::Local { paths } | SourceSpec::Oc4ids { paths, .. } => paths,
-                SourceSpec::Api(_) | SourceSpec::Bulk(_) => continue,
-            };
-            let listing = crate::source::list_files(paths, s.follow_links);
-            if let Some(missing) = listing.unmatched.first() {
-                return Err(ConfigError {
-                    file: self.origin.clone(),
-                    key: format!("source[{i}].paths"),
-                    reason: format!(
-                        "`{missing}` matches no file (relative paths are read from the current folder, {})",
-                        std::env::current_dir()
-                            .map(|d| d.display().to_string())
-                            .unwrap_or_else(|_| "unknown".into())
-                    ),
-                });
-            }
-        }
-        Ok(())
-    }
-
     /// Things that are allowed but probably not meant.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -351,11 +337,6 @@ impl Config {
             );
         }
         out
-    }
-
-    /// Refuses an output folder that a run would destroy (see [`crate::publish::output`]).
-    pub fn check_output(&self) -> Result<(), crate::publish::output::Refused> {
-        crate::publish::output::check(&self.output, &self.store, &self.local_inputs())
     }
 
     /// Loads the embedded default.
@@ -477,7 +458,7 @@ impl Config {
                 .map_err(|(key, reason)| err(&key, reason))?;
         }
         if let Some(expr) = &raw.schedule.cron {
-            crate::schedule::Cron::parse(expr).map_err(|e| err("schedule.cron", e.reason))?;
+            crate::cron::Cron::parse(expr).map_err(|e| err("schedule.cron", e.reason))?;
         }
         for (i, e) in raw.entity.iter().enumerate() {
             if e.id.trim().is_empty() || e.name.trim().is_empty() {

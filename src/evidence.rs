@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::Error;
+use crate::store::Error;
 use crate::store::{Origin, Provenance, Store};
 use crate::util::{array, process_id};
 

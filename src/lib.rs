@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod cron;
 pub mod error;
 pub mod evidence;
 /// The sample generator serves `generate-fixtures` only; it is not library API.

@@ -48,7 +48,7 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     let as_of_ns = crate::util::parse_instant(&as_of).unwrap_or_default();
 
     // Before any work: the output folder must be ours to replace.
-    config.check_output()?;
+    crate::publish::output::check_config(config)?;
     let store = Store::open(&config.store)?;
     // With the lock held, what killed runs left is ours to repair.
     crate::publish::output::recover(&config.output).map_err(|source| {

@@ -24,5 +24,7 @@ mod reports;
 mod scale;
 // Cases as data files (tests/cases/{convert,assess}): one runner, every mismatch listed.
 mod cases;
+// The module graph: dependencies point one way (no cycles), down to store and util.
+mod architecture;
 // Helpers.
 mod util;

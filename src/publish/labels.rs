@@ -7,16 +7,7 @@
 
 use std::borrow::Cow;
 
-/// The language of human-facing output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    /// Spanish.
-    #[default]
-    Es,
-    /// English.
-    En,
-}
+pub use crate::config::Lang;
 
 /// Which codelist a code belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,6 +22,11 @@ pub struct Refused {
     pub reason: String,
 }
 
+/// Refuses a configuration whose output folder a run would destroy (see [`check`]).
+pub fn check_config(config: &crate::config::Config) -> Result<(), Refused> {
+    check(&config.output, &config.store, &config.local_inputs())
+}
+
 /// Checks that `output` may be replaced: it must not be a file, must not hold (or lie inside)
 /// the store or an input, and must be absent, empty or marked as costwatch's.
 pub fn check(output: &Path, store: &Path, inputs: &[PathBuf]) -> Result<(), Refused> {

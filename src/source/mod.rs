@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::config::{Source, SourceSpec};
+use crate::config::{Config, ConfigError, Source, SourceSpec};
 use crate::report::{Health, RunReport, SourceReport};
 use crate::store::{self, Checkpoint, Store};
 
@@ -53,6 +53,31 @@ pub struct FetchOptions {
     pub full: bool,
     /// What progress looks like.
     pub progress: ProgressMode,
+}
+
+/// Fails on a local path or pattern that matches no file: a typo would otherwise pass here
+/// and publish an empty table at night.
+pub fn check_local_paths(config: &Config) -> Result<(), ConfigError> {
+    for (i, s) in config.sources.iter().enumerate() {
+        let paths = match &s.spec {
+            SourceSpec::Local { paths } | SourceSpec::Oc4ids { paths, .. } => paths,
+            SourceSpec::Api(_) | SourceSpec::Bulk(_) => continue,
+        };
+        let listing = list_files(paths, s.follow_links);
+        if let Some(missing) = listing.unmatched.first() {
+            return Err(ConfigError {
+                file: config.origin.clone(),
+                key: format!("source[{i}].paths"),
+                reason: format!(
+                    "`{missing}` matches no file (relative paths are read from the current folder, {})",
+                    std::env::current_dir()
+                        .map(|d| d.display().to_string())
+                        .unwrap_or_else(|_| "unknown".into())
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Fetches every source in turn; each source's health lands in `report.sources`.

@@ -788,11 +788,11 @@ impl Store {
 
     /// Walks projects in key order, handing each its compiled releases (ordered by ocid).
     /// Only one project's releases are in memory at a time.
-    pub fn for_each_project(
+    pub fn for_each_project<E: From<Error>>(
         &self,
         grouping: Grouping,
-        mut f: impl FnMut(&str, Vec<CompiledRow>) -> Result<(), crate::Error>,
-    ) -> Result<(), crate::Error> {
+        mut f: impl FnMut(&str, Vec<CompiledRow>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let key = match grouping {
             Grouping::PlanningProjectId => "COALESCE(planning_project_id, ocid)",
             Grouping::Ocid => "ocid",

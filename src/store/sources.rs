@@ -123,10 +123,10 @@ impl Store {
 
     /// Walks the stored OC4IDS projects in (project id, source) order, with the URL or path
     /// each came from and when it was read.
-    pub fn for_each_oc4ids_project(
+    pub fn for_each_oc4ids_project<E: From<Error>>(
         &self,
-        mut f: impl FnMut(Value, Provenance) -> Result<(), crate::Error>,
-    ) -> Result<(), crate::Error> {
+        mut f: impl FnMut(Value, Provenance) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut stmt = self
             .conn
             .prepare(
