@@ -215,7 +215,7 @@ pub struct RawProjects {
     pub id_prefix: String,
     /// How compiled releases form projects.
     #[serde(default)]
-    pub grouping: GroupingName,
+    pub grouping: Grouping,
     /// Which organisation a project is attributed to.
     #[serde(default)]
     pub entity: EntityRole,
@@ -225,7 +225,7 @@ impl Default for RawProjects {
     fn default() -> Self {
         RawProjects {
             id_prefix: default_prefix(),
-            grouping: GroupingName::default(),
+            grouping: Grouping::default(),
             entity: EntityRole::default(),
         }
     }
@@ -234,17 +234,6 @@ impl Default for RawProjects {
 fn default_prefix() -> String {
     // Not a registered prefix: it marks output that nobody configured.
     "oc4ids-xxxxxx".into()
-}
-
-/// `projects.grouping`
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupingName {
-    /// `planning.project.id`, else one project per ocid.
-    #[default]
-    PlanningProjectId,
-    /// One project per ocid.
-    Ocid,
 }
 
 /// `projects.entity`: whose score a project counts towards.
@@ -487,10 +476,7 @@ impl Config {
                 publication_policy: raw.publisher.publication_policy,
             },
             id_prefix: prefix.to_string(),
-            grouping: match raw.projects.grouping {
-                GroupingName::PlanningProjectId => Grouping::PlanningProjectId,
-                GroupingName::Ocid => Grouping::Ocid,
-            },
+            grouping: raw.projects.grouping,
             entity: raw.projects.entity,
             sources,
             weights: raw.weights,

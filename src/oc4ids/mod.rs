@@ -4,7 +4,6 @@
 //! In: compiled releases grouped by project. Out: OC4IDS project objects with no nulls and no
 //! empty strings, arrays or objects (each is a schema error or a lib-cove warning).
 
-mod completion;
 mod convert;
 mod enrich;
 mod status;

@@ -133,10 +133,12 @@ pub struct CompiledRow {
     pub releases: u64,
 }
 
-/// How compiled releases are grouped into projects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How compiled releases are grouped into projects (`projects.grouping` in the configuration).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Grouping {
     /// By `planning.project.id`, else one project per ocid.
+    #[default]
     PlanningProjectId,
     /// One project per ocid.
     Ocid,

@@ -7,6 +7,7 @@
 //! invented, and no null or empty value is emitted.
 
 mod budget;
+mod completion;
 mod documents;
 mod identification;
 mod parties;
@@ -15,14 +16,12 @@ mod values;
 
 use serde_json::{Map, Value};
 
-use super::completion;
 use super::status::process_status;
 use crate::config::SectorRule;
 use crate::store::CompiledRow;
 
 use parties::Parties;
 pub use values::sum_values;
-pub(super) use values::text;
 
 /// A fact about the conversion that a reader of the output should know.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -14,7 +14,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::convert::{Note, sum_values, text};
+use super::Note;
+use super::values::{sum_values, text};
 use crate::store::CompiledRow;
 use crate::util::array;
 
