@@ -42,177 +42,247 @@ impl RunOutcome {
 
 /// Runs every stage once.
 pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
-    let clock = std::time::Instant::now();
-    let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-    let as_of = config.as_of.clone().unwrap_or_else(|| started_at.clone());
-    let as_of_ns = crate::util::parse_instant(&as_of).unwrap_or_default();
-
-    // Before any work: the output folder must be ours to replace.
-    crate::publish::output::check_config(config)?;
-    let store = Store::open(&config.store)?;
-    // With the lock held, what killed runs left is ours to repair.
-    crate::publish::output::recover(&config.output).map_err(|source| {
-        crate::publish::Error::Io {
-            path: config.output.clone(),
-            source,
-        }
-    })?;
-    let (run_id, interrupted) = store.begin_run(&started_at)?;
-    if interrupted > 0 {
-        tracing::warn!(interrupted, "earlier runs were killed; marked interrupted");
+    // Refuses an output folder that is not ours, takes the store's lock, repairs what killed
+    // runs left, and starts the report.
+    let mut run = Run::begin(config)?;
+    // Every source into the store; what rests on a source that is down is marked stale.
+    let stale = run.fetch(opts)?;
+    // Only the ocids with new data, unless --full.
+    run.compile(opts)?;
+    // Nothing new since the published output was made: it is kept.
+    if let Some(published) = run.unchanged_output(opts) {
+        return run.keep_output(&published);
     }
-    let mut report = RunReport::new(run_id, &config.origin, &started_at, &as_of);
-    tracing::info!(run_id, config = %config.origin, "run started");
+    // Convert, judge, render and write each project; the verdicts are kept for scoring.
+    let mut staging = run.staging()?;
+    let mut published = run.projects(&mut staging, &stale, opts)?;
+    let scores = run.score(&mut published)?;
+    // Scores, history, pages, tables, workbook, report; then the output is swapped in.
+    run.pages(&mut staging, &scores, published)?;
+    run.publish(staging)
+}
 
-    let mut t = StageSeconds::default();
-    // ── fetch ──────────────────────────────────────────────────────────────────────────
-    stage_started("fetch");
-    let clock_fetch = Instant::now();
-    let fetch = source::FetchOptions {
-        full: opts.full,
-        progress: opts.progress,
-    };
-    source::fetch_all(&config.sources, &store, run_id, &mut report, fetch)?;
-    StageSeconds::add(&mut t.fetch, clock_fetch);
-    // A source that is down keeps its stored data; what rests on it is marked stale.
-    let down: Vec<(String, Option<String>)> = report
-        .sources
-        .iter()
-        .filter(|s| s.stale)
-        .map(|s| (s.id.clone(), s.last_good_fetch.clone()))
-        .collect();
-    let stale = projects::Stale::new(&store, &down)?;
-    report.conflicts = store.conflicts_in_run(run_id)?;
-    report.conflicts_total = store.conflicts_total()?;
+/// One run's state as it goes through the stages.
+struct Run<'c> {
+    config: &'c Config,
+    store: Store,
+    run_id: i64,
+    report: RunReport,
+    seconds: StageSeconds,
+    clock: Instant,
+    as_of: String,
+    /// When the publish stage started (it spans pages, tables and the swap).
+    publish_clock: Option<Instant>,
+}
 
-    // ── compile (only the ocids with new data, unless --full) ─────────────────────────
-    stage_started("compile");
-    let clock_compile = Instant::now();
-    let compiled = crate::ocds::compile(&store, run_id, opts.full)?;
-    report.compiled = compiled.ocids;
-    report.merge_warnings = compiled.merge_warnings;
-    StageSeconds::add(&mut t.compile, clock_compile);
+impl<'c> Run<'c> {
+    fn begin(config: &'c Config) -> Result<Self, Error> {
+        let clock = Instant::now();
+        let started_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+        let as_of = config.as_of.clone().unwrap_or_else(|| started_at.clone());
+        // Before any work: the output folder must be ours to replace.
+        crate::publish::output::check_config(config)?;
+        let store = Store::open(&config.store)?;
+        // With the lock held, what killed runs left is ours to repair.
+        crate::publish::output::recover(&config.output).map_err(|source| {
+            crate::publish::Error::Io {
+                path: config.output.clone(),
+                source,
+            }
+        })?;
+        let (run_id, interrupted) = store.begin_run(&started_at)?;
+        if interrupted > 0 {
+            tracing::warn!(interrupted, "earlier runs were killed; marked interrupted");
+        }
+        let report = RunReport::new(run_id, &config.origin, &started_at, &as_of);
+        tracing::info!(run_id, config = %config.origin, "run started");
+        Ok(Run {
+            config,
+            store,
+            run_id,
+            report,
+            seconds: StageSeconds::default(),
+            clock,
+            as_of,
+            publish_clock: None,
+        })
+    }
 
-    // ── nothing new since the published output was made: keep it ──────────────────────
-    report.fingerprint = fingerprint(config, &as_of, &store, &report)?;
-    if !opts.full
-        && config.scoring.sample_seed.is_none()
-        && let Some(published) = crate::publish::output::published_report(&config.output)
-        && published
+    fn fetch(&mut self, opts: &RunOptions) -> Result<projects::Stale, Error> {
+        stage_started("fetch");
+        let clock = Instant::now();
+        let fetch = source::FetchOptions {
+            full: opts.full,
+            progress: opts.progress,
+        };
+        let (store, run_id) = (&self.store, self.run_id);
+        source::fetch_all(&self.config.sources, store, run_id, &mut self.report, fetch)?;
+        StageSeconds::add(&mut self.seconds.fetch, clock);
+        let down: Vec<(String, Option<String>)> = self
+            .report
+            .sources
+            .iter()
+            .filter(|s| s.stale)
+            .map(|s| (s.id.clone(), s.last_good_fetch.clone()))
+            .collect();
+        let stale = projects::Stale::new(store, &down)?;
+        self.report.conflicts = store.conflicts_in_run(run_id)?;
+        self.report.conflicts_total = store.conflicts_total()?;
+        Ok(stale)
+    }
+
+    fn compile(&mut self, opts: &RunOptions) -> Result<(), Error> {
+        stage_started("compile");
+        let clock = Instant::now();
+        let compiled = crate::ocds::compile(&self.store, self.run_id, opts.full)?;
+        self.report.compiled = compiled.ocids;
+        self.report.merge_warnings = compiled.merge_warnings;
+        StageSeconds::add(&mut self.seconds.compile, clock);
+        self.report.fingerprint = fingerprint(self.config, &self.as_of, &self.store, &self.report)?;
+        Ok(())
+    }
+
+    /// The published report, when its fingerprint is this run's (and the run may keep it).
+    fn unchanged_output(&self, opts: &RunOptions) -> Option<serde_json::Value> {
+        if opts.full || self.config.scoring.sample_seed.is_some() {
+            return None;
+        }
+        let published = crate::publish::output::published_report(&self.config.output)?;
+        (published
             .get("fingerprint")
             .and_then(serde_json::Value::as_str)
-            == Some(report.fingerprint.as_str())
-    {
-        return keep_output(config, &store, run_id, report, &published, t, clock);
+            == Some(self.report.fingerprint.as_str()))
+        .then_some(published)
     }
 
-    // ── convert, assess, render and write each project; verdicts kept for scoring ───────
-    stage_started("convert");
-    let meta = PackageMeta {
-        uri: config.publisher.uri.clone(),
-        publisher: config.publisher.name.clone(),
-        published_date: as_of.clone(),
-        license: config.publisher.license.clone(),
-        publication_policy: config.publisher.publication_policy.clone(),
-    };
-    let report_options = ReportOptions {
-        lang: config.report.lang,
-        thresholds: config.flags.clone(),
-        as_of: as_of.clone(),
-    };
-    let mut staging = Staging::new(&config.output, &meta, report_options)?;
-    let convert_opts = oc4ids::Options {
-        id_prefix: config.id_prefix.clone(),
-        as_of: as_of_ns,
-        sectors: config.sectors.clone(),
-    };
-    let Published {
-        input,
-        process_counts,
-        entities,
-        ocp,
-        values,
-        history: project_history,
-    } = projects::publish_all(
-        config,
-        &store,
-        &mut staging,
-        &stale,
-        &convert_opts,
-        &mut report,
-        &mut t,
-    )?;
-    report.projects = staging.projects();
-    if report.projects == 0 && !opts.allow_empty {
-        let before = crate::publish::output::published_projects(&config.output);
-        if before > 0 {
-            return Err(Error::EmptyRun {
-                output: config.output.clone(),
-                before,
-            });
+    fn staging(&self) -> Result<Staging, Error> {
+        stage_started("convert");
+        let config = self.config;
+        let meta = PackageMeta {
+            uri: config.publisher.uri.clone(),
+            publisher: config.publisher.name.clone(),
+            published_date: self.as_of.clone(),
+            license: config.publisher.license.clone(),
+            publication_policy: config.publisher.publication_policy.clone(),
+        };
+        let report_options = ReportOptions {
+            lang: config.report.lang,
+            thresholds: config.flags.clone(),
+            as_of: self.as_of.clone(),
+        };
+        Ok(Staging::new(&config.output, &meta, report_options)?)
+    }
+
+    fn projects(
+        &mut self,
+        staging: &mut Staging,
+        stale: &projects::Stale,
+        opts: &RunOptions,
+    ) -> Result<Published, Error> {
+        let config = self.config;
+        let convert_opts = oc4ids::Options {
+            id_prefix: config.id_prefix.clone(),
+            as_of: crate::util::parse_instant(&self.as_of).unwrap_or_default(),
+            sectors: config.sectors.clone(),
+        };
+        let published = projects::publish_all(
+            config,
+            &self.store,
+            staging,
+            stale,
+            &convert_opts,
+            &mut self.report,
+            &mut self.seconds,
+        )?;
+        self.report.projects = staging.projects();
+        // A run that found nothing does not replace an output that has projects.
+        if self.report.projects == 0 && !opts.allow_empty {
+            let before = crate::publish::output::published_projects(&config.output);
+            if before > 0 {
+                return Err(Error::EmptyRun {
+                    output: config.output.clone(),
+                    before,
+                });
+            }
         }
+        Ok(published)
     }
 
-    // ── score ──────────────────────────────────────────────────────────────────────────
-    stage_started("score");
-    let clock_score = Instant::now();
-    let sample = config
-        .scoring
-        .sample_seed
-        .map(|seed| score::draw(seed, &values));
-    let scores = score::compute(input, &process_counts, sample.as_ref())
+    fn score(&mut self, published: &mut Published) -> Result<score::Scores, Error> {
+        stage_started("score");
+        let clock = Instant::now();
+        let sample = self
+            .config
+            .scoring
+            .sample_seed
+            .map(|seed| score::draw(seed, &published.values));
+        let scores = score::compute(
+            std::mem::take(&mut published.input),
+            &published.process_counts,
+            sample.as_ref(),
+        )
         .map_err(|e| Error::Score(e.to_string()))?;
-    StageSeconds::add(&mut t.score, clock_score);
-    stage_started("publish");
-    let clock_publish = Instant::now();
-    report.sample.clone_from(&sample);
-    report.entities = scores.entities.len() as u64;
-    let entity_list: Vec<EntityInfo> = entities.into_values().collect();
-    report.stale_entities = entity_list.iter().filter(|e| e.stale.is_some()).count() as u64;
-    staging.scores(&scores, &entity_list, &ocp)?;
+        self.report.sample = sample;
+        StageSeconds::add(&mut self.seconds.score, clock);
+        Ok(scores)
+    }
 
-    // ── history and pages ──────────────────────────────────────────────────────────────
-    let name_of = |key: &str| {
-        entity_list
-            .iter()
-            .find(|e| e.entity == key)
-            .map(|e| e.name.clone())
-            .unwrap_or_default()
-    };
-    let entity_rows: Vec<(String, String, f64, u32)> = scores
-        .entities
-        .iter()
-        .map(|e| (e.entity.clone(), name_of(&e.entity), e.score, e.projects))
-        .collect();
-    store.save_scores(run_id, &entity_rows, &project_history)?;
-    let history = store.entity_history(run_id)?;
-    let lang = config.report.lang;
-    staging.pages(RunFacts {
-        scores: &scores,
-        entities: &entity_list,
-        expected: &config.expected_entities,
-        history: &history,
-        run_id,
-        warnings: pages::source_warnings(&report.sources, lang),
-        method: pages::method(
-            lang,
-            config
-                .sources
-                .iter()
-                .map(crate::config::Source::describe)
-                .collect(),
-            sheet::thresholds(&config.flags, lang),
-        ),
-    })?;
+    fn pages(
+        &mut self,
+        staging: &mut Staging,
+        scores: &score::Scores,
+        published: Published,
+    ) -> Result<(), Error> {
+        stage_started("publish");
+        self.publish_clock = Some(Instant::now());
+        let Published {
+            entities,
+            ocp,
+            history: project_history,
+            ..
+        } = published;
+        let entity_list: Vec<EntityInfo> = entities.into_values().collect();
+        self.report.entities = scores.entities.len() as u64;
+        self.report.stale_entities =
+            entity_list.iter().filter(|e| e.stale.is_some()).count() as u64;
+        staging.scores(scores, &entity_list, &ocp)?;
+        let entity_rows = crate::publish::entity_score_rows(scores, &entity_list);
+        self.store
+            .save_scores(self.run_id, &entity_rows, &project_history)?;
+        let history = self.store.entity_history(self.run_id)?;
+        let config = self.config;
+        let lang = config.report.lang;
+        staging.pages(RunFacts {
+            scores,
+            entities: &entity_list,
+            expected: &config.expected_entities,
+            history: &history,
+            run_id: self.run_id,
+            warnings: pages::source_warnings(&self.report.sources, lang),
+            method: pages::method(
+                lang,
+                config
+                    .sources
+                    .iter()
+                    .map(crate::config::Source::describe)
+                    .collect(),
+                sheet::thresholds(&config.flags, lang),
+            ),
+        })?;
+        Ok(())
+    }
 
-    // ── publish ────────────────────────────────────────────────────────────────────────
-    staging.close(&report.quarantined)?;
-    settle(&mut report, &store, clock)?;
-    // The report is written inside the publish stage; its own figure stops just before.
-    StageSeconds::add(&mut t.publish, clock_publish);
-    report.stage_seconds = t.rounded();
-    staging.commit(&report)?;
-    finish(config, &store, run_id, report)
+    fn publish(mut self, mut staging: Staging) -> Result<RunOutcome, Error> {
+        staging.close(&self.report.quarantined)?;
+        settle(&mut self.report, &self.store, self.clock)?;
+        // The report is written inside the publish stage; its own figure stops just before.
+        if let Some(clock) = self.publish_clock {
+            StageSeconds::add(&mut self.seconds.publish, clock);
+        }
+        self.report.stage_seconds = self.seconds.rounded();
+        staging.commit(&self.report)?;
+        finish(self.config, &self.store, self.run_id, self.report)
+    }
 }
 
 /// The run's status, the store's totals and the times, once every stage has run.
@@ -302,52 +372,48 @@ fn fingerprint(
 /// report and metrics written into it (each replaced whole). The run's entity scores in the
 /// history are the output's; the pages that show the history are brought up to date by the
 /// next run that computes (or by `--full`).
-fn keep_output(
-    config: &Config,
-    store: &Store,
-    run_id: i64,
-    mut report: RunReport,
-    previous: &serde_json::Value,
-    mut t: StageSeconds,
-    clock: Instant,
-) -> Result<RunOutcome, Error> {
-    stage_started("publish");
-    let clock_publish = Instant::now();
-    let path = config.output.join("run-report.json");
-    let io = |path: &std::path::Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Publish(crate::publish::Error::Io { path, source })
-    };
-    let count = |key: &str| {
-        previous
-            .get(key)
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0)
-    };
-    report.projects = count("projects");
-    report.processes = count("processes");
-    report.entities = count("entities");
-    report.stale_entities = count("stale_entities");
-    report.conversion_notes = count("conversion_notes");
-    report.flags = crate::flags::FlagCounts::from_report(&previous["flags"]);
-    report.out_of_scope = previous
-        .get("out_of_scope")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
-    report.output_kept = true;
-    if let Some(from) = previous.get("run_id").and_then(serde_json::Value::as_i64) {
-        store.copy_entity_scores(from, run_id)?;
+impl Run<'_> {
+    fn keep_output(mut self, previous: &serde_json::Value) -> Result<RunOutcome, Error> {
+        stage_started("publish");
+        let clock_publish = Instant::now();
+        let config = self.config;
+        let io = |path: &std::path::Path| {
+            let path = path.to_path_buf();
+            move |source| Error::Publish(crate::publish::Error::Io { path, source })
+        };
+        let count = |key: &str| {
+            previous
+                .get(key)
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0)
+        };
+        let report = &mut self.report;
+        report.projects = count("projects");
+        report.processes = count("processes");
+        report.entities = count("entities");
+        report.stale_entities = count("stale_entities");
+        report.conversion_notes = count("conversion_notes");
+        report.flags = crate::flags::FlagCounts::from_report(&previous["flags"]);
+        report.out_of_scope = previous
+            .get("out_of_scope")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        report.output_kept = true;
+        if let Some(from) = previous.get("run_id").and_then(serde_json::Value::as_i64) {
+            self.store.copy_entity_scores(from, self.run_id)?;
+        }
+        tracing::info!(output = %config.output.display(), "nothing new since the published output was made; it is kept");
+        settle(&mut self.report, &self.store, self.clock)?;
+        StageSeconds::add(&mut self.seconds.publish, clock_publish);
+        self.report.stage_seconds = self.seconds.rounded();
+        let path = config.output.join("run-report.json");
+        let json = serde_json::to_string_pretty(&self.report).unwrap_or_default() + "\n";
+        crate::publish::output::write_whole(&path, json.as_bytes()).map_err(io(&path))?;
+        let prom = config.output.join("metrics.prom");
+        let metrics = crate::publish::metrics::text(&self.report);
+        crate::publish::output::write_whole(&prom, metrics.as_bytes()).map_err(io(&prom))?;
+        finish(config, &self.store, self.run_id, self.report)
     }
-    tracing::info!(output = %config.output.display(), "nothing new since the published output was made; it is kept");
-    settle(&mut report, store, clock)?;
-    StageSeconds::add(&mut t.publish, clock_publish);
-    report.stage_seconds = t.rounded();
-    let json = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
-    crate::publish::output::write_whole(&path, json.as_bytes()).map_err(io(&path))?;
-    let prom = config.output.join("metrics.prom");
-    crate::publish::output::write_whole(&prom, crate::publish::metrics::text(&report).as_bytes())
-        .map_err(io(&prom))?;
-    finish(config, store, run_id, report)
 }
 
 /// Marks the start of a stage in the log (operators and the crash tests watch for it).

@@ -82,6 +82,25 @@ pub struct EntityInfo {
     pub stale: Option<StaleMark>,
 }
 
+/// Each scored entity as the score history keeps it: (key, name, score, projects).
+pub fn entity_score_rows(
+    scores: &crate::score::Scores,
+    entities: &[EntityInfo],
+) -> Vec<(String, String, f64, u32)> {
+    let name_of = |key: &str| {
+        entities
+            .iter()
+            .find(|e| e.entity == key)
+            .map(|e| e.name.clone())
+            .unwrap_or_default()
+    };
+    scores
+        .entities
+        .iter()
+        .map(|e| (e.entity.clone(), name_of(&e.entity), e.score, e.projects))
+        .collect()
+}
+
 /// Figures that rest on a source that was down: its stored data was used, as of the last
 /// time it answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
