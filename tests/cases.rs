@@ -5,13 +5,17 @@
 //! - `convert`: `{"releases": [...], "as_of"?: "<RFC 3339>"}`: the releases are compiled per
 //!   ocid (in the order given) and converted as one project, then judged.
 //! - `assess`: `{"project": {...}}`: an OC4IDS project, judged as it is.
+//! - `flags`: either of the two; red flags are the point. Any input may set `thresholds` (the
+//!   `[flags]` table; defaults otherwise).
 //!
 //! Expected (every key optional):
 //! - `fields`: JSON pointer into the project → the value there (`null`: absent);
 //! - `verdicts`: `CODE` (project level) or `CODE@suffix` (the process whose id ends with the
 //!   suffix) → `D`, `PT`, `N`, `NA` or `NY`;
 //! - `reasons`: the same keys → a fragment of the verdict's reason;
-//! - `notes`: a conversion note's path → a fragment of its message (convert only).
+//! - `notes`: a conversion note's path → a fragment of its message (convert only);
+//! - `flags`: `code` or `code@suffix` → `raised`, `clear`, `unknown` or `not_applicable`;
+//!   `flag_texts` → a fragment of its explanation (either language); `flag_paths` → its paths.
 //!
 //! Every converted project is also validated against the OC4IDS schema (when `../shared` is
 //! there): whatever a case feeds in, the package must stay valid.
@@ -21,6 +25,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use costwatch::config::FlagSettings;
+use costwatch::flags::{self, Flag};
 use costwatch::ids::{self, Outcome, Verdict};
 use costwatch::oc4ids::{self, Options};
 use costwatch::ocds::{Merger, history};
@@ -57,6 +63,15 @@ struct Outcomes {
     project: Value,
     verdicts: Vec<Verdict>,
     notes: Vec<(String, String)>,
+    flags: Vec<Flag>,
+}
+
+/// `[flags]` thresholds: the defaults, with what the input's `thresholds` sets.
+fn thresholds(input: &Value) -> Result<FlagSettings, String> {
+    match input.get("thresholds") {
+        Some(t) => serde_json::from_value(t.clone()).map_err(|e| format!("thresholds: {e}")),
+        None => Ok(FlagSettings::default()),
+    }
 }
 
 fn run_convert(input: &Value) -> Result<Outcomes, String> {
@@ -91,6 +106,7 @@ fn run_convert(input: &Value) -> Result<Outcomes, String> {
     };
     let converted = oc4ids::convert("case", &rows, &opts);
     let verdicts = ids::assess(&converted.project);
+    let flags = flags::assess(&converted.project, &rows, &thresholds(input)?);
     Ok(Outcomes {
         notes: converted
             .notes
@@ -99,6 +115,7 @@ fn run_convert(input: &Value) -> Result<Outcomes, String> {
             .collect(),
         project: converted.project,
         verdicts,
+        flags,
     })
 }
 
@@ -106,8 +123,29 @@ fn run_assess(input: &Value) -> Result<Outcomes, String> {
     let project = input.get("project").ok_or("no `project`")?.clone();
     Ok(Outcomes {
         verdicts: ids::assess(&project),
+        flags: flags::assess(&project, &[], &thresholds(input)?),
         project,
         notes: Vec::new(),
+    })
+}
+
+/// A flag case: releases (converted, so the flags see the dates OC4IDS does not carry) or an
+/// OC4IDS project.
+fn run_flags(input: &Value) -> Result<Outcomes, String> {
+    if input.get("releases").is_some() {
+        run_convert(input)
+    } else {
+        run_assess(input)
+    }
+}
+
+/// `code` (project level) or `code@suffix` (the process whose id ends with the suffix).
+fn find_flag<'a>(flags: &'a [Flag], key: &str) -> Option<&'a Flag> {
+    flags.iter().find(|f| match key.split_once('@') {
+        Some((code, suffix)) => {
+            f.code == code && f.process.as_deref().is_some_and(|p| p.ends_with(suffix))
+        }
+        None => f.code == key && f.process.is_none(),
     })
 }
 
@@ -155,6 +193,38 @@ fn compare(got: &Outcomes, expected: &Value) -> (Vec<String>, usize) {
             None => bad.push(format!("{key}: not judged")),
         }
     }
+    for (key, want) in entries(expected, "flags") {
+        checked += 1;
+        match find_flag(&got.flags, &key) {
+            Some(f) if Some(f.state.as_str()) == want.as_str() => {}
+            Some(f) => bad.push(format!(
+                "flag {key}: expected {want}, got {} ({})",
+                f.state.as_str(),
+                f.explanation
+            )),
+            None => bad.push(format!("flag {key}: not judged")),
+        }
+    }
+    for (key, want) in entries(expected, "flag_texts") {
+        checked += 1;
+        let fragment = want.as_str().unwrap_or_default();
+        match find_flag(&got.flags, &key) {
+            Some(f) if f.explicacion.contains(fragment) || f.explanation.contains(fragment) => {}
+            Some(f) => bad.push(format!(
+                "flag {key}: `{}` / `{}` lacks `{fragment}`",
+                f.explicacion, f.explanation
+            )),
+            None => bad.push(format!("flag {key}: not judged")),
+        }
+    }
+    for (key, want) in entries(expected, "flag_paths") {
+        checked += 1;
+        match find_flag(&got.flags, &key) {
+            Some(f) if serde_json::to_value(&f.paths).ok().as_ref() == Some(&want) => {}
+            Some(f) => bad.push(format!("flag {key}: paths {:?}, expected {want}", f.paths)),
+            None => bad.push(format!("flag {key}: not judged")),
+        }
+    }
     for (path, want) in entries(expected, "notes") {
         checked += 1;
         let fragment = want.as_str().unwrap_or_default();
@@ -182,7 +252,6 @@ fn run_kind(
     dir: &Path,
     run: Runner,
     schema: Option<&Path>,
-    converted: bool,
 ) -> (BTreeMap<String, Vec<String>>, usize, usize) {
     let mut failures = BTreeMap::new();
     let mut checked = 0;
@@ -208,10 +277,11 @@ fn run_kind(
         if !expected_path.exists() {
             bad.push(format!("no {}", expected_path.display()));
         } else {
-            match run(&json(&input_path)) {
+            let input = json(&input_path);
+            match run(&input) {
                 Ok(got) => {
                     // A converted project must be one the package can hold.
-                    if let (Some(base), true) = (schema, converted) {
+                    if let (Some(base), true) = (schema, input.get("releases").is_some()) {
                         let package = serde_json::json!({
                             "version": "0.9", "uri": "https://example.org/cases.json",
                             "publishedDate": "2025-01-01T00:00:00Z",
@@ -240,13 +310,16 @@ fn run_kind(
 #[test]
 fn every_case_file_holds() {
     let base = root().join("tests/cases");
-    let kinds: [(&str, Runner); 2] = [("convert", run_convert), ("assess", run_assess)];
+    let kinds: [(&str, Runner); 3] = [
+        ("convert", run_convert),
+        ("assess", run_assess),
+        ("flags", run_flags),
+    ];
     let mut report = Vec::new();
     let mut total = 0;
     let shared = shared();
     for (kind, run) in kinds {
-        let (failures, cases, checked) =
-            run_kind(&base.join(kind), run, shared.as_deref(), kind == "convert");
+        let (failures, cases, checked) = run_kind(&base.join(kind), run, shared.as_deref());
         assert!(cases > 0, "no cases in tests/cases/{kind}");
         total += checked;
         for (name, bad) in failures {
