@@ -4,8 +4,6 @@
 //! of its size. They are written as zlib blobs at a fast level; rows written as plain text
 //! by earlier versions are read as they are, so no migration rewrites a store.
 
-use std::io::Read;
-
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 
 /// Deflates JSON text for storing.
@@ -142,6 +140,7 @@ impl Prepared {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
 
     #[test]
     fn text_comes_back_from_a_blob_and_from_old_plain_rows() {
