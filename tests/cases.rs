@@ -2,8 +2,9 @@
 //! one runner that lists every mismatch of every case at once. Adding a case needs no Rust.
 //!
 //! Kinds:
-//! - `convert`: `{"releases": [...], "as_of"?: "<RFC 3339>"}`: the releases are compiled per
-//!   ocid (in the order given) and converted as one project, then judged.
+//! - `convert`: `{"releases": [...], "as_of"?: "<RFC 3339>", "sectors"?: [[[sector]] rules]}`:
+//!   the releases are compiled per ocid (in the order given) and converted as one project
+//!   (with the id prefix `oc4ids-test00`), then judged.
 //! - `assess`: `{"project": {...}}`: an OC4IDS project, judged as it is.
 //! - `flags`: either of the two; red flags are the point. Any input may set `thresholds` (the
 //!   `[flags]` table; defaults otherwise).
@@ -102,7 +103,10 @@ fn run_convert(input: &Value) -> Result<Outcomes, String> {
     let opts = Options {
         id_prefix: "oc4ids-test00".into(),
         as_of: costwatch::util::parse_instant(as_of).ok_or("`as_of` is not a date-time")?,
-        sectors: Vec::new(),
+        sectors: match input.get("sectors") {
+            Some(v) => serde_json::from_value(v.clone()).map_err(|e| format!("sectors: {e}"))?,
+            None => Vec::new(),
+        },
     };
     let converted = oc4ids::convert("case", &rows, &opts);
     let verdicts = ids::assess(&converted.project);

@@ -1171,6 +1171,15 @@ fn linked_releases_are_fetched_once_when_asked_and_kept_as_links_when_not() {
         estimate(dir.path()),
         (json!({"amount": 900000000, "currency": "PYG"}), Some(2))
     );
+    if let Some(shared) = crate::util::shared() {
+        let package: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("out/oc4ids/project-package.json"))
+                .expect("pkg"),
+        )
+        .expect("json");
+        let errors = crate::util::package_errors(&shared, &package);
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+    }
     // A second run asks for no link again.
     go(&c);
     let fetched = |p: &str| s.requests().iter().filter(|r| r.as_str() == p).count();
