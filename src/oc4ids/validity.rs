@@ -127,8 +127,8 @@ pub fn check(project: &mut Value) -> Validity {
                 .push(note("/id", "the project has no text `id`".into()));
         }
     }
-    ids_as_text(project, "", &mut v.repairs);
-    bare_days(project, "", &mut v.repairs);
+    ids_as_text(project, &At::Root, &mut v.repairs);
+    bare_days(project, &At::Root, &mut v.repairs);
     location_ids(project, &mut v.repairs);
     dangling_references(project, &mut v.repairs);
     for list in NEED_ID {
@@ -157,7 +157,7 @@ pub fn check(project: &mut Value) -> Validity {
             }
         }
     }
-    formats(project, "", &mut v.errors);
+    formats(project, &At::Root, &mut v.errors);
     v
 }
 
@@ -203,15 +203,41 @@ fn pointers(root: &Value, pattern: &str) -> Vec<String> {
     at(root, pattern).into_iter().map(|(p, _)| p).collect()
 }
 
+/// Where a walk is: the keys and indices from the project down, made into a JSON pointer only
+/// when something is found there (building one per node was most of the checks' cost).
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root,
+    Key(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, usize),
+}
+
+impl At<'_> {
+    fn pointer(&self) -> String {
+        match self {
+            At::Root => String::new(),
+            At::Key(parent, key) => format!("{}/{key}", parent.pointer()),
+            At::Index(parent, i) => format!("{}/{i}", parent.pointer()),
+        }
+    }
+
+    fn last_key(&self) -> Option<&str> {
+        match self {
+            At::Key(_, key) => Some(key),
+            _ => None,
+        }
+    }
+}
+
 /// Every `id` that is a number becomes text (the schema's ids are strings).
-fn ids_as_text(value: &mut Value, path: &str, repairs: &mut Vec<Note>) {
+fn ids_as_text(value: &mut Value, at: &At<'_>, repairs: &mut Vec<Note>) {
     match value {
         Value::Object(map) => {
             if let Some(Value::Number(n)) = map.get("id") {
                 let id = n.to_string();
-                if !path.is_empty() {
+                if !matches!(at, At::Root) {
                     repairs.push(note(
-                        &format!("{path}/id"),
+                        &format!("{}/id", at.pointer()),
                         format!("the id {id} is written as text"),
                     ));
                 }
@@ -219,13 +245,13 @@ fn ids_as_text(value: &mut Value, path: &str, repairs: &mut Vec<Note>) {
             }
             for (k, v) in map.iter_mut() {
                 if k != "geometry" {
-                    ids_as_text(v, &format!("{path}/{k}"), repairs);
+                    ids_as_text(v, &At::Key(at, k), repairs);
                 }
             }
         }
         Value::Array(items) => {
             for (i, v) in items.iter_mut().enumerate() {
-                ids_as_text(v, &format!("{path}/{i}"), repairs);
+                ids_as_text(v, &At::Index(at, i), repairs);
             }
         }
         _ => {}
@@ -235,11 +261,11 @@ fn ids_as_text(value: &mut Value, path: &str, repairs: &mut Vec<Note>) {
 /// A date published without a time (`2024-05-20`) is written as midnight UTC of that day: the
 /// schema asks for a date-time, the day is what the publisher said, and the note on the sheet
 /// says the time is not theirs.
-fn bare_days(value: &mut Value, path: &str, repairs: &mut Vec<Note>) {
+fn bare_days(value: &mut Value, at: &At<'_>, repairs: &mut Vec<Note>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
-                let at = format!("{path}/{k}");
+                let here = At::Key(at, k);
                 if DATE_KEYS.contains(&k.as_str())
                     && let Value::String(text) = v
                     && !is_date_time(text)
@@ -248,19 +274,19 @@ fn bare_days(value: &mut Value, path: &str, repairs: &mut Vec<Note>) {
                     let day = text.trim().to_string();
                     *v = Value::from(format!("{day}T00:00:00Z"));
                     repairs.push(note(
-                        &at,
+                        &here.pointer(),
                         format!(
                             "the date {day} has no time; written as midnight UTC, as the schema asks for a date-time"
                         ),
                     ));
                 } else {
-                    bare_days(v, &at, repairs);
+                    bare_days(v, &here, repairs);
                 }
             }
         }
         Value::Array(items) => {
             for (i, v) in items.iter_mut().enumerate() {
-                bare_days(v, &format!("{path}/{i}"), repairs);
+                bare_days(v, &At::Index(at, i), repairs);
             }
         }
         _ => {}
@@ -360,49 +386,50 @@ fn remove(root: &mut Value, pointer: &str) {
 }
 
 /// Dates, URIs, e-mails, amounts and currencies in the shapes the schema asks for.
-fn formats(value: &Value, path: &str, errors: &mut Vec<Note>) {
+fn formats(value: &Value, at: &At<'_>, errors: &mut Vec<Note>) {
     match value {
         Value::Object(map) => {
-            check_members(map, path, errors);
+            check_members(map, at, errors);
             for (k, v) in map {
-                formats(v, &format!("{path}/{k}"), errors);
+                formats(v, &At::Key(at, k), errors);
             }
         }
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                formats(v, &format!("{path}/{i}"), errors);
+                formats(v, &At::Index(at, i), errors);
             }
         }
         _ => {}
     }
 }
 
-fn check_members(map: &Map<String, Value>, path: &str, errors: &mut Vec<Note>) {
+fn check_members(map: &Map<String, Value>, at: &At<'_>, errors: &mut Vec<Note>) {
     for (k, v) in map {
-        let at = format!("{path}/{k}");
         let text = v.as_str();
+        let here = || At::Key(at, k).pointer();
         if DATE_KEYS.contains(&k.as_str()) && !text.is_some_and(is_date_time) {
-            errors.push(note(&at, format!("{v} is not an RFC 3339 date-time")));
+            errors.push(note(&here(), format!("{v} is not an RFC 3339 date-time")));
         }
         if matches!(k.as_str(), "url" | "uri") && !text.is_some_and(is_uri) {
-            errors.push(note(&at, format!("{v} is not a URI")));
+            errors.push(note(&here(), format!("{v} is not a URI")));
         }
         if k == "email"
             && !text.is_some_and(|t| t.contains('@') && !t.contains(char::is_whitespace))
         {
-            errors.push(note(&at, format!("{v} is not an e-mail address")));
+            errors.push(note(&here(), format!("{v} is not an e-mail address")));
         }
     }
     // A Value object: a numeric amount and a currency code.
-    if path.ends_with("value")
-        || path.ends_with("amount") && map.contains_key("currency")
+    let key = at.last_key().unwrap_or_default();
+    if key.ends_with("value")
+        || key.ends_with("amount") && map.contains_key("currency")
         || map.contains_key("currency") && map.contains_key("amount")
     {
         if let Some(a) = map.get("amount")
             && !a.is_number()
         {
             errors.push(note(
-                &format!("{path}/amount"),
+                &format!("{}/amount", at.pointer()),
                 format!("{a} is not a number"),
             ));
         }
@@ -412,7 +439,7 @@ fn check_members(map: &Map<String, Value>, path: &str, errors: &mut Vec<Note>) {
                 .is_some_and(|c| c.len() == 3 && c.chars().all(|x| x.is_ascii_uppercase()))
         {
             errors.push(note(
-                &format!("{path}/currency"),
+                &format!("{}/currency", at.pointer()),
                 format!("{c} is not an ISO 4217 currency code"),
             ));
         }
