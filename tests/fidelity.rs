@@ -1,9 +1,9 @@
-//! Issue #4's cases that need Rust: the stage gates on several statuses, and a red flag judged
-//! without its releases. The mapping and red-flag cases are data files in `tests/cases/`.
+//! Issue #4's case that needs Rust: a red flag judged on a converted project without the
+//! releases it came from. The mapping, stage-gate and red-flag cases are data files in
+//! `tests/cases/`.
 
-use costwatch::config::{FlagSettings, SectorRule};
+use costwatch::config::FlagSettings;
 use costwatch::flags::{self, FlagState};
-use costwatch::ids::{self, Outcome};
 use costwatch::oc4ids::{self, Converted, Options};
 use costwatch::ocds::{Merger, history};
 use costwatch::store::CompiledRow;
@@ -34,26 +34,14 @@ fn rows(bodies: &[(&str, Value)]) -> Vec<CompiledRow> {
         .collect()
 }
 
-fn convert_with(rows: &[CompiledRow], sectors: Vec<SectorRule>) -> Converted {
+fn convert(rows: &[CompiledRow]) -> Converted {
     let opts = Options {
         id_prefix: "oc4ids-test00".into(),
         // 2025-01-01
         as_of: 1_735_689_600_000_000_000,
-        sectors,
+        sectors: Vec::new(),
     };
     oc4ids::convert("p1", rows, &opts)
-}
-
-fn convert(rows: &[CompiledRow]) -> Converted {
-    convert_with(rows, Vec::new())
-}
-
-fn outcome(project: &Value, code: &str, process: Option<&str>) -> Outcome {
-    ids::assess(project)
-        .into_iter()
-        .find(|v| v.code == code && v.process.as_deref() == process)
-        .map(|v| v.outcome)
-        .unwrap_or_else(|| panic!("{code} not assessed"))
 }
 
 /// A contract that closed on time, paid in two transactions.
@@ -87,49 +75,12 @@ fn finished() -> Value {
     })
 }
 
-// ---- mappings -------------------------------------------------------------------------------
-
-// The conversion cases are data: tests/cases/convert.
-
-// ---- stage gates ----------------------------------------------------------------------------
-
-#[test]
-fn elements_before_their_stage_are_not_yet_applicable() {
-    let project = |status: &str| json!({"id": "p", "status": status});
-    let o = |status: &str, code: &str| outcome(&project(status), code, None);
-    assert_eq!(o("identification", "PJ-PR-1"), Outcome::NotYetApplicable);
-    assert_eq!(o("preparation", "PJ-PR-1"), Outcome::Missing);
-    assert_eq!(o("preparation", "RPJ-CO-5"), Outcome::NotYetApplicable);
-    assert_eq!(o("implementation", "RPJ-CO-5"), Outcome::Missing);
-    assert_eq!(o("implementation", "PJ-CO-2"), Outcome::NotYetApplicable);
-    assert_eq!(o("maintenance", "PJ-CO-2"), Outcome::Missing);
-    // A cancelled project will never be completed: not applicable, not "not yet".
-    assert_eq!(o("cancelled", "PJ-CO-2"), Outcome::NotApplicable);
-    // A pre-award process: post-award elements are not yet due.
-    let p = json!({"id": "p", "contractingProcesses": [{"id": "o1", "summary": {"status": "pre-award"}}]});
-    assert_eq!(
-        outcome(&p, "PC-PR-10", Some("o1")),
-        Outcome::NotYetApplicable
-    );
-    assert_eq!(
-        outcome(&p, "RPC-CT-1", Some("o1")),
-        Outcome::NotYetApplicable
-    );
-    assert_eq!(outcome(&p, "PC-PR-9", Some("o1")), Outcome::Missing);
-    // No change: the variation elements are not applicable (nothing will make them due).
-    assert_eq!(outcome(&p, "PC-IM-1", Some("o1")), Outcome::NotApplicable);
-}
-
-// ---- red flags ------------------------------------------------------------------------------
-
 fn flag(project: &Value, rows: &[CompiledRow], t: &FlagSettings, code: &str) -> flags::Flag {
     flags::assess(project, rows, t)
         .into_iter()
         .find(|f| f.code == code)
         .unwrap_or_else(|| panic!("{code}"))
 }
-
-// The other flag cases are data: tests/cases/flags.
 
 #[test]
 fn without_its_releases_a_signature_date_cannot_be_judged() {

@@ -6,7 +6,8 @@ mod run;
 mod cli;
 // Change events from release history → modifications → implementation elements.
 mod events;
-// Issue #4 mappings, stage gates and red flags on hand-written cases.
+// A red flag judged without the releases a project came from (the other issue #4 cases are
+// data files: see cases).
 mod fidelity;
 // The fixtures against hand-derived expected outputs, field by field.
 mod differential;
