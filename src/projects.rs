@@ -137,7 +137,7 @@ struct Done {
     stage: String,
     notes: u64,
     /// Schema errors that kept a pass-through project out of the package, and its source.
-    invalid: Option<(String, Vec<oc4ids::Note>)>,
+    invalid: Option<(String, Vec<oc4ids::SchemaError>)>,
     rendered: Rendered,
 }
 
@@ -229,7 +229,7 @@ impl Work<'_> {
         if let Some((source, errors)) = &d.invalid {
             let detail = errors
                 .iter()
-                .map(|e| format!("{}: {}", e.path, e.message))
+                .map(|e| e.describe(crate::config::Lang::En))
                 .collect::<Vec<_>>()
                 .join("; ");
             tracing::warn!(project = %d.project_id, source = %source, errors = errors.len(), "project left out of the package: schema errors");

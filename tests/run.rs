@@ -351,6 +351,23 @@ fn an_invalid_oc4ids_project_is_repaired_or_kept_out_and_the_package_stays_valid
         page.contains("no está en el paquete OC4IDS"),
         "the page says so"
     );
+    // In the reader's language: the value as published, then what is wrong with it.
+    assert!(
+        page.contains("no es un código de la lista cerrada del estándar")
+            && page.contains("no es una fecha con hora")
+            && !page.contains("is not"),
+        "the errors are worded in Spanish"
+    );
+    let problems: Vec<&str> = sheet["schema_errors"]
+        .as_array()
+        .expect("schema_errors")
+        .iter()
+        .filter_map(|e| e["problem"].as_str())
+        .collect();
+    assert!(
+        problems.contains(&"not_a_code") && problems.contains(&"no_id"),
+        "{problems:?}"
+    );
     let quarantine = std::fs::read_to_string(config.output.join("quarantine.csv")).expect("csv");
     assert!(
         quarantine.contains("invalid_project") && quarantine.contains("oc4ids-cost-2"),

@@ -14,7 +14,7 @@ use serde_json::Value;
 pub use convert::{Converted, Note, Options, convert, project_id, sum_values};
 pub use enrich::{enrich, ocids_of};
 pub use status::process_status;
-pub use validity::{Validity, check as check_validity};
+pub use validity::{Problem, SchemaError, Validity, check as check_validity};
 
 /// Removes nulls, blank strings, empty arrays and objects (recursively) and repeated array
 /// items, which the schema's `minLength`, `minItems`, `minProperties` and `uniqueItems` forbid.

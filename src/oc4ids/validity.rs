@@ -12,6 +12,7 @@
 use serde_json::{Map, Value};
 
 use super::Note;
+use crate::config::Lang;
 use crate::util::is_date_time;
 
 /// What the checks did to a project and what they found.
@@ -21,7 +22,91 @@ pub struct Validity {
     /// added, dangling references removed).
     pub repairs: Vec<Note>,
     /// Schema errors left: the project cannot join the package.
-    pub errors: Vec<Note>,
+    pub errors: Vec<SchemaError>,
+}
+
+/// A value the schema refuses and costwatch cannot repair with certainty.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SchemaError {
+    /// JSON pointer within the project.
+    pub path: String,
+    /// What is wrong.
+    pub problem: Problem,
+    /// The value as published (JSON text), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// The kinds of schema error, as stable codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    /// The project is not a JSON object.
+    NotAnObject,
+    /// An object the schema requires an `id` of has none.
+    NoId,
+    /// A list is something else.
+    NotAnArray,
+    /// A value outside a closed codelist.
+    NotACode,
+    /// Not an RFC 3339 date-time.
+    NotADateTime,
+    /// Not an absolute URI.
+    NotAUri,
+    /// Not an e-mail address.
+    NotAnEmail,
+    /// An amount that is not a number.
+    NotANumber,
+    /// Not a three-letter currency code.
+    NotACurrency,
+}
+
+impl Problem {
+    /// What is wrong, in a few words for the sheet's reader.
+    pub fn words(self, lang: Lang) -> &'static str {
+        let [es, en] = match self {
+            Problem::NotAnObject => ["no es un objeto JSON", "is not a JSON object"],
+            Problem::NoId => ["no tiene identificador (`id`)", "has no `id`"],
+            Problem::NotAnArray => ["no es una lista", "is not a list"],
+            Problem::NotACode => [
+                "no es un código de la lista cerrada del estándar",
+                "is not a code of the standard's closed codelist",
+            ],
+            Problem::NotADateTime => [
+                "no es una fecha con hora (RFC 3339)",
+                "is not an RFC 3339 date-time",
+            ],
+            Problem::NotAUri => ["no es una dirección web completa", "is not a full URI"],
+            Problem::NotAnEmail => ["no es un correo electrónico", "is not an e-mail address"],
+            Problem::NotANumber => ["no es un número", "is not a number"],
+            Problem::NotACurrency => [
+                "no es un código de moneda (ISO 4217)",
+                "is not an ISO 4217 currency code",
+            ],
+        };
+        match lang {
+            Lang::Es => es,
+            Lang::En => en,
+        }
+    }
+}
+
+impl SchemaError {
+    fn at(path: &str, problem: Problem, value: Option<&Value>) -> SchemaError {
+        SchemaError {
+            path: path.to_string(),
+            problem,
+            value: value.map(Value::to_string),
+        }
+    }
+
+    /// `path: value words`, in one language.
+    pub fn describe(&self, lang: Lang) -> String {
+        match &self.value {
+            Some(v) => format!("{}: {v} {}", self.path, self.problem.words(lang)),
+            None => format!("{}: {}", self.path, self.problem.words(lang)),
+        }
+    }
 }
 
 /// Keys whose values the schema gives `format: date-time`.
@@ -113,7 +198,7 @@ pub fn check(project: &mut Value) -> Validity {
     let mut v = Validity::default();
     if !project.is_object() {
         v.errors
-            .push(note("", "the project is not a JSON object".into()));
+            .push(SchemaError::at("", Problem::NotAnObject, None));
         return v;
     }
     if !matches!(project.get("id"), Some(Value::String(_))) {
@@ -124,7 +209,7 @@ pub fn check(project: &mut Value) -> Validity {
             project["id"] = Value::from(id);
         } else {
             v.errors
-                .push(note("/id", "the project has no text `id`".into()));
+                .push(SchemaError::at("/id", Problem::NoId, project.get("id")));
         }
     }
     ids_as_text(project, &At::Root, &mut v.repairs);
@@ -137,12 +222,14 @@ pub fn check(project: &mut Value) -> Validity {
                 Value::Array(items) => {
                     for (i, item) in items.iter().enumerate() {
                         if !matches!(item.get("id"), Some(Value::String(s)) if !s.is_empty()) {
-                            v.errors
-                                .push(note(&format!("{path}/{i}"), "an item without `id`".into()));
+                            let at = format!("{path}/{i}");
+                            v.errors.push(SchemaError::at(&at, Problem::NoId, None));
                         }
                     }
                 }
-                _ => v.errors.push(note(&path, "is not an array".into())),
+                other => v
+                    .errors
+                    .push(SchemaError::at(&path, Problem::NotAnArray, Some(other))),
             }
         }
     }
@@ -150,10 +237,9 @@ pub fn check(project: &mut Value) -> Validity {
         for (path, value) in at(project, pattern) {
             match value.as_str() {
                 Some(code) if codes.contains(&code) => {}
-                _ => v.errors.push(note(
-                    &path,
-                    format!("{value} is not a code of its closed codelist"),
-                )),
+                _ => v
+                    .errors
+                    .push(SchemaError::at(&path, Problem::NotACode, Some(value))),
             }
         }
     }
@@ -386,7 +472,7 @@ fn remove(root: &mut Value, pointer: &str) {
 }
 
 /// Dates, URIs, e-mails, amounts and currencies in the shapes the schema asks for.
-fn formats(value: &Value, at: &At<'_>, errors: &mut Vec<Note>) {
+fn formats(value: &Value, at: &At<'_>, errors: &mut Vec<SchemaError>) {
     match value {
         Value::Object(map) => {
             check_members(map, at, errors);
@@ -403,20 +489,20 @@ fn formats(value: &Value, at: &At<'_>, errors: &mut Vec<Note>) {
     }
 }
 
-fn check_members(map: &Map<String, Value>, at: &At<'_>, errors: &mut Vec<Note>) {
+fn check_members(map: &Map<String, Value>, at: &At<'_>, errors: &mut Vec<SchemaError>) {
     for (k, v) in map {
         let text = v.as_str();
         let here = || At::Key(at, k).pointer();
         if DATE_KEYS.contains(&k.as_str()) && !text.is_some_and(is_date_time) {
-            errors.push(note(&here(), format!("{v} is not an RFC 3339 date-time")));
+            errors.push(SchemaError::at(&here(), Problem::NotADateTime, Some(v)));
         }
         if matches!(k.as_str(), "url" | "uri") && !text.is_some_and(is_uri) {
-            errors.push(note(&here(), format!("{v} is not a URI")));
+            errors.push(SchemaError::at(&here(), Problem::NotAUri, Some(v)));
         }
         if k == "email"
             && !text.is_some_and(|t| t.contains('@') && !t.contains(char::is_whitespace))
         {
-            errors.push(note(&here(), format!("{v} is not an e-mail address")));
+            errors.push(SchemaError::at(&here(), Problem::NotAnEmail, Some(v)));
         }
     }
     // A Value object: a numeric amount and a currency code.
@@ -428,20 +514,16 @@ fn check_members(map: &Map<String, Value>, at: &At<'_>, errors: &mut Vec<Note>) 
         if let Some(a) = map.get("amount")
             && !a.is_number()
         {
-            errors.push(note(
-                &format!("{}/amount", at.pointer()),
-                format!("{a} is not a number"),
-            ));
+            let path = format!("{}/amount", at.pointer());
+            errors.push(SchemaError::at(&path, Problem::NotANumber, Some(a)));
         }
         if let Some(c) = map.get("currency")
             && !c
                 .as_str()
                 .is_some_and(|c| c.len() == 3 && c.chars().all(|x| x.is_ascii_uppercase()))
         {
-            errors.push(note(
-                &format!("{}/currency", at.pointer()),
-                format!("{c} is not an ISO 4217 currency code"),
-            ));
+            let path = format!("{}/currency", at.pointer());
+            errors.push(SchemaError::at(&path, Problem::NotACurrency, Some(c)));
         }
     }
 }
@@ -510,7 +592,7 @@ mod tests {
             "parties": [{"id": "1", "contactPoint": {"email": "mop at gob.pa"}}]
         });
         let v = check(&mut p);
-        let errors = paths(&v.errors);
+        let errors: Vec<&str> = v.errors.iter().map(|e| e.path.as_str()).collect();
         for expected in [
             "/status",
             "/budget/amount/amount",

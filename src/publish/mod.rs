@@ -791,7 +791,7 @@ pub struct ProjectSheet<'a> {
     /// Conversion notes.
     pub notes: &'a [crate::oc4ids::Note],
     /// Schema errors that keep the project out of the package (pass-through projects only).
-    pub errors: &'a [crate::oc4ids::Note],
+    pub errors: &'a [crate::oc4ids::SchemaError],
     /// Where an OC4IDS project came from (absent for projects built from OCDS).
     pub provenance: Option<&'a crate::store::Provenance>,
     /// Set when the project rests on a source that was down.
@@ -813,7 +813,7 @@ struct SheetFile<'a> {
     notes: &'a [crate::oc4ids::Note],
     /// Why the project is not in the package, when it is not.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    schema_errors: &'a [crate::oc4ids::Note],
+    schema_errors: &'a [crate::oc4ids::SchemaError],
     #[serde(skip_serializing_if = "Option::is_none")]
     provenance: Option<&'a crate::store::Provenance>,
     #[serde(skip_serializing_if = "Option::is_none")]

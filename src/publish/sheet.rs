@@ -420,18 +420,26 @@ pub fn build(sheet: &ProjectSheet<'_>, cx: &Context<'_>) -> Ficha {
         invalid: (!sheet.errors.is_empty()).then(|| {
             let head = match lang {
                 Lang::Es => format!(
-                    "Este proyecto no está en el paquete OC4IDS: tal como lo publicó la fuente, {} de sus datos no cumplen el esquema y costwatch no puede corregirlos con certeza. Sus elementos se evalúan igual.",
-                    sheet.errors.len()
+                    "Este proyecto no está en el paquete OC4IDS (el archivo de datos abiertos que costwatch publica): tal como lo publicó la fuente, {} no {} el formato del estándar y costwatch no puede corregirlo con certeza. Sus elementos se evalúan igual.",
+                    match sheet.errors.len() {
+                        1 => "un dato".to_string(),
+                        n => format!("{n} datos"),
+                    },
+                    if sheet.errors.len() == 1 { "cumple" } else { "cumplen" }
                 ),
                 Lang::En => format!(
-                    "This project is not in the OC4IDS package: as its source published it, {} of its values do not meet the schema and costwatch cannot repair them with certainty. Its elements are judged all the same.",
-                    sheet.errors.len()
+                    "This project is not in the OC4IDS package (the open-data file costwatch publishes): as its source published it, {} {} the standard's format and costwatch cannot repair it with certainty. Its elements are judged all the same.",
+                    match sheet.errors.len() {
+                        1 => "one value".to_string(),
+                        n => format!("{n} values"),
+                    },
+                    if sheet.errors.len() == 1 { "does not meet" } else { "do not meet" }
                 ),
             };
             let lines = sheet
                 .errors
                 .iter()
-                .map(|e| format!("{}: {}", e.path, e.message))
+                .map(|e| e.describe(lang))
                 .collect();
             (head, lines)
         }),

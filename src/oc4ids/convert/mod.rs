@@ -43,7 +43,7 @@ pub struct Converted {
     pub buyers: Vec<String>,
     /// Schema errors that could not be repaired: the project is published with its sheet but
     /// left out of the package.
-    pub errors: Vec<Note>,
+    pub errors: Vec<super::SchemaError>,
 }
 
 /// Options that shape a conversion.
