@@ -1108,7 +1108,8 @@ fn linked_releases_are_fetched_once_when_asked_and_kept_as_links_when_not() {
         "tender": {"id": "T", "status": "complete"},
         "contracts": [{"id": "C", "status": "active", "value": {"amount": 1000000000, "currency": "PYG"}}]
     });
-    let link = |id: &str, tag: &str, date: &str| json!({"url": format!("{uri}/releases/{id}.json"), "date": date, "tag": [tag]});
+    // As ocdskit writes them: the document, `#`, the release id.
+    let link = |id: &str, tag: &str, date: &str| json!({"url": format!("{uri}/releases/{id}.json#{id}"), "date": date, "tag": [tag]});
     let records = json!({
         "uri": format!("{uri}/records.json"), "version": "1.1",
         "publishedDate": "2024-06-01T00:00:00-04:00", "publisher": {"name": "DNCP"},
@@ -1151,7 +1152,8 @@ fn linked_releases_are_fetched_once_when_asked_and_kept_as_links_when_not() {
     let source = |fetch: bool| {
         format!(
             "[[source]]\nid = \"dncp\"\nkind = \"ocds-bulk\"\nurls = [\"{uri}/records.json\"]\n\
-             fetch_linked = {fetch}\n"
+             fetch_linked = {fetch}\n[source.http]\nquery = {{ key = \"secret\" }}\n\
+             headers = {{ \"X-Api-Key\" = \"secret\" }}\n"
         )
     };
 
@@ -1183,6 +1185,19 @@ fn linked_releases_are_fetched_once_when_asked_and_kept_as_links_when_not() {
     // A second run asks for no link again.
     go(&c);
     let fetched = |p: &str| s.requests().iter().filter(|r| r.as_str() == p).count();
+    // Once each, at the document's own URL: the source's query and key stay with the source.
     assert_eq!(fetched("/releases/ocds-py-0001-planning.json"), 1);
     assert_eq!(fetched("/releases/ocds-py-0001-contract.json"), 1);
+    let received =
+        s.rt.block_on(s.mock.received_requests())
+            .unwrap_or_default();
+    for r in &received {
+        let is_link = r.url.path().starts_with("/releases/");
+        assert_eq!(
+            r.headers.contains_key("x-api-key"),
+            !is_link,
+            "{}: the source's headers go to the source only",
+            r.url
+        );
+    }
 }

@@ -421,6 +421,23 @@ pub struct Http {
     pub max_page_bytes: u64,
 }
 
+impl Http {
+    /// The settings for following a publisher's links (`fetch_linked`): the same pace,
+    /// timeouts and retries, but none of the source's credentials, headers, query or POST
+    /// body. A link names whatever host the publisher wrote, and the source's token must not
+    /// travel there.
+    pub fn for_links(&self) -> Http {
+        Http {
+            post: false,
+            headers: Vec::new(),
+            query: Vec::new(),
+            body: None,
+            auth: None,
+            ..self.clone()
+        }
+    }
+}
+
 type Fail = (String, String);
 
 fn secs(key: &str, v: f64) -> Result<Duration, Fail> {

@@ -85,6 +85,17 @@ impl Fetched {
     }
 }
 
+/// The document a linked release is fetched from: its http(s) URL, normalised, without the
+/// `#fragment` (a package holding many releases is one download); `None` for anything else.
+pub fn document_of(link: &str) -> Option<String> {
+    let mut url = Url::parse(link.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    url.set_fragment(None);
+    Some(url.to_string())
+}
+
 /// Fetches a file onto disk (bulk files, project packages).
 pub async fn download(client: std::sync::Arc<Client>, req: Request) -> Result<Fetched, Failure> {
     let (fetched, ()) = client.fetch(&req, Keep::Disk, |_| Ok(())).await?;

@@ -298,9 +298,16 @@ impl<'s> Batch<'s> {
             Item::Release(v) => (false, v),
             Item::Compiled(v) => (true, v),
             Item::Link { ocid, link } => {
-                return self
-                    .store
-                    .insert_link(&ocid, &link, self.input_id, self.run_id);
+                return self.store.insert_link(
+                    &ocid,
+                    &link,
+                    link.get("url")
+                        .and_then(Value::as_str)
+                        .and_then(super::http::document_of)
+                        .as_deref(),
+                    self.input_id,
+                    self.run_id,
+                );
             }
         };
         self.items.push(item);

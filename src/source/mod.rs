@@ -139,16 +139,12 @@ pub fn fetch_all(
             json_lines: opts.progress == ProgressMode::JsonLines,
         };
         let client = match &runtime {
-            Some(_) if source.fetch_linked || !matches!(source.spec, SourceSpec::Local { .. }) => {
-                Some(
-                    http::Client::new(&source.http, spool.as_deref()).map_err(|e| {
-                        Error::Setup {
-                            source_id: source.id.clone(),
-                            reason: e.0,
-                        }
-                    })?,
-                )
-            }
+            Some(_) if !matches!(source.spec, SourceSpec::Local { .. }) => Some(
+                http::Client::new(&source.http, spool.as_deref()).map_err(|e| Error::Setup {
+                    source_id: source.id.clone(),
+                    reason: e.0,
+                })?,
+            ),
             _ => None,
         };
         match (&source.spec, &runtime, &client) {
@@ -162,19 +158,27 @@ pub fn fetch_all(
                     }
                     SourceSpec::Local { .. } => Ok(()),
                 };
+                ctx.health.requests = client.requests();
+                ctx.health.retries = client.retries();
                 result?;
             }
             _ => {}
         }
-        // The releases its records only link, once the source itself is read.
+        // The releases its records only link, once the source itself is read, with a client
+        // that carries none of the source's credentials.
         if source.fetch_linked
-            && let (Some(rt), Some(client)) = (&runtime, &client)
+            && let Some(rt) = &runtime
         {
-            rt.block_on(linked::fetch(&mut ctx, client))?;
-        }
-        if let Some(client) = &client {
-            ctx.health.requests = client.requests();
-            ctx.health.retries = client.retries();
+            let links =
+                http::Client::new(&source.http.for_links(), spool.as_deref()).map_err(|e| {
+                    Error::Setup {
+                        source_id: source.id.clone(),
+                        reason: e.0,
+                    }
+                })?;
+            rt.block_on(linked::fetch(&mut ctx, &links))?;
+            ctx.health.requests += links.requests();
+            ctx.health.retries += links.retries();
         }
         // Parts quarantined inside inputs that were kept also make a source partial.
         let parts = ctx.target.report.quarantined.len() - quarantined_before;

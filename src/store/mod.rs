@@ -458,6 +458,7 @@ impl Store {
         &self,
         ocid: &str,
         link: &Value,
+        document: Option<&str>,
         input_id: i64,
         run_id: i64,
     ) -> Result<(), Error> {
@@ -468,10 +469,10 @@ impl Store {
         let tag = link.get("tag").map(Value::to_string);
         self.conn
             .prepare_cached(
-                "INSERT OR IGNORE INTO release_links (ocid, url, date, tag, input_id, run_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR IGNORE INTO release_links (ocid, url, document, date, tag, input_id, run_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
-            .and_then(|mut s| s.execute(params![ocid, url, date, tag, input_id, run_id]))
+            .and_then(|mut s| s.execute(params![ocid, url, document, date, tag, input_id, run_id]))
             .map_err(|e| self.sq(e))?;
         Ok(())
     }

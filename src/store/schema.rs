@@ -133,13 +133,15 @@ const MIGRATIONS: &[&str] = &[
     ",
     // 5: where releases can be found again: the `uri` of the package each input held (a
     // release's address is that uri, `#`, its id), and the linked releases of records, which
-    // carry no data but are the record's list of its releases.
+    // carry no data but are the record's list of its releases (`document`: the http(s) URL a
+    // link's release is fetched from, without its `#fragment`; null when it cannot be).
     "
     ALTER TABLE inputs ADD COLUMN package_uri TEXT;
     CREATE TABLE release_links (
         id INTEGER PRIMARY KEY,
         ocid TEXT NOT NULL,
         url TEXT NOT NULL,
+        document TEXT,
         date TEXT,
         tag TEXT,
         input_id INTEGER NOT NULL REFERENCES inputs(id),

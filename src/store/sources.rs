@@ -255,18 +255,17 @@ impl Store {
             .map_err(|e| self.sq(e))
     }
 
-    /// The links this source's records gave (http or https) that no input of the source has
-    /// read yet, in url order: what `fetch_linked` still has to fetch.
+    /// The documents this source's records link (http or https, without `#fragment`) that no
+    /// input of the source has read yet, in order: what `fetch_linked` still has to fetch.
     pub fn links_to_fetch(&self, source_id: &str) -> Result<Vec<String>, Error> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT DISTINCT l.url FROM release_links l JOIN inputs i ON i.id = l.input_id
-                 WHERE i.source_id = ?1
-                   AND (l.url LIKE 'http://%' OR l.url LIKE 'https://%')
-                   AND NOT EXISTS (SELECT 1 FROM inputs j WHERE j.source_id = ?1
-                                   AND j.location = l.url AND j.status IN ('ok', 'partial'))
-                 ORDER BY l.url",
+                "SELECT DISTINCT l.document FROM release_links l JOIN inputs i ON i.id = l.input_id
+                 WHERE i.source_id = ?1 AND l.document IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM inputs j WHERE j.location = l.document
+                                   AND j.status IN ('ok', 'partial'))
+                 ORDER BY l.document",
             )
             .map_err(|e| self.sq(e))?;
         stmt.query_map(params![source_id], |r| r.get(0))
@@ -274,13 +273,15 @@ impl Store {
             .map_err(|e| self.sq(e))
     }
 
-    /// How many of an ocid's linked releases have not been read into the store.
+    /// How many of an ocid's linked releases are not in the store: not read yet, or not
+    /// readable at all (a link that is not an http(s) URL).
     pub fn unfetched_links(&self, ocid: &str) -> Result<u64, Error> {
         self.conn
             .prepare_cached(
                 "SELECT COUNT(*) FROM release_links l WHERE l.ocid = ?1
-                 AND NOT EXISTS (SELECT 1 FROM inputs j WHERE j.location = l.url
-                                 AND j.status IN ('ok', 'partial'))",
+                 AND (l.document IS NULL
+                      OR NOT EXISTS (SELECT 1 FROM inputs j WHERE j.location = l.document
+                                     AND j.status IN ('ok', 'partial')))",
             )
             .and_then(|mut s| s.query_row(params![ocid], |r| r.get::<_, i64>(0)))
             .map(|n| n as u64)
