@@ -186,7 +186,7 @@ impl Work<'_> {
                     }
                     None => oc4ids::convert(&job.key, &job.rows, opts),
                 };
-                (job, converted)
+                (job, oc4ids::publishable(converted))
             })
             .collect();
         StageSeconds::add(&mut seconds.convert, clock);

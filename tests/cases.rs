@@ -108,7 +108,7 @@ fn run_convert(input: &Value) -> Result<Outcomes, String> {
             None => Vec::new(),
         },
     };
-    let converted = oc4ids::convert("case", &rows, &opts);
+    let converted = oc4ids::publishable(oc4ids::convert("case", &rows, &opts));
     let verdicts = ids::assess(&converted.project);
     let flags = flags::assess(&converted.project, &rows, &thresholds(input)?);
     Ok(Outcomes {

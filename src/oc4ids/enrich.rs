@@ -26,24 +26,18 @@ pub fn ocids_of(project: &Value) -> Vec<String> {
     out
 }
 
-/// Fills gaps in `project` from `from_ocds` (the same processes converted from OCDS), then
-/// repairs what is certain and lists the schema errors left (see [`super::validity`]).
+/// Fills gaps in `project` from `from_ocds` (the same processes converted from OCDS).
 pub fn enrich(project: Value, from_ocds: Option<&Converted>) -> Converted {
-    let (mut project, mut notes, buyers) = match from_ocds {
+    let (mut project, notes, buyers) = match from_ocds {
         Some(ocds) => fill_from(project, ocds),
         None => (project, Vec::new(), Vec::new()),
     };
     super::clean(&mut project);
-    let validity = super::validity::check(&mut project);
-    notes.extend(validity.repairs.into_iter().map(|n| Note {
-        message: format!("repaired: {}", n.message),
-        ..n
-    }));
     Converted {
         project,
         notes,
         buyers,
-        errors: validity.errors,
+        errors: Vec::new(),
     }
 }
 

@@ -14,7 +14,22 @@ use serde_json::Value;
 pub use convert::{Converted, Note, Options, convert, project_id, sum_values};
 pub use enrich::{enrich, ocids_of};
 pub use status::process_status;
-pub use validity::{Problem, SchemaError, Validity, check as check_validity};
+pub use validity::{Problem, SchemaError};
+
+/// Makes a converted or passed-through project ready for the package, once, whichever way it
+/// came: the repairs that keep what the publisher said (noted as `repaired: …`), and the schema
+/// errors that keep it out of the package (see `validity`).
+pub fn publishable(mut converted: Converted) -> Converted {
+    let checked = validity::check(&mut converted.project);
+    converted
+        .notes
+        .extend(checked.repairs.into_iter().map(|n| Note {
+            message: format!("repaired: {}", n.message),
+            ..n
+        }));
+    converted.errors = checked.errors;
+    converted
+}
 
 /// Removes nulls, blank strings, empty arrays and objects (recursively) and repeated array
 /// items, which the schema's `minLength`, `minItems`, `minProperties` and `uniqueItems` forbid.
