@@ -479,7 +479,7 @@ impl Config {
             grouping: raw.projects.grouping,
             entity: raw.projects.entity,
             sources,
-            weights: raw.weights,
+            weights: effective_weights(raw.weights, raw.scoring.exclude_conditional),
             sectors: raw.sector,
             scope: raw.scope,
             flags: raw.flags,
@@ -489,6 +489,20 @@ impl Config {
             schedule: raw.schedule.cron,
         })
     }
+}
+
+/// The weights scoring uses: the configured ones, with every conditional element at 0 when
+/// `[scoring] exclude_conditional` asks to leave them out (decided once here, not per verdict).
+fn effective_weights(
+    mut weights: BTreeMap<String, f64>,
+    exclude_conditional: bool,
+) -> BTreeMap<String, f64> {
+    if exclude_conditional {
+        for e in crate::ids::catalogue().iter().filter(|e| e.conditional) {
+            weights.insert(e.code.to_string(), 0.0);
+        }
+    }
+    weights
 }
 
 fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> String {

@@ -396,8 +396,19 @@ impl Run<'_> {
         report.flags = crate::flags::FlagCounts::from_report(&previous["flags"]);
         report.out_of_scope = previous
             .get("out_of_scope")
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .and_then(|v| serde::Deserialize::deserialize(v).ok())
             .unwrap_or_default();
+        // Projects left out of the kept package are still left out: the run says so (and is
+        // partial) exactly as the run that made the output did.
+        let left_out: Vec<crate::store::QuarantineRow> = previous
+            .get("quarantined")
+            .and_then(|v| serde::Deserialize::deserialize(v).ok())
+            .unwrap_or_default();
+        report.quarantined.extend(
+            left_out
+                .into_iter()
+                .filter(|row: &crate::store::QuarantineRow| row.reason == "invalid_project"),
+        );
         report.output_kept = true;
         if let Some(from) = previous.get("run_id").and_then(serde_json::Value::as_i64) {
             self.store.copy_entity_scores(from, self.run_id)?;

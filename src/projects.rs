@@ -385,13 +385,6 @@ impl Stale {
 }
 
 fn weight(config: &Config, code: &str) -> f64 {
-    if config.scoring.exclude_conditional
-        && ids::catalogue()
-            .iter()
-            .any(|e| e.code == code && e.conditional)
-    {
-        return 0.0;
-    }
     config.weights.get(code).copied().unwrap_or(1.0)
 }
 

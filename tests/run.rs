@@ -304,6 +304,14 @@ fn an_invalid_oc4ids_project_is_repaired_or_kept_out_and_the_package_stays_valid
         "a project was quarantined"
     );
     assert_eq!(outcome.report.projects, 2, "both get a sheet");
+    // Nothing new: the output is kept, and the run still says a project is left out of it.
+    let again = run(&config, &RunOptions::default()).expect("rerun");
+    assert!(again.report.output_kept);
+    assert_eq!(
+        again.exit_code(),
+        ExitCode::Partial,
+        "the same output, the same exit code"
+    );
 
     let package = json(&config.output.join("oc4ids/project-package.json"));
     let ids: Vec<&str> = package["projects"]
@@ -460,7 +468,19 @@ fn conditional_elements_can_be_left_out_of_the_scores() {
             .collect::<std::collections::BTreeMap<_, _>>()
     };
     let counted = scores(&config);
-    config.scoring.exclude_conditional = true;
+    // The option as an operator writes it: read with the file, folded into the weights.
+    let mut with_option = costwatch::config::Config::from_toml(
+        &format!(
+            "{}\n[scoring]\nexclude_conditional = true\n",
+            costwatch::config::DEFAULT_TOML
+        ),
+        "t.toml",
+    )
+    .expect("config");
+    with_option.store = config.store.clone();
+    with_option.output = config.output.clone();
+    with_option.sources = config.sources.clone();
+    config = with_option;
     let excluded = scores(&config);
     assert_eq!(counted.len(), excluded.len());
     // No fixture publishes an administrative entity (PC-PR-3, conditional): leaving the

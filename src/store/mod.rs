@@ -93,7 +93,7 @@ pub struct InputRecord<'a> {
 }
 
 /// One quarantined part of an input.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct QuarantineRow {
     /// Source id.
     pub source_id: String,
