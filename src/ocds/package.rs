@@ -2,9 +2,11 @@
 //!
 //! In: bytes (plain or gzip) holding a release package, a record package, a bare release, a JSON
 //! array of any of those, concatenated values or JSON lines. Out: one [`Item`] per release or
-//! compiled release, handed to a sink as soon as it is parsed, plus [`Issue`]s for what could
-//! not be read. A package's `releases` array is never held in memory as a whole: each release is
-//! parsed and handed over on its own.
+//! compiled release (and [`Item::Link`] for a record's linked releases), handed to a sink as
+//! soon as it is parsed, plus [`Issue`]s for what could not be read. A package's `releases`
+//! array is never held in memory as a whole: each release is parsed and handed over on its own.
+//! JSON lines are parsed a batch at a time on every core (256 lines, at most 16 MiB
+//! of text), so that many lines' trees are in memory at once.
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
@@ -261,6 +263,7 @@ where
             issues: Vec::new(),
         },
         sink_error: None,
+        uris: Uris::default(),
         budget: Budget::new(max_item_bytes.max(1)),
     };
     read_text(text, strict_utf8, &mut state, sink)?;
@@ -285,6 +288,7 @@ where
             issues: Vec::new(),
         },
         sink_error: None,
+        uris: Uris::default(),
         budget: Budget::new(u64::MAX),
     };
     dispatch(value, "", None, &mut state, sink)?;
@@ -295,9 +299,39 @@ struct State<E> {
     summary: Summary,
     sink_error: Option<E>,
     budget: std::rc::Rc<Budget>,
+    /// The release packages' uris seen so far.
+    uris: Uris,
+}
+
+/// Whether one input's releases share one package uri.
+#[derive(Default)]
+enum Uris {
+    #[default]
+    Unseen,
+    One(String),
+    /// Several, or a package without one: no release gets an address rather than a wrong one.
+    Mixed,
 }
 
 impl<E> State<E> {
+    /// Notes a release package's `uri`, which with `#` and a release id addresses each of its
+    /// releases (a record package's uri addresses no release, so it is not noted).
+    fn note_package_uri(&mut self, package: &Map<String, Value>) {
+        let uri = package
+            .get("uri")
+            .and_then(Value::as_str)
+            .filter(|u| !u.trim().is_empty());
+        self.uris = match (std::mem::take(&mut self.uris), uri) {
+            (Uris::Unseen, Some(u)) => Uris::One(u.to_string()),
+            (Uris::One(seen), Some(u)) if seen == u => Uris::One(seen),
+            _ => Uris::Mixed,
+        };
+        self.summary.package_uri = match &self.uris {
+            Uris::One(u) => Some(u.clone()),
+            _ => None,
+        };
+    }
+
     fn issue(&mut self, reason: Reason, detail: String, line: Option<u64>, offset: Option<u64>) {
         self.summary.issues.push(Issue {
             reason,
@@ -725,10 +759,8 @@ fn classify_object<E>(
         return;
     }
     if releases.is_some() || records.is_some() {
-        if state.summary.package_uri.is_none()
-            && let Some(Value::String(uri)) = map.get("uri")
-        {
-            state.summary.package_uri = Some(uri.clone());
+        if releases.is_some() {
+            state.note_package_uri(&map);
         }
         if let Some(r) = releases {
             release_list(r, &format!("{where_}/releases"), None, line, state, out);
@@ -929,7 +961,7 @@ fn is_release(map: &Map<String, Value>) -> bool {
 }
 
 fn is_linked_release(map: &Map<String, Value>) -> bool {
-    map.contains_key("url") && !map.contains_key("ocid")
+    matches!(map.get("url"), Some(Value::String(_))) && !map.contains_key("ocid")
 }
 
 fn is_package_metadata(map: &Map<String, Value>) -> bool {
@@ -993,8 +1025,10 @@ where
         let mut rest = Map::new();
         let mut streamed = false;
         let mut links = Vec::new();
+        let mut streamed_releases = false;
         while let Some(key) = map.next_key::<String>()? {
             if key == "releases" || key == "records" {
+                streamed_releases |= key == "releases";
                 let where_ = join(&self.path, &key);
                 map.next_value_seed(ListSeed {
                     state: &mut *self.state,
@@ -1012,12 +1046,8 @@ where
             }
         }
         let is_record = streamed && rest.contains_key("ocid");
-        if streamed
-            && !is_record
-            && self.state.summary.package_uri.is_none()
-            && let Some(Value::String(uri)) = rest.get("uri")
-        {
-            self.state.summary.package_uri = Some(uri.clone());
+        if streamed_releases && !is_record {
+            self.state.note_package_uri(&rest);
         }
         let ocid = rest.get("ocid").and_then(Value::as_str).map(str::to_string);
         let mut items = Vec::new();
@@ -1039,12 +1069,7 @@ where
             }
         }
         if streamed && !is_record {
-            for item in items {
-                if let Err(e) = emit(item, self.state, self.sink) {
-                    self.state.sink_error = Some(e);
-                    return Err(de::Error::custom("sink error"));
-                }
-            }
+            // A package: its items were streamed; links here had no record (reported above).
             return Ok(());
         }
         // A record holding `releases` was streamed too; what is left is its compiled release.
@@ -1446,6 +1471,26 @@ mod tests {
         let line = format!("{{\"uri\":\"https://x/l.json\",\"releases\":[{R1}]}}\n");
         let (_, s) = read_all(line.as_bytes(), None);
         assert_eq!(s.package_uri.as_deref(), Some("https://x/l.json"));
+        // Two lines of one package: one uri. Packages with different uris (or none): no uri,
+        // rather than a wrong address for half the releases.
+        let lines = format!("{line}{line}");
+        let (_, s) = read_all(lines.as_bytes(), None);
+        assert_eq!(s.package_uri.as_deref(), Some("https://x/l.json"));
+        let other = format!("{{\"uri\":\"https://x/m.json\",\"releases\":[{R1}]}}\n");
+        let (_, s) = read_all(format!("{line}{other}").as_bytes(), None);
+        assert_eq!(s.package_uri, None);
+        // A record package's uri addresses no release.
+        let records = r#"{"uri":"https://x/r.json","records":[{"ocid":"ocds-1","compiledRelease":{"ocid":"ocds-1","id":"c"}}]}"#;
+        let (_, s) = read_all(records.as_bytes(), None);
+        assert_eq!(s.package_uri, None);
+        // A link needs a text url to be one.
+        let bad = r#"{"records":[{"ocid":"ocds-1","releases":[{"url":7}]}]}"#;
+        let (items, s) = read_all(bad.as_bytes(), None);
+        assert!(
+            items.is_empty() && s.issues.len() == 1,
+            "{items:?} {:?}",
+            s.issues
+        );
     }
 
     #[test]

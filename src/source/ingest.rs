@@ -269,7 +269,8 @@ impl Target<'_> {
 
 /// Items waiting to be stored. Hashing, serialising and deflating run on every core a batch at
 /// a time; the inserts follow on this thread in input order, so counts and conflicts are the
-/// same whatever the number of threads.
+/// same whatever the number of threads. A batch holds up to [`Batch::SIZE`] parsed items, each
+/// at most the source's `max_item_bytes` of text.
 struct Batch<'s> {
     store: &'s Store,
     input_id: i64,
