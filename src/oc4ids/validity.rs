@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::Note;
 use crate::config::Lang;
-use crate::util::is_date_time;
+use crate::util::{id_text, is_date_time};
 
 /// What the checks did to a project and what they found.
 #[derive(Debug, Default)]
@@ -379,16 +379,29 @@ fn bare_days(value: &mut Value, at: &At<'_>, repairs: &mut Vec<Note>) {
     }
 }
 
-/// Locations get ids by position when they have none (costwatch does the same for its own).
+/// Locations without an id get one (see [`number_locations`]), noted as a repair.
 fn location_ids(project: &mut Value, repairs: &mut Vec<Note>) {
     let Some(Value::Array(locations)) = project.get_mut("locations") else {
         return;
     };
+    for (i, id) in number_locations(locations) {
+        repairs.push(note(
+            &format!("/locations/{i}/id"),
+            format!("a location without id gets id {id}"),
+        ));
+    }
+}
+
+/// Gives every location object without an `id` the lowest number not already taken ("1",
+/// "2", …), as its first member; returns the position and id of each one numbered. The schema
+/// requires `Location.id`, and the conversion numbers its own locations the same way.
+pub(super) fn number_locations(locations: &mut [Value]) -> Vec<(usize, String)> {
     let taken: Vec<String> = locations
         .iter()
-        .filter_map(|l| l.get("id").and_then(Value::as_str).map(str::to_string))
+        .filter_map(|l| id_text(l.get("id")))
         .collect();
     let mut next = 1;
+    let mut numbered = Vec::new();
     for (i, l) in locations.iter_mut().enumerate() {
         let Value::Object(map) = l else { continue };
         if map.contains_key("id") {
@@ -397,13 +410,11 @@ fn location_ids(project: &mut Value, repairs: &mut Vec<Note>) {
         while taken.contains(&next.to_string()) {
             next += 1;
         }
-        map.insert("id".into(), Value::from(next.to_string()));
-        repairs.push(note(
-            &format!("/locations/{i}/id"),
-            format!("a location without id gets id {next}"),
-        ));
+        map.shift_insert(0, "id".into(), Value::from(next.to_string()));
+        numbered.push((i, next.to_string()));
         next += 1;
     }
+    numbered
 }
 
 /// A reference whose `id` names no party loses the id (it keeps its name); without a name it

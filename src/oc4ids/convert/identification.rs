@@ -237,15 +237,16 @@ impl Converter {
                 );
             }
         }
-        // Location.id is required by the schema: number the locations that lack one.
-        let mut n = 0;
+        // Location.id is required by the schema: published ids first and as text, then the
+        // others numbered with numbers no published id already takes.
         for l in &mut locations {
-            if let Value::Object(o) = l {
-                n += 1;
-                let id = id_text(o.get("id")).unwrap_or_else(|| n.to_string());
+            if let Value::Object(o) = l
+                && let Some(id) = id_text(o.get("id"))
+            {
                 o.shift_insert(0, "id".into(), Value::from(id));
             }
         }
+        crate::oc4ids::validity::number_locations(&mut locations);
         if !locations.is_empty() {
             project.insert("locations".into(), Value::Array(locations));
         }
