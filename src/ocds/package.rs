@@ -314,8 +314,9 @@ enum Uris {
 }
 
 impl<E> State<E> {
-    /// Notes a release package's `uri`, which with `#` and a release id addresses each of its
-    /// releases (a record package's uri addresses no release, so it is not noted).
+    /// Notes a package's `uri`, which with `#` and a release id addresses each release the
+    /// package holds (a record package's embedded releases too; its linked releases carry their
+    /// own `url`).
     fn note_package_uri(&mut self, package: &Map<String, Value>) {
         let uri = package
             .get("uri")
@@ -759,9 +760,7 @@ fn classify_object<E>(
         return;
     }
     if releases.is_some() || records.is_some() {
-        if releases.is_some() {
-            state.note_package_uri(&map);
-        }
+        state.note_package_uri(&map);
         if let Some(r) = releases {
             release_list(r, &format!("{where_}/releases"), None, line, state, out);
         }
@@ -1025,10 +1024,8 @@ where
         let mut rest = Map::new();
         let mut streamed = false;
         let mut links = Vec::new();
-        let mut streamed_releases = false;
         while let Some(key) = map.next_key::<String>()? {
             if key == "releases" || key == "records" {
-                streamed_releases |= key == "releases";
                 let where_ = join(&self.path, &key);
                 map.next_value_seed(ListSeed {
                     state: &mut *self.state,
@@ -1046,7 +1043,7 @@ where
             }
         }
         let is_record = streamed && rest.contains_key("ocid");
-        if streamed_releases && !is_record {
+        if streamed && !is_record {
             self.state.note_package_uri(&rest);
         }
         let ocid = rest.get("ocid").and_then(Value::as_str).map(str::to_string);
@@ -1479,10 +1476,10 @@ mod tests {
         let other = format!("{{\"uri\":\"https://x/m.json\",\"releases\":[{R1}]}}\n");
         let (_, s) = read_all(format!("{line}{other}").as_bytes(), None);
         assert_eq!(s.package_uri, None);
-        // A record package's uri addresses no release.
+        // A record package's uri addresses the releases embedded in its records.
         let records = r#"{"uri":"https://x/r.json","records":[{"ocid":"ocds-1","compiledRelease":{"ocid":"ocds-1","id":"c"}}]}"#;
         let (_, s) = read_all(records.as_bytes(), None);
-        assert_eq!(s.package_uri, None);
+        assert_eq!(s.package_uri.as_deref(), Some("https://x/r.json"));
         // A link needs a text url to be one.
         let bad = r#"{"records":[{"ocid":"ocds-1","releases":[{"url":7}]}]}"#;
         let (items, s) = read_all(bad.as_bytes(), None);
