@@ -1201,3 +1201,121 @@ fn linked_releases_are_fetched_once_when_asked_and_kept_as_links_when_not() {
         );
     }
 }
+
+/// A package gzip-compressed, in ISO-8859-1, with one release that is not OCDS; as an API
+/// page under a wrapper, as a bulk file bare.
+fn awkward_page(wrapped: bool) -> Vec<u8> {
+    let mut p = package(0, 3);
+    p["releases"]
+        .as_array_mut()
+        .expect("releases")
+        .push(json!("not a release"));
+    let body = if wrapped {
+        json!({"meta": {"count": 4}, "package": p})
+    } else {
+        p
+    };
+    let text = body.to_string().replace("Públicas", "P\u{0}blicas");
+    let mut bytes = text.into_bytes();
+    // Each `ú` as the one byte ISO-8859-1 gives it.
+    for b in bytes.iter_mut() {
+        if *b == 0 {
+            *b = 0xFA;
+        }
+    }
+    gzip(&bytes)
+}
+
+#[test]
+fn api_pages_go_through_the_reader_bulk_files_use() {
+    let s = Server::start();
+    let uri = s.uri();
+    for (p, wrapped) in [("/page", true), ("/bulk.json.gz", false)] {
+        s.mount(
+            Mock::given(path(p))
+                .respond_with(ResponseTemplate::new(200).set_body_bytes(awkward_page(wrapped))),
+        );
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"api\"\nkind = \"ocds-api\"\nurl = \"{uri}/page\"\n\
+             package_pointer = \"/package\"\n{FAST}\
+             [[source]]\nid = \"bulk\"\nkind = \"ocds-bulk\"\nurls = [\"{uri}/bulk.json.gz\"]\n{FAST}"
+        ),
+    );
+    let r = go(&c);
+    let api: Vec<_> = r.inputs.iter().filter(|i| i.source == "api").collect();
+    assert_eq!(api.len(), 1, "{:?}", r.inputs);
+    assert_eq!(
+        (
+            api[0].format.as_str(),
+            api[0].encoding.as_str(),
+            api[0].items
+        ),
+        ("document+gzip", "iso-8859-1", 3),
+        "{:?}",
+        api[0]
+    );
+    assert_eq!(api[0].status, "partial");
+    let api_q: Vec<_> = r
+        .quarantined
+        .iter()
+        .filter(|q| q.source_id == "api")
+        .collect();
+    assert_eq!(api_q.len(), 1, "{:?}", r.quarantined);
+    assert_eq!(api_q[0].reason, "not_ocds");
+    assert!(
+        api_q[0].detail.contains("/package/releases/3"),
+        "{:?}",
+        api_q[0]
+    );
+    let bulk = r.inputs.iter().find(|i| i.source == "bulk").expect("bulk");
+    assert_eq!(
+        (bulk.format.as_str(), bulk.encoding.as_str(), bulk.items),
+        ("document+gzip", "iso-8859-1", 3),
+        "{bulk:?}"
+    );
+    let reasons = |id: &str| -> Vec<String> {
+        r.quarantined
+            .iter()
+            .filter(|q| q.source_id == id)
+            .map(|q| q.reason.clone())
+            .collect()
+    };
+    assert_eq!(reasons("api"), reasons("bulk"));
+    let package = std::fs::read_to_string(dir.path().join("out/oc4ids/project-package.json"))
+        .expect("package");
+    assert!(package.contains("Obras Públicas"), "ISO-8859-1 decoded");
+    // Both sources stored the same three releases, decoded alike.
+    assert_eq!(
+        count(
+            dir.path(),
+            "SELECT COUNT(DISTINCT ocid) FROM releases WHERE ocid LIKE 'ocds-test-%'"
+        ),
+        3
+    );
+}
+
+#[test]
+fn a_page_larger_than_the_page_limit_is_quarantined_unread() {
+    let s = Server::start();
+    let uri = s.uri();
+    let big = package(0, 4000).to_string();
+    assert!(big.len() > 1024 * 1024, "{}", big.len());
+    s.mount(
+        Mock::given(path("/big")).respond_with(ResponseTemplate::new(200).set_body_string(big)),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"big\"\nkind = \"ocds-api\"\nurl = \"{uri}/big\"\n{FAST}max_page_mib = 1\n"
+        ),
+    );
+    let r = go(&c);
+    let reasons: Vec<&str> = r.quarantined.iter().map(|q| q.reason.as_str()).collect();
+    assert_eq!(reasons, vec!["too_large"], "{:?}", r.quarantined);
+    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM releases"), 0);
+}

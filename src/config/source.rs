@@ -101,7 +101,8 @@ pub struct RawHttp {
     /// Longest pause between tries (and longest `Retry-After` honoured), in seconds.
     #[serde(default = "default_max_backoff")]
     pub max_backoff: f64,
-    /// Largest page body held in memory, in MiB (bulk files go to disk and have no limit).
+    /// Largest API page accepted, in MiB: pages are spooled to disk and streamed, so this
+    /// bounds disk, not memory (bulk files have no limit).
     #[serde(default = "default_max_page_mib")]
     pub max_page_mib: u64,
 }
@@ -131,7 +132,7 @@ fn default_max_backoff() -> f64 {
     300.0
 }
 fn default_max_page_mib() -> u64 {
-    256
+    1024
 }
 
 /// `source.method`
@@ -417,7 +418,7 @@ pub struct Http {
     pub backoff: Duration,
     /// Longest backoff.
     pub max_backoff: Duration,
-    /// Largest page held in memory, bytes.
+    /// Largest API page accepted, bytes.
     pub max_page_bytes: u64,
 }
 

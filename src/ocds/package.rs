@@ -11,6 +11,7 @@
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
@@ -216,45 +217,29 @@ where
     E: std::error::Error + 'static,
     F: FnMut(Item) -> Result<(), E>,
 {
-    let mut raw = BufReader::with_capacity(64 * 1024, input);
-    let gzip = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
-    let decoded: Box<dyn Read + 'a> = if gzip {
-        Box::new(flate2::read::MultiGzDecoder::new(raw))
-    } else {
-        Box::new(raw)
-    };
-    let mut reader = BufReader::with_capacity(64 * 1024, decoded);
-    let head = reader.fill_buf()?;
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        let issue = Issue {
-            reason: Reason::UnsupportedEncoding,
-            detail: "UTF-16/UTF-32 byte-order mark: re-encode the file as UTF-8".into(),
-            line: Some(1),
-            offset: Some(0),
-            fatal: true,
-        };
-        return Ok(Summary {
-            gzip,
-            layout: Layout::Document,
-            encoding: Encoding::Utf8,
-            items: 0,
-            linked_releases: 0,
-            package_uri: None,
-            issues: vec![issue],
-        });
-    }
-    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        reader.consume(3);
-    }
+    read_at(input, encoding, max_item_bytes, "", sink)
+}
+
+/// [`read_limited`] of a package wrapped in a larger document (an API page): the package is
+/// at the JSON pointer `package_pointer` (`""`: the document itself), and everything around
+/// it is skipped without being built. A document without a value there is rejected whole.
+pub fn read_at<'a, R, E, F>(
+    input: R,
+    encoding: Option<Encoding>,
+    max_item_bytes: u64,
+    package_pointer: &str,
+    sink: &mut F,
+) -> Result<Summary, ReadError<E>>
+where
+    R: Read + 'a,
+    E: std::error::Error + 'static,
+    F: FnMut(Item) -> Result<(), E>,
+{
     let chosen = encoding.unwrap_or(Encoding::Utf8);
-    let text: Box<dyn BufRead + 'a> = match chosen {
-        Encoding::Utf8 => Box::new(reader),
-        Encoding::Latin1 => Box::new(BufReader::new(Latin1ToUtf8::new(reader))),
-    };
-    let strict_utf8 = encoding.is_none();
+    let opened = open(input, chosen)?;
     let mut state = State {
         summary: Summary {
-            gzip,
+            gzip: opened.gzip,
             layout: Layout::Document,
             encoding: chosen,
             items: 0,
@@ -265,34 +250,186 @@ where
         sink_error: None,
         uris: Uris::default(),
         budget: Budget::new(max_item_bytes.max(1)),
+        pointer: package_pointer.to_string(),
+        segments: segments(package_pointer),
     };
-    read_text(text, strict_utf8, &mut state, sink)?;
+    let Some(text) = opened.text else {
+        state.summary.issues.push(Issue {
+            reason: Reason::UnsupportedEncoding,
+            detail: "UTF-16/UTF-32 byte-order mark: re-encode the file as UTF-8".into(),
+            line: Some(1),
+            offset: Some(0),
+            fatal: true,
+        });
+        return Ok(state.summary);
+    };
+    if state.segments.is_empty() {
+        read_text(text, encoding.is_none(), &mut state, sink)?;
+    } else {
+        // A wrapped package is one document; JSON lines have no wrapper.
+        read_document(text, 0, encoding.is_none(), &mut state, sink)?;
+    }
     Ok(state.summary)
 }
 
-/// Reads a value already parsed whole (an API page), sending every item to `sink`. Nothing in it
-/// is fatal: the caller decides what a page without items means.
-pub fn read_value<E, F>(value: Value, sink: &mut F) -> Result<Summary, ReadError<E>>
-where
-    E: std::error::Error + 'static,
-    F: FnMut(Item) -> Result<(), E>,
-{
-    let mut state = State {
-        summary: Summary {
-            gzip: false,
-            layout: Layout::Document,
-            encoding: Encoding::Utf8,
-            items: 0,
-            linked_releases: 0,
-            package_uri: None,
-            issues: Vec::new(),
-        },
-        sink_error: None,
-        uris: Uris::default(),
-        budget: Budget::new(u64::MAX),
+/// An input with its compression and byte-order mark taken off, decoded to UTF-8.
+struct Opened<'a> {
+    gzip: bool,
+    /// `None` for UTF-16 or UTF-32, which are not read.
+    text: Option<Box<dyn BufRead + 'a>>,
+}
+
+/// Undoes gzip (told by its magic bytes, whatever the name says), drops a UTF-8 byte-order mark
+/// and decodes ISO-8859-1 when asked: the one front door of every reader here.
+fn open<'a, R: Read + 'a>(input: R, encoding: Encoding) -> io::Result<Opened<'a>> {
+    let mut raw = BufReader::with_capacity(64 * 1024, input);
+    let gzip = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let decoded: Box<dyn Read + 'a> = if gzip {
+        Box::new(flate2::read::MultiGzDecoder::new(raw))
+    } else {
+        Box::new(raw)
     };
-    dispatch(value, "", None, &mut state, sink)?;
-    Ok(state.summary)
+    let mut reader = BufReader::with_capacity(64 * 1024, decoded);
+    let head = reader.fill_buf()?;
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Ok(Opened { gzip, text: None });
+    }
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        reader.consume(3);
+    }
+    let text: Box<dyn BufRead + 'a> = match encoding {
+        Encoding::Utf8 => Box::new(reader),
+        Encoding::Latin1 => Box::new(BufReader::new(Latin1ToUtf8::new(reader))),
+    };
+    Ok(Opened {
+        gzip,
+        text: Some(text),
+    })
+}
+
+/// The reference tokens of a JSON pointer (`/a~1b/0` → `a/b`, `0`).
+fn segments(pointer: &str) -> Vec<String> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+/// Reads the values at `pointers` in one JSON document without building anything else (an API
+/// page's next link and page count, or whether its package holds an item), and checks that the
+/// document is whole: a page cut short is an error here, before anything of it is stored.
+/// A pointer to a container gets the container whole, so point at small values.
+pub fn probe<R: Read>(
+    input: R,
+    encoding: Encoding,
+    pointers: &[String],
+) -> Result<Vec<Option<Value>>, String> {
+    let opened = open(input, encoding).map_err(|e| e.to_string())?;
+    let Some(text) = opened.text else {
+        return Err("UTF-16/UTF-32 byte-order mark: re-encode the page as UTF-8".into());
+    };
+    let mut found = vec![None; pointers.len()];
+    let mut de = serde_json::Deserializer::from_reader(text);
+    Probe {
+        at: String::new(),
+        wanted: pointers,
+        found: &mut found,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end())
+    .map_err(|e| e.to_string())?;
+    Ok(found)
+}
+
+/// One node of a probed document: kept when a pointer names it, walked when a pointer runs
+/// through it, skipped otherwise.
+struct Probe<'a> {
+    at: String,
+    wanted: &'a [String],
+    found: &'a mut [Option<Value>],
+}
+
+impl<'de> DeserializeSeed<'de> for Probe<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if let Some(i) = self.wanted.iter().position(|w| *w == self.at) {
+            let value = Value::deserialize(d)?;
+            for (j, w) in self.wanted.iter().enumerate() {
+                if let Some(rest) = w.strip_prefix(self.at.as_str())
+                    && rest.starts_with('/')
+                {
+                    self.found[j] = value.pointer(rest).cloned();
+                }
+            }
+            self.found[i] = Some(value);
+            return Ok(());
+        }
+        let inside = |w: &String| {
+            w.strip_prefix(self.at.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+        };
+        if self.wanted.iter().any(inside) {
+            d.deserialize_any(self)
+        } else {
+            de::IgnoredAny::deserialize(d).map(|_| ())
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Probe<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            let token = key.replace('~', "~0").replace('/', "~1");
+            map.next_value_seed(Probe {
+                at: format!("{}/{token}", self.at),
+                wanted: self.wanted,
+                found: &mut *self.found,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
+        while seq
+            .next_element_seed(Probe {
+                at: format!("{}/{i}", self.at),
+                wanted: self.wanted,
+                found: &mut *self.found,
+            })?
+            .is_some()
+        {
+            i += 1;
+        }
+        Ok(())
+    }
+
+    fn visit_bool<Er: de::Error>(self, _: bool) -> Result<(), Er> {
+        Ok(())
+    }
+    fn visit_i64<Er: de::Error>(self, _: i64) -> Result<(), Er> {
+        Ok(())
+    }
+    fn visit_u64<Er: de::Error>(self, _: u64) -> Result<(), Er> {
+        Ok(())
+    }
+    fn visit_f64<Er: de::Error>(self, _: f64) -> Result<(), Er> {
+        Ok(())
+    }
+    fn visit_str<Er: de::Error>(self, _: &str) -> Result<(), Er> {
+        Ok(())
+    }
+    fn visit_unit<Er: de::Error>(self) -> Result<(), Er> {
+        Ok(())
+    }
 }
 
 struct State<E> {
@@ -301,6 +438,9 @@ struct State<E> {
     budget: std::rc::Rc<Budget>,
     /// The release packages' uris seen so far.
     uris: Uris,
+    /// Where the package sits in a wrapping document (`package_pointer`), and its tokens.
+    pointer: String,
+    segments: Vec<String>,
 }
 
 /// Whether one input's releases share one package uri.
@@ -331,6 +471,17 @@ impl<E> State<E> {
             Uris::One(u) => Some(u.clone()),
             _ => None,
         };
+    }
+
+    /// The wrapping document has nothing at `package_pointer`: the input is rejected whole.
+    fn no_package(&mut self) {
+        self.summary.issues.push(Issue {
+            reason: Reason::NotOcds,
+            detail: format!("no package at `{}` (package_pointer)", self.pointer),
+            line: None,
+            offset: None,
+            fatal: true,
+        });
     }
 
     fn issue(&mut self, reason: Reason, detail: String, line: Option<u64>, offset: Option<u64>) {
@@ -638,6 +789,7 @@ where
         }
         values += 1;
         let mut de = serde_json::Deserializer::from_reader(&mut watched);
+        let descend = state.segments.clone();
         let seed = TopSeed {
             state: &mut *state,
             sink: &mut *sink,
@@ -646,6 +798,7 @@ where
             } else {
                 format!("value {values}")
             },
+            descend,
         };
         let result = seed.deserialize(&mut de);
         if let Err(e) = result {
@@ -994,6 +1147,8 @@ struct TopSeed<'a, E, F> {
     state: &'a mut State<E>,
     sink: &'a mut F,
     path: String,
+    /// The `package_pointer` tokens still to follow before the package starts.
+    descend: Vec<String>,
 }
 
 impl<'de, E, F> DeserializeSeed<'de> for TopSeed<'_, E, F>
@@ -1020,6 +1175,26 @@ where
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if let Some((head, tail)) = self.descend.split_first() {
+            let mut found = false;
+            while let Some(key) = map.next_key::<String>()? {
+                if !found && key == *head {
+                    found = true;
+                    map.next_value_seed(TopSeed {
+                        state: &mut *self.state,
+                        sink: &mut *self.sink,
+                        path: join(&self.path, &key),
+                        descend: tail.to_vec(),
+                    })?;
+                } else {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+            if !found {
+                self.state.no_package();
+            }
+            return Ok(());
+        }
         // Keys other than `releases`/`records` are kept; the two big arrays are streamed.
         let mut rest = Map::new();
         let mut streamed = false;
@@ -1089,12 +1264,35 @@ where
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if let Some((head, tail)) = self.descend.split_first() {
+            let wanted = head.parse::<usize>().ok();
+            let mut i = 0usize;
+            while i != wanted.unwrap_or(usize::MAX) {
+                if seq.next_element::<de::IgnoredAny>()?.is_none() {
+                    self.state.no_package();
+                    return Ok(());
+                }
+                i += 1;
+            }
+            let seed = TopSeed {
+                state: &mut *self.state,
+                sink: &mut *self.sink,
+                path: join(&self.path, head),
+                descend: tail.to_vec(),
+            };
+            if seq.next_element_seed(seed)?.is_none() {
+                self.state.no_package();
+            }
+            while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+            return Ok(());
+        }
         let mut i = 0usize;
         loop {
             let seed = TopSeed {
                 state: &mut *self.state,
                 sink: &mut *self.sink,
                 path: join(&self.path, &i.to_string()),
+                descend: Vec::new(),
             };
             if seq.next_element_seed(seed)?.is_none() {
                 return Ok(());
@@ -1131,6 +1329,10 @@ where
 
 impl<E, F> TopSeed<'_, E, F> {
     fn scalar(self, what: &str) {
+        if !self.descend.is_empty() {
+            self.state.no_package();
+            return;
+        }
         let at = if self.path.is_empty() {
             "the input".to_string()
         } else {
@@ -1623,5 +1825,96 @@ mod tests {
         let (_, s) = read_all(b"[1, \"x\"]", None);
         assert_eq!(s.issues.len(), 2);
         assert!(s.issues.iter().all(|i| i.reason == Reason::NotOcds));
+    }
+
+    fn read_wrapped(bytes: &[u8], pointer: &str) -> (Vec<Item>, Summary) {
+        let mut items = Vec::new();
+        let mut sink = |i: Item| -> Result<(), std::io::Error> {
+            items.push(i);
+            Ok(())
+        };
+        let s = read_at(bytes, None, DEFAULT_MAX_ITEM_BYTES, pointer, &mut sink).expect("read");
+        (items, s)
+    }
+
+    #[test]
+    fn a_wrapped_package_is_streamed_and_its_wrapper_skipped() {
+        let page = format!(
+            r#"{{"meta":{{"releases":[{R1}]}},"data/x":[{{"skip":1}},{{"uri":"u","releases":[{R1},{R1}]}}],"links":{{"next":"p2"}}}}"#
+        );
+        let (items, s) = read_wrapped(page.as_bytes(), "/data~1x/1");
+        assert_eq!(items.len(), 2, "only the package at the pointer: {s:?}");
+        assert!(s.issues.is_empty(), "{:?}", s.issues);
+        assert_eq!(s.package_uri.as_deref(), Some("u"));
+
+        for missing in ["/data", "/data~1x/2", "/data~1x/one", "/links/next/deeper"] {
+            let (items, s) = read_wrapped(page.as_bytes(), missing);
+            assert!(items.is_empty());
+            assert!(s.is_fatal(), "{missing}");
+            assert!(
+                s.issues[0]
+                    .detail
+                    .contains(&format!("no package at `{missing}`")),
+                "{:?}",
+                s.issues
+            );
+        }
+    }
+
+    #[test]
+    fn a_wrapped_package_keeps_the_item_limit() {
+        let big = "x".repeat(300_000);
+        let page = format!(
+            r#"{{"package":{{"releases":[{{"ocid":"ocds-1","id":"1","title":"{big}"}}]}}}}"#
+        );
+        let mut sink = |_: Item| -> Result<(), std::io::Error> { Ok(()) };
+        let s = read_at(page.as_bytes(), None, 1024, "/package", &mut sink).expect("read");
+        assert!(s.is_fatal());
+        assert_eq!(s.issues[0].reason, Reason::TooLarge);
+    }
+
+    #[test]
+    fn probe_finds_small_values_and_refuses_a_cut_page() {
+        let page = format!(
+            r#"{{"pages":"7","links":{{"next":"p2"}},"package":{{"releases":[{R1}]}},"a/b":{{"~":1}}}}"#
+        );
+        let wanted: Vec<String> = [
+            "/links/next",
+            "/pages",
+            "/package/releases/0/id",
+            "/nope",
+            "/a~1b/~0",
+            "/links",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let found = probe(page.as_bytes(), Encoding::Utf8, &wanted).expect("probe");
+        assert_eq!(found[0], Some(Value::from("p2")));
+        assert_eq!(found[1], Some(Value::from("7")));
+        assert_eq!(found[2], Some(Value::from("1")));
+        assert_eq!(found[3], None);
+        assert_eq!(found[4], Some(Value::from(1)));
+        assert_eq!(found[5], Some(serde_json::json!({"next": "p2"})));
+
+        let cut = &page.as_bytes()[..page.len() - 3];
+        assert!(probe(cut, Encoding::Utf8, &wanted).is_err());
+        let trailing = format!("{page} {{}}");
+        assert!(probe(trailing.as_bytes(), Encoding::Utf8, &wanted).is_err());
+    }
+
+    #[test]
+    fn probe_reads_gzip_and_latin1() {
+        use std::io::Write;
+        let mut body = br#"{"links":{"next":"p"#.to_vec();
+        body.push(0xE1); // á in ISO-8859-1
+        body.extend_from_slice(br#""}}"#);
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&body).expect("write");
+        let gz = enc.finish().expect("finish");
+        let wanted = vec!["/links/next".to_string()];
+        assert!(probe(&gz[..], Encoding::Utf8, &wanted).is_err());
+        let found = probe(&gz[..], Encoding::Latin1, &wanted).expect("latin1");
+        assert_eq!(found[0], Some(Value::from("pá")));
     }
 }

@@ -31,23 +31,18 @@ pub struct Request {
     pub body: Option<String>,
 }
 
-/// Where a response body goes.
+/// How large a response body may grow on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keep {
-    /// Into memory, up to the source's page limit.
-    Memory,
-    /// Into a temporary file, without limit.
-    Disk,
+    /// An API page: up to the source's page limit (`http.max_page_mib`).
+    Page,
+    /// A bulk file or package: without limit.
+    Whole,
 }
 
-/// A body read whole.
-#[derive(Debug)]
-pub enum Body {
-    /// In memory.
-    Memory(Vec<u8>),
-    /// In a temporary file (deleted when dropped).
-    Disk(tempfile::NamedTempFile),
-}
+/// A body read whole, spooled to a temporary file (deleted when dropped) so that a page of a
+/// gigabyte costs disk, not memory, and is read by the same streaming reader as a bulk file.
+pub type Body = tempfile::NamedTempFile;
 
 /// A successful response.
 #[derive(Debug)]
@@ -98,7 +93,7 @@ pub fn document_of(link: &str) -> Option<String> {
 
 /// Fetches a file onto disk (bulk files, project packages).
 pub async fn download(client: std::sync::Arc<Client>, req: Request) -> Result<Fetched, Failure> {
-    let (fetched, ()) = client.fetch(&req, Keep::Disk, |_| Ok(())).await?;
+    let (fetched, ()) = client.fetch(&req, Keep::Whole, |_| Ok(())).await?;
     Ok(fetched)
 }
 
@@ -382,18 +377,12 @@ impl Client {
         let expected = resp.content_length();
         let mut hasher = Sha256::new();
         let mut size = 0u64;
-        let mut body = match keep {
-            Keep::Memory => Body::Memory(Vec::new()),
-            Keep::Disk => {
-                let file = match &self.spool {
-                    Some(dir) => tempfile::NamedTempFile::new_in(dir),
-                    None => tempfile::NamedTempFile::new(),
-                };
-                Body::Disk(file.map_err(|e| {
-                    fail(Some(code), "spool", format!("temporary file: {e}"), false)
-                })?)
-            }
+        let file = match &self.spool {
+            Some(dir) => tempfile::NamedTempFile::new_in(dir),
+            None => tempfile::NamedTempFile::new(),
         };
+        let mut body =
+            file.map_err(|e| fail(Some(code), "spool", format!("temporary file: {e}"), false))?;
         loop {
             let chunk = resp.chunk().await.map_err(|e| {
                 let (reason, retry) = if e.is_timeout() {
@@ -411,25 +400,19 @@ impl Client {
             let Some(chunk) = chunk else { break };
             size += chunk.len() as u64;
             hasher.update(&chunk);
-            match &mut body {
-                Body::Memory(buf) => {
-                    if size > self.settings.max_page_bytes {
-                        return Err(fail(
-                            Some(code),
-                            "too_large",
-                            format!(
-                                "page larger than {} bytes (http.max_page_mib)",
-                                self.settings.max_page_bytes
-                            ),
-                            false,
-                        ));
-                    }
-                    buf.extend_from_slice(&chunk);
-                }
-                Body::Disk(file) => file.write_all(&chunk).map_err(|e| {
-                    fail(Some(code), "spool", format!("temporary file: {e}"), false)
-                })?,
+            if keep == Keep::Page && size > self.settings.max_page_bytes {
+                return Err(fail(
+                    Some(code),
+                    "too_large",
+                    format!(
+                        "page larger than {} bytes (http.max_page_mib)",
+                        self.settings.max_page_bytes
+                    ),
+                    false,
+                ));
             }
+            body.write_all(&chunk)
+                .map_err(|e| fail(Some(code), "spool", format!("temporary file: {e}"), false))?;
         }
         if let Some(n) = expected
             && n != size
@@ -441,10 +424,8 @@ impl Client {
                 true,
             ));
         }
-        if let Body::Disk(file) = &mut body {
-            file.flush()
-                .map_err(|e| fail(Some(code), "spool", format!("temporary file: {e}"), false))?;
-        }
+        body.flush()
+            .map_err(|e| fail(Some(code), "spool", format!("temporary file: {e}"), false))?;
         Ok((code, body, size, crate::util::hex(&hasher.finalize())))
     }
 }

@@ -78,6 +78,18 @@ impl Target<'_> {
         open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
         hook: Hook<'_>,
     ) -> Result<Taken, Error> {
+        self.stream_at(record, "", open, hook)
+    }
+
+    /// [`Target::stream`] of a package at `package_pointer` in a wrapping document (an API
+    /// page).
+    pub fn stream_at(
+        &mut self,
+        record: &InputRecord<'_>,
+        package_pointer: &str,
+        open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
+        hook: Hook<'_>,
+    ) -> Result<Taken, Error> {
         let mut attempt = match self.source.encoding {
             EncodingName::Auto => None,
             EncodingName::Utf8 => Some(Encoding::Utf8),
@@ -90,7 +102,9 @@ impl Target<'_> {
             let limit = self.source.max_item_bytes;
             let result = open().map_err(ReadError::Io).and_then(|reader| {
                 let summary =
-                    package::read_limited(reader, attempt, limit, &mut |item| batch.push(item))?;
+                    package::read_at(reader, attempt, limit, package_pointer, &mut |item| {
+                        batch.push(item)
+                    })?;
                 batch.flush().map_err(ReadError::Sink)?;
                 Ok(summary)
             });
@@ -125,38 +139,6 @@ impl Target<'_> {
         }
     }
 
-    /// Takes a page that was parsed whole. A page that holds no OCDS at all is rejected.
-    pub fn value(
-        &mut self,
-        record: &InputRecord<'_>,
-        page: Value,
-        hook: Hook<'_>,
-    ) -> Result<Taken, Error> {
-        self.store.begin_input()?;
-        let input_id = self.store.record_input(self.run_id, record)?;
-        let mut batch = Batch::new(self.store, input_id, self.run_id);
-        let read = package::read_value(page, &mut |item| batch.push(item))
-            .and_then(|summary| batch.flush().map(|()| summary).map_err(ReadError::Sink));
-        let taken = batch.taken;
-        let mut summary = match read {
-            Ok(s) => s,
-            Err(ReadError::Sink(e)) => {
-                self.store.rollback_input()?;
-                return Err(e.into());
-            }
-            Err(e) => {
-                self.store.rollback_input()?;
-                return self.reject(record, "unreadable", None, None, e.to_string());
-            }
-        };
-        if summary.items == 0
-            && let Some(first) = summary.issues.first_mut()
-        {
-            first.fatal = true;
-        }
-        self.finish(record, input_id, summary, taken, hook)
-    }
-
     fn finish(
         &mut self,
         record: &InputRecord<'_>,
@@ -165,6 +147,15 @@ impl Target<'_> {
         mut taken: Taken,
         hook: Hook<'_>,
     ) -> Result<Taken, Error> {
+        let mut summary = summary;
+        // A document holding no OCDS at all (an error page in JSON, a package of something
+        // else) is rejected for its first problem; JSON lines stand or fall line by line.
+        if summary.items == 0
+            && summary.layout == Layout::Document
+            && let Some(first) = summary.issues.first_mut()
+        {
+            first.fatal = true;
+        }
         let mut format = match summary.layout {
             Layout::Document => "document".to_string(),
             Layout::JsonLines => "json-lines".to_string(),

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::http::{Body, Failure, Fetched, download};
+use super::http::{Failure, Fetched, download};
 use super::walk::{Flow, drive, fixed_urls, give_up};
 use super::{Ctx, Error, Shared, Taken};
 use crate::store::{InputRecord, Inserted};
@@ -27,18 +27,16 @@ pub(super) async fn fetch(
             match result {
                 Err(f) => give_up(ctx, &f)?,
                 Ok(fetched) => {
-                    if let Body::Disk(file) = &fetched.body {
-                        let record = fetched.record(&ctx.target.source.id);
-                        let ms = fetched.elapsed.as_millis();
-                        let parsed = std::fs::File::open(file.path())
-                            .map_err(|e| e.to_string())
-                            .and_then(|f| {
-                                let reader = std::io::BufReader::new(f);
-                                serde_json::from_reader(reader).map_err(|e| e.to_string())
-                            });
-                        let taken = take_package(ctx, &record, parsed)?;
-                        ctx.stored(&fetched.url, Some(fetched.status), fetched.size, &taken, ms);
-                    }
+                    let record = fetched.record(&ctx.target.source.id);
+                    let ms = fetched.elapsed.as_millis();
+                    let parsed = std::fs::File::open(fetched.body.path())
+                        .map_err(|e| e.to_string())
+                        .and_then(|f| {
+                            let reader = std::io::BufReader::new(f);
+                            serde_json::from_reader(reader).map_err(|e| e.to_string())
+                        });
+                    let taken = take_package(ctx, &record, parsed)?;
+                    ctx.stored(&fetched.url, Some(fetched.status), fetched.size, &taken, ms);
                 }
             }
             Ok(Flow::Continue)

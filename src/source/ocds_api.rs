@@ -13,112 +13,140 @@ use super::walk::{Backlog, Flow, drive, give_up, request};
 use super::{Ctx, Error, Shared};
 use crate::config::{Api, EncodingName, Numbered, Paginate, Windows};
 
-/// A page fetched and parsed.
+/// A page fetched to disk, with what the walk needs from it read ahead of storing it.
 pub(super) struct Page {
     pub fetched: Fetched,
-    pub value: Value,
+    pub seen: Seen,
+}
+
+/// What the walk read from a page before storing it.
+pub(super) struct Seen {
+    /// The value at the walk's next-link pointer (`links.next`).
+    pub next: Option<Value>,
+    /// The value at `total_pointer`.
+    pub total: Option<Value>,
+    /// True when the package holds no release and no record (or is not there).
+    pub empty: bool,
 }
 
 pub(super) async fn fetch(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), Error> {
     match &api.paginate {
-        Paginate::Next { pointer } => by_links(ctx, api, client, pointer).await,
+        Paginate::Next { .. } => by_links(ctx, api, client).await,
         Paginate::Numbered(n) => numbered(ctx, api, n, client).await,
         Paginate::Windows(w) => windows(ctx, api, w, client).await,
     }
 }
 
-/// Parses a page body: gzip by its magic bytes, UTF-8, or ISO-8859-1 when allowed.
-pub(super) fn decode(bytes: &[u8], encoding: EncodingName) -> Result<Value, String> {
-    let mut owned = Vec::new();
-    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        use std::io::Read;
-        flate2::read::MultiGzDecoder::new(bytes)
-            .read_to_end(&mut owned)
-            .map_err(|e| format!("gzip: {e}"))?;
-        &owned[..]
-    } else {
-        bytes
-    };
-    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    let as_latin1 = |b: &[u8]| -> String { b.iter().map(|&c| char::from(c)).collect() };
-    let result = match encoding {
-        EncodingName::Latin1 => serde_json::from_str(&as_latin1(bytes)),
-        _ => serde_json::from_slice(bytes),
-    };
-    match result {
-        Ok(v) => Ok(v),
-        Err(e) if encoding == EncodingName::Auto && std::str::from_utf8(bytes).is_err() => {
-            serde_json::from_str(&as_latin1(bytes))
-                .map_err(|e2| format!("{e2} (read as ISO-8859-1 after: {e})"))
+/// Where a walk looks in each page.
+#[derive(Debug, Clone)]
+pub(super) struct Look {
+    package: String,
+    next: Option<String>,
+    total: Option<String>,
+}
+
+impl Look {
+    fn new(api: &Api) -> Look {
+        let (next, total) = match &api.paginate {
+            Paginate::Next { pointer } => (Some(pointer.clone()), None),
+            Paginate::Numbered(n) => (None, n.total_pointer.clone()),
+            Paginate::Windows(_) => (None, None),
+        };
+        Look {
+            package: api.package_pointer.clone(),
+            next,
+            total,
         }
-        Err(e) => Err(format!("{e}")),
+    }
+
+    /// The pointers probed: next, total, then the first release, record or element of the
+    /// package (any of them means the page is not empty).
+    fn pointers(&self) -> Vec<String> {
+        let p = &self.package;
+        vec![
+            self.next.clone().unwrap_or_default(),
+            self.total.clone().unwrap_or_default(),
+            format!("{p}/releases/0"),
+            format!("{p}/records/0"),
+            format!("{p}/0"),
+        ]
     }
 }
 
-/// Fetches one page and parses it; a body that is not JSON is fetched again like a 5xx.
+/// Reads what `look` wants from a spooled page, and checks that the page is whole JSON.
+/// With `auto` encoding a page that fails as UTF-8 is tried as ISO-8859-1.
+fn probe(body: &Body, look: &Look, encoding: EncodingName) -> Result<Seen, String> {
+    use crate::ocds::package::{self, Encoding};
+    let pointers = look.pointers();
+    let run = |enc: Encoding| -> Result<Vec<Option<Value>>, String> {
+        let file = std::fs::File::open(body.path()).map_err(|e| format!("spooled page: {e}"))?;
+        package::probe(file, enc, &pointers)
+    };
+    let found = match encoding {
+        EncodingName::Latin1 => run(Encoding::Latin1)?,
+        EncodingName::Utf8 => run(Encoding::Utf8)?,
+        EncodingName::Auto => match run(Encoding::Utf8) {
+            Ok(found) => found,
+            Err(e) => run(Encoding::Latin1)
+                .map_err(|e2| format!("{e2} (read as ISO-8859-1 after: {e})"))?,
+        },
+    };
+    let mut found = found.into_iter();
+    let mut take = |wanted: bool| found.next().flatten().filter(|_| wanted);
+    let next = take(look.next.as_deref().is_some_and(|p| !p.is_empty()));
+    let total = take(look.total.as_deref().is_some_and(|p| !p.is_empty()));
+    let empty = (0..3).all(|_| take(true).is_none());
+    Ok(Seen { next, total, empty })
+}
+
+/// Fetches one page to disk and probes it; a body that is not whole JSON is fetched again
+/// like a 5xx.
 pub(super) async fn get_page(
     client: Shared,
     req: Request,
+    look: Look,
     encoding: EncodingName,
 ) -> Result<Page, Failure> {
-    let parse = move |body: &Body| match body {
-        Body::Memory(bytes) => decode(bytes, encoding),
-        Body::Disk(_) => Err("a page is kept in memory".into()),
-    };
-    let (fetched, value) = client.fetch(&req, Keep::Memory, parse).await?;
-    Ok(Page { fetched, value })
+    let (fetched, seen) = client
+        .fetch(&req, Keep::Page, |body| probe(body, &look, encoding))
+        .await?;
+    Ok(Page { fetched, seen })
 }
 
-/// Stores a page's package; `cursor` is saved as the checkpoint with it.
+/// Stores a page's package through the streaming reader; `cursor` is saved as the checkpoint
+/// with it.
 pub(super) fn take_page(
     ctx: &mut Ctx<'_>,
     pointer: &str,
     page: Page,
     cursor: Value,
 ) -> Result<super::Taken, Error> {
-    let Page { fetched, mut value } = page;
-    let package = if pointer.is_empty() {
-        Some(value)
-    } else {
-        value.pointer_mut(pointer).map(Value::take)
-    };
+    let fetched = page.fetched;
     let record = fetched.record(&ctx.target.source.id);
     let ms = fetched.elapsed.as_millis();
     if fetched.attempts > 1 {
         tracing::info!(url = %fetched.url, attempts = fetched.attempts, "page fetched after retries");
     }
-    let taken = match package {
-        Some(package) => {
-            let mut hook = ctx.hook_for(cursor.clone());
-            ctx.target.value(&record, package, &mut hook)?
-        }
-        None => ctx.target.reject(
-            &record,
-            "not_ocds",
-            None,
-            None,
-            format!("no package at `{pointer}` (package_pointer)"),
-        )?,
-    };
+    let path = fetched.body.path().to_path_buf();
+    let mut open =
+        || -> std::io::Result<Box<dyn std::io::Read>> { Ok(Box::new(std::fs::File::open(&path)?)) };
+    let mut hook = ctx.hook_for(cursor.clone());
+    let taken = ctx
+        .target
+        .stream_at(&record, pointer, &mut open, &mut hook)?;
     if taken.stored {
         ctx.checkpoint.cursor = cursor;
     }
     ctx.stored(&fetched.url, Some(fetched.status), fetched.size, &taken, ms);
     Ok(taken)
 }
-
 fn str_at(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
 /// `links.next`: one page after another. The cursor is the next page's URL and the last
 /// page read; a finished walk resumes from its last page (new releases are appended there).
-async fn by_links(
-    ctx: &mut Ctx<'_>,
-    api: &Api,
-    client: &Shared,
-    pointer: &str,
-) -> Result<(), Error> {
+async fn by_links(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), Error> {
     let http = &ctx.target.source.http;
     let encoding = ctx.target.source.encoding;
     let cursor = ctx.checkpoint.cursor.clone();
@@ -144,7 +172,7 @@ async fn by_links(
         };
         first = false;
         seen.insert(req.url.to_string());
-        match get_page(client.clone(), req.clone(), encoding).await {
+        match get_page(client.clone(), req.clone(), Look::new(api), encoding).await {
             Err(f) => {
                 give_up(ctx, &f)?;
                 // The chain is broken here: the next run starts again from this page.
@@ -163,8 +191,9 @@ async fn by_links(
             }
             Ok(page) => {
                 let linked = page
-                    .value
-                    .pointer(pointer)
+                    .seen
+                    .next
+                    .as_ref()
                     .and_then(Value::as_str)
                     .filter(|s| !s.is_empty())
                     .and_then(|s| req.url.join(s).ok())
@@ -208,7 +237,7 @@ async fn first_page_answers(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Re
     let Ok(req) = request(&api.url, http, &[], &[], true) else {
         return Ok(false);
     };
-    match get_page(client.clone(), req.clone(), encoding).await {
+    match get_page(client.clone(), req.clone(), Look::new(api), encoding).await {
         Err(_) => Ok(false),
         Ok(page) => {
             // Keep the checkpoint at the bad page: it is tried first next run.
@@ -273,7 +302,7 @@ async fn numbered(
             Ok(r) => r,
             Err(e) => return ctx.failed(&api.url, None, "bad_url", e),
         };
-        let result = get_page(client.clone(), req, encoding).await;
+        let result = get_page(client.clone(), req, Look::new(api), encoding).await;
         state.backlog.settle(&v, result.is_ok());
         let mut cur = ctx.checkpoint.cursor.clone();
         cur["failed"] = json!(state.backlog.keys());
@@ -285,9 +314,9 @@ async fn numbered(
         Ok(r) => r,
         Err(e) => return ctx.failed(&api.url, None, "bad_url", e),
     };
-    let first_page = get_page(client.clone(), req, encoding).await;
+    let first_page = get_page(client.clone(), req, Look::new(api), encoding).await;
     let total = match (&first_page, &n.total_pointer) {
-        (Ok(p), Some(ptr)) => p.value.pointer(ptr).and_then(|v| {
+        (Ok(p), Some(_)) => p.seen.total.as_ref().and_then(|v| {
             v.as_u64()
                 .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
         }),
@@ -310,11 +339,12 @@ async fn numbered(
         // The URL was checked when the config was read, so a value cannot fail here.
         let reqs = values.filter_map(|v| req_for(v).ok().map(|r| (v, r)));
         let c = client.clone();
+        let look = Look::new(api);
         drive(
             ctx,
             http.concurrency,
             reqs,
-            move |req| get_page(c.clone(), req, encoding),
+            move |req| get_page(c.clone(), req, look.clone(), encoding),
             |ctx, v, result| state.page(ctx, api, v, step, result, last),
         )
         .await?;
@@ -408,7 +438,7 @@ impl Walk {
                 Ok(Flow::Continue)
             }
             Ok(page) => {
-                let empty = page_is_empty(&page.value, &api.package_pointer);
+                let empty = page.seen.empty;
                 // An API that ignores the page parameter returns the same page forever.
                 let same = self.previous_sha.as_deref() == Some(page.fetched.sha256.as_str());
                 self.previous_sha = Some(page.fetched.sha256.clone());
@@ -437,21 +467,6 @@ impl Walk {
                 Ok(Flow::Continue)
             }
         }
-    }
-}
-
-/// True when a page holds no releases and no records.
-fn page_is_empty(value: &Value, pointer: &str) -> bool {
-    let package = if pointer.is_empty() {
-        Some(value)
-    } else {
-        value.pointer(pointer)
-    };
-    let Some(p) = package else { return true };
-    let len = |k: &str| p.get(k).and_then(Value::as_array).map_or(0, Vec::len);
-    match p {
-        Value::Array(a) => a.is_empty(),
-        _ => len("releases") == 0 && len("records") == 0,
     }
 }
 
@@ -508,13 +523,14 @@ async fn windows(ctx: &mut Ctx<'_>, api: &Api, w: &Windows, client: &Shared) -> 
             .map(|r| (day, r))
     });
     let c = client.clone();
+    let look = Look::new(api);
     let mut next_from = resume.unwrap_or(w.start);
     let key = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
     drive(
         ctx,
         http.concurrency,
         reqs,
-        move |req| get_page(c.clone(), req, encoding),
+        move |req| get_page(c.clone(), req, look.clone(), encoding),
         |ctx, day, result| {
             // Results come in date order, and a failed window stays in the backlog:
             // everything before `next_from` is stored or listed.

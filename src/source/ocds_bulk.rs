@@ -8,7 +8,7 @@ use std::io::Read;
 use chrono::Datelike;
 use serde_json::{Value, json};
 
-use super::http::{Body, Failure, Fetched, Request, download};
+use super::http::{Failure, Fetched, Request, download};
 use super::walk::{Backlog, Flow, drive, fixed_urls, give_up, request};
 use super::{Ctx, Error, Shared, Taken};
 use crate::config::Bulk;
@@ -113,9 +113,7 @@ pub(super) async fn fetch(ctx: &mut Ctx<'_>, bulk: &Bulk, client: &Shared) -> Re
 /// Stores a downloaded file (or each member of a zip), unless the same bytes were stored from
 /// the same URL before.
 pub(super) fn take_download(ctx: &mut Ctx<'_>, fetched: Fetched) -> Result<(), Error> {
-    let Body::Disk(file) = &fetched.body else {
-        return Ok(());
-    };
+    let file = &fetched.body;
     let ms = fetched.elapsed.as_millis();
     if !ctx.full
         && ctx
