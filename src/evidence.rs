@@ -11,8 +11,44 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::store::Error;
-use crate::store::{Origin, Provenance, Store};
+use crate::store::{Provenance, Store};
 use crate::util::{array, process_id};
+
+/// Where the data behind a verdict came from: the release (or record, or OC4IDS project), the
+/// source, the URL or path, and when it was fetched.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Origin {
+    /// The contracting process, when the data is OCDS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocid: Option<String>,
+    /// The release id (absent for records and OC4IDS projects).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// Source id.
+    pub source: String,
+    /// URL or path (a zip member as `URL#member`).
+    pub location: String,
+    /// When it was fetched or read.
+    pub fetched_at: String,
+}
+
+impl Origin {
+    /// The origin of data from `provenance`, in process `ocid` and release `release`.
+    fn at(ocid: Option<String>, release: Option<String>, provenance: Provenance) -> Origin {
+        let Provenance {
+            source,
+            location,
+            fetched_at,
+        } = provenance;
+        Origin {
+            ocid,
+            release,
+            source,
+            location,
+            fetched_at,
+        }
+    }
+}
 
 /// The origins of one project's data.
 #[derive(Debug, Default)]
@@ -36,19 +72,12 @@ impl Origins {
         provenance: Option<&Provenance>,
     ) -> Result<Origins, Error> {
         let mut o = Origins {
-            package: provenance.map(|p| Origin {
-                ocid: None,
-                release: None,
-                source: p.source.clone(),
-                location: p.location.clone(),
-                fetched_at: p.fetched_at.clone(),
-            }),
+            package: provenance.map(|p| Origin::at(None, None, p.clone())),
             ..Origins::default()
         };
-        for origin in store.origins_of(ocids)? {
-            if let Some(ocid) = origin.ocid.clone() {
-                o.latest.insert(ocid, origin);
-            }
+        for (ocid, release, provenance) in store.origins_of(ocids)? {
+            let origin = Origin::at(Some(ocid.clone()), release, provenance);
+            o.latest.insert(ocid, origin);
         }
         for (i, cp) in array(project.get("contractingProcesses"))
             .iter()
@@ -59,8 +88,9 @@ impl Origins {
                 // One release often brings several changes: look it up once.
                 if let Some(r) = m.get("releaseID").and_then(Value::as_str)
                     && !o.releases.contains_key(&(ocid.clone(), r.to_string()))
-                    && let Some(origin) = store.release_origin(&ocid, r)?
+                    && let Some(provenance) = store.release_origin(&ocid, r)?
                 {
+                    let origin = Origin::at(Some(ocid.clone()), Some(r.to_string()), provenance);
                     o.releases.insert((ocid.clone(), r.to_string()), origin);
                 }
             }

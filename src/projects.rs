@@ -14,10 +14,11 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::evidence::Origins;
 use crate::ids::{self, Outcome, Verdict};
+use crate::ocds::CompiledProcess;
 use crate::publish::sheet;
 use crate::publish::{EntityInfo, ProjectFigures, ProjectSheet, Rendered, Staging, StaleMark};
 use crate::report::{RunReport, StageSeconds};
-use crate::store::{CompiledRow, ProjectScoreRow, Provenance, QuarantineRow, Store};
+use crate::store::{ProjectScoreRow, Provenance, QuarantineRow, Store};
 use crate::{Error, flags, oc4ids, scope, score};
 
 /// How many projects are gathered before a batch is worked on; bounds memory.
@@ -81,7 +82,7 @@ pub fn publish_all(
             seconds,
         )
     })?;
-    store.for_each_project(config.grouping, |key, mut rows| {
+    store.for_each_project(config.grouping, |key, mut rows: Vec<CompiledProcess>| {
         rows.retain(|r| !claimed.contains(&r.ocid));
         if rows.is_empty() {
             return Ok(());
@@ -111,7 +112,7 @@ pub fn publish_all(
 struct Job {
     key: String,
     processes: u32,
-    rows: Vec<CompiledRow>,
+    rows: Vec<CompiledProcess>,
     /// A project from an OC4IDS source, and where it came from.
     oc4ids: Option<(Value, Provenance)>,
 }

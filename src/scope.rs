@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use crate::config::ScopeSettings;
-use crate::store::CompiledRow;
+use crate::ocds::CompiledProcess;
 use crate::util::{array, id_text};
 
 /// Whether a project is kept.
@@ -23,7 +23,7 @@ pub enum Judged {
 }
 
 /// Judges one project's processes against the scope (`None`: everything is in scope).
-pub fn judge(scope: Option<&ScopeSettings>, rows: &[CompiledRow]) -> Judged {
+pub fn judge(scope: Option<&ScopeSettings>, rows: &[CompiledProcess]) -> Judged {
     let Some(scope) = scope else {
         return Judged::In;
     };
@@ -130,8 +130,8 @@ mod tests {
     use crate::config::ClassificationRule;
     use serde_json::json;
 
-    fn row(ocid: &str, data: Value) -> CompiledRow {
-        CompiledRow {
+    fn row(ocid: &str, data: Value) -> CompiledProcess {
+        CompiledProcess {
             ocid: ocid.into(),
             data,
             history: Value::Null,

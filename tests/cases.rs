@@ -30,8 +30,8 @@ use costwatch::config::FlagSettings;
 use costwatch::flags::{self, Flag};
 use costwatch::ids::{self, Outcome, Verdict};
 use costwatch::oc4ids::{self, Options};
+use costwatch::ocds::CompiledProcess;
 use costwatch::ocds::{Merger, history};
-use costwatch::store::CompiledRow;
 use serde_json::{Map, Value};
 
 use crate::util::{json, package_errors, root, shared};
@@ -87,11 +87,11 @@ fn run_convert(input: &Value) -> Result<Outcomes, String> {
             None => by_ocid.push((ocid.to_string(), vec![r.clone()])),
         }
     }
-    let rows: Vec<CompiledRow> = by_ocid
+    let rows: Vec<CompiledProcess> = by_ocid
         .iter()
         .map(|(ocid, list)| {
             let (data, history, _) = history::compile(&Merger::default(), list);
-            CompiledRow {
+            CompiledProcess {
                 ocid: ocid.clone(),
                 data,
                 history,

@@ -3,8 +3,8 @@
 
 use costwatch::ids::{self, Outcome};
 use costwatch::oc4ids::{self, Options};
+use costwatch::ocds::CompiledProcess;
 use costwatch::ocds::{Merger, history};
-use costwatch::store::CompiledRow;
 use serde_json::{Value, json};
 
 fn release(id: &str, date: &str, contract: Value) -> Value {
@@ -24,7 +24,7 @@ fn base() -> Value {
 /// modifications and the implementation verdicts of the process.
 fn verdicts(releases: &[Value]) -> (Value, Vec<(String, Outcome)>) {
     let (compiled, hist, _) = history::compile(&Merger::default(), releases);
-    let row = CompiledRow {
+    let row = CompiledProcess {
         ocid: "ocds-ev-1".into(),
         data: compiled,
         history: hist,

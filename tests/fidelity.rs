@@ -5,13 +5,13 @@
 use costwatch::config::FlagSettings;
 use costwatch::flags::{self, FlagState};
 use costwatch::oc4ids::{self, Converted, Options};
+use costwatch::ocds::CompiledProcess;
 use costwatch::ocds::{Merger, history};
-use costwatch::store::CompiledRow;
 use serde_json::{Value, json};
 
-fn row(ocid: &str, releases: &[Value]) -> CompiledRow {
+fn row(ocid: &str, releases: &[Value]) -> CompiledProcess {
     let (data, history, _) = history::compile(&Merger::default(), releases);
-    CompiledRow {
+    CompiledProcess {
         ocid: ocid.into(),
         data,
         history,
@@ -20,7 +20,7 @@ fn row(ocid: &str, releases: &[Value]) -> CompiledRow {
 }
 
 /// One release per ocid, dated 2024-01-01.
-fn rows(bodies: &[(&str, Value)]) -> Vec<CompiledRow> {
+fn rows(bodies: &[(&str, Value)]) -> Vec<CompiledProcess> {
     bodies
         .iter()
         .map(|(ocid, body)| {
@@ -34,7 +34,7 @@ fn rows(bodies: &[(&str, Value)]) -> Vec<CompiledRow> {
         .collect()
 }
 
-fn convert(rows: &[CompiledRow]) -> Converted {
+fn convert(rows: &[CompiledProcess]) -> Converted {
     let opts = Options {
         id_prefix: "oc4ids-test00".into(),
         // 2025-01-01
@@ -75,7 +75,7 @@ fn finished() -> Value {
     })
 }
 
-fn flag(project: &Value, rows: &[CompiledRow], t: &FlagSettings, code: &str) -> flags::Flag {
+fn flag(project: &Value, rows: &[CompiledProcess], t: &FlagSettings, code: &str) -> flags::Flag {
     flags::assess(project, rows, t)
         .into_iter()
         .find(|f| f.code == code)

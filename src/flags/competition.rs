@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Flag, FlagState, Text, flag};
 use crate::config::FlagSettings;
-use crate::store::CompiledRow;
+use crate::ocds::CompiledProcess;
 use crate::util::{array, parse_instant};
 
 /// Single tenderer in a competitive (open or selective) process.
@@ -53,7 +53,7 @@ pub(super) fn single_tenderer(s: &Value, base: &str, t: &FlagSettings) -> Flag {
 
 /// A contract signed before the tender period ended (from the compiled release: OC4IDS does
 /// not carry either date).
-pub(super) fn signed_before_tender_end(row: Option<&CompiledRow>, base: &str) -> Flag {
+pub(super) fn signed_before_tender_end(row: Option<&CompiledProcess>, base: &str) -> Flag {
     let code = "signed_before_tender_end";
     let rule = "a contract was signed before the tender period ended".to_string();
     let paths = vec![format!("{base}/status")];

@@ -15,7 +15,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::config::FlagSettings;
-use crate::store::{CompiledRow, Origin};
+use crate::evidence::Origin;
+use crate::ocds::CompiledProcess;
 use crate::util::array;
 use changes::change_without_reason;
 use competition::{signed_before_tender_end, single_tenderer};
@@ -137,7 +138,7 @@ pub const CODES: &[&str] = &[
 
 /// Computes every flag on a converted project; `rows` are its compiled releases (empty for an
 /// OC4IDS project without OCDS twins), needed for the dates OC4IDS does not carry.
-pub fn assess(project: &Value, rows: &[CompiledRow], t: &FlagSettings) -> Vec<Flag> {
+pub fn assess(project: &Value, rows: &[CompiledProcess], t: &FlagSettings) -> Vec<Flag> {
     let mut out = Vec::new();
     let mut any_contract = false;
     for (i, cp) in array(project.get("contractingProcesses"))
@@ -190,7 +191,7 @@ pub fn assess(project: &Value, rows: &[CompiledRow], t: &FlagSettings) -> Vec<Fl
 /// terminated in its OCDS data; for a process known only from OC4IDS, an active or closed
 /// status (the codelist's words for a contract in force or done). An award alone is not a
 /// contract: the process is still in procurement.
-pub fn has_contract(summary: &Value, row: Option<&CompiledRow>) -> bool {
+pub fn has_contract(summary: &Value, row: Option<&CompiledProcess>) -> bool {
     match row {
         Some(r) => array(r.data.get("contracts")).iter().any(|c| {
             c.get("dateSigned").is_some()

@@ -13,6 +13,30 @@ use crate::store::{self, SerializedCompiled, Store};
 /// How many ocids are read before a batch is compiled; bounds memory.
 const BATCH: usize = 512;
 
+/// One contracting process compiled: what convert, judge, flag and publish read.
+#[derive(Debug, Clone)]
+pub struct CompiledProcess {
+    /// The ocid.
+    pub ocid: String,
+    /// The compiled release.
+    pub data: Value,
+    /// Facts only the release history shows (see `ocds::history`).
+    pub history: Value,
+    /// Releases merged into it.
+    pub releases: u64,
+}
+
+impl store::FromCompiled for CompiledProcess {
+    fn from_stored(ocid: String, data: Value, history: Value, releases: u64) -> Self {
+        CompiledProcess {
+            ocid,
+            data,
+            history,
+            releases,
+        }
+    }
+}
+
 /// What a compile did.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Compiled {

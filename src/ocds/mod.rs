@@ -9,6 +9,6 @@ pub mod merge;
 pub mod package;
 pub mod rules;
 
-pub use compile::{Compiled, compile};
+pub use compile::{Compiled, CompiledProcess, compile};
 pub use merge::{MergeWarning, Merger};
 pub use rules::{Rule, Rules};

@@ -819,7 +819,7 @@ struct SheetFile<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     stale: Option<&'a StaleMark>,
     progress: &'a sheet::Progress,
-    origins: Vec<&'a crate::store::Origin>,
+    origins: Vec<&'a crate::evidence::Origin>,
 }
 
 /// An item and its evidence as positions in [`SheetFile::origins`].
@@ -835,8 +835,8 @@ impl<'a, T> Pointing<'a, T> {
     /// Each item with its evidence turned into positions by `point`.
     fn all(
         items: &'a [T],
-        evidence: impl Fn(&'a T) -> &'a [crate::store::Origin],
-        point: &mut impl FnMut(&'a [crate::store::Origin]) -> Vec<usize>,
+        evidence: impl Fn(&'a T) -> &'a [crate::evidence::Origin],
+        point: &mut impl FnMut(&'a [crate::evidence::Origin]) -> Vec<usize>,
     ) -> Vec<Pointing<'a, T>> {
         items
             .iter()
@@ -850,8 +850,8 @@ impl<'a, T> Pointing<'a, T> {
 
 impl<'a> SheetFile<'a> {
     fn of(sheet: &'a ProjectSheet<'a>) -> SheetFile<'a> {
-        let mut origins: Vec<&crate::store::Origin> = Vec::new();
-        let mut point = |evidence: &'a [crate::store::Origin]| -> Vec<usize> {
+        let mut origins: Vec<&crate::evidence::Origin> = Vec::new();
+        let mut point = |evidence: &'a [crate::evidence::Origin]| -> Vec<usize> {
             evidence
                 .iter()
                 .map(|o| match origins.iter().position(|known| *known == o) {

@@ -14,7 +14,7 @@ use super::{ProjectSheet, safe_file_name};
 use crate::config::FlagSettings;
 use crate::flags::{Flag, FlagState};
 use crate::ids::{Level, Outcome, Stage, catalogue};
-use crate::store::CompiledRow;
+use crate::ocds::CompiledProcess;
 use crate::util::array;
 
 /// The dates that mark a project's way through its stages (ISO text, as published).
@@ -61,7 +61,7 @@ pub struct Progress {
 /// complete; implementation once a contract is signed or active; procurement once a process
 /// exists (all processes before award stay here); preparation with a budget; identification
 /// otherwise.
-pub fn progress(project: &Value, rows: &[CompiledRow]) -> Progress {
+pub fn progress(project: &Value, rows: &[CompiledProcess]) -> Progress {
     let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
     let min = |a: Option<String>, b: Option<String>| match (a, b) {
         (Some(a), Some(b)) => Some(if b < a { b } else { a }),
@@ -1342,8 +1342,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn row(data: Value) -> CompiledRow {
-        CompiledRow {
+    fn row(data: Value) -> CompiledProcess {
+        CompiledProcess {
             ocid: data["ocid"].as_str().unwrap_or("x").to_string(),
             data,
             history: Value::Null,

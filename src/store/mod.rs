@@ -17,7 +17,7 @@ use serde_json::Value;
 
 pub use packed::Prepared;
 pub use schema::SCHEMA_VERSION;
-pub use sources::{Checkpoint, Origin, Provenance};
+pub use sources::{Checkpoint, Provenance};
 
 /// Store errors: they abort the run before anything is published.
 #[derive(Debug, thiserror::Error)]
@@ -120,17 +120,12 @@ pub struct ConflictRow {
     pub location: String,
 }
 
-/// A compiled release as stored, with the key used to group it into a project.
-#[derive(Debug, Clone)]
-pub struct CompiledRow {
-    /// The ocid.
-    pub ocid: String,
-    /// The compiled release.
-    pub data: Value,
-    /// Facts only the release history shows (see `ocds::history`).
-    pub history: Value,
-    /// Releases merged into it.
-    pub releases: u64,
+/// The caller's type for a stored compiled release (`ocds::CompiledProcess`): the store keeps
+/// compiled releases, what they mean belongs to the stage that makes them.
+pub trait FromCompiled {
+    /// Builds one from what the store holds: the ocid, the compiled release, its history
+    /// (`null` when none was stored) and how many releases were merged into it.
+    fn from_stored(ocid: String, data: Value, history: Value, releases: u64) -> Self;
 }
 
 /// How compiled releases are grouped into projects (`projects.grouping` in the configuration).
@@ -688,7 +683,7 @@ impl Store {
     }
 
     /// The stored compiled releases of these ocids (those that are stored), ordered by ocid.
-    pub fn compiled_of(&self, ocids: &[String]) -> Result<Vec<CompiledRow>, Error> {
+    pub fn compiled_of<T: FromCompiled>(&self, ocids: &[String]) -> Result<Vec<T>, Error> {
         let mut out = Vec::new();
         let mut stmt = self
             .conn
@@ -708,15 +703,12 @@ impl Store {
             let Some((data, history, releases)) = row else {
                 continue;
             };
-            out.push(CompiledRow {
-                ocid: ocid.clone(),
-                data: self.parse(&data, || format!("compiled release {ocid}"))?,
-                history: match history {
-                    Some(h) => self.parse(&h, || format!("history of {ocid}"))?,
-                    None => Value::Null,
-                },
-                releases: releases as u64,
-            });
+            let data = self.parse(&data, || format!("compiled release {ocid}"))?;
+            let history = match history {
+                Some(h) => self.parse(&h, || format!("history of {ocid}"))?,
+                None => Value::Null,
+            };
+            out.push(T::from_stored(ocid.clone(), data, history, releases as u64));
         }
         Ok(out)
     }
@@ -791,10 +783,10 @@ impl Store {
 
     /// Walks projects in key order, handing each its compiled releases (ordered by ocid).
     /// Only one project's releases are in memory at a time.
-    pub fn for_each_project<E: From<Error>>(
+    pub fn for_each_project<T: FromCompiled, E: From<Error>>(
         &self,
         grouping: Grouping,
-        mut f: impl FnMut(&str, Vec<CompiledRow>) -> Result<(), E>,
+        mut f: impl FnMut(&str, Vec<T>) -> Result<(), E>,
     ) -> Result<(), E> {
         let key = match grouping {
             Grouping::PlanningProjectId => "COALESCE(planning_project_id, ocid)",
@@ -827,12 +819,7 @@ impl Store {
                 Some(h) => self.parse(&h, || format!("history of {ocid}"))?,
                 None => Value::Null,
             };
-            batch.push(CompiledRow {
-                ocid,
-                data,
-                history,
-                releases: releases as u64,
-            });
+            batch.push(T::from_stored(ocid, data, history, releases as u64));
         }
         if let Some(prev) = current {
             f(&prev, batch)?;

@@ -168,9 +168,13 @@ impl Store {
         Ok(out)
     }
 
-    /// For each ocid, where its latest release (by date) came from; for ocids known only from
-    /// a record's compiled release, where that record came from.
-    pub fn origins_of(&self, ocids: &[&str]) -> Result<Vec<Origin>, Error> {
+    /// For each ocid, where its latest release (by date) came from, with that release's id;
+    /// for ocids known only from a record's compiled release, where that record came from
+    /// (and no release id).
+    pub fn origins_of(
+        &self,
+        ocids: &[&str],
+    ) -> Result<Vec<(String, Option<String>, Provenance)>, Error> {
         let mut out = Vec::new();
         let mut latest = self
             .conn
@@ -190,13 +194,12 @@ impl Store {
             .map_err(|e| self.sq(e))?;
         for ocid in ocids {
             let read = |r: &rusqlite::Row<'_>| {
-                Ok(Origin {
-                    ocid: Some((*ocid).to_string()),
-                    release: r.get(0)?,
+                let provenance = Provenance {
                     source: r.get(1)?,
                     location: r.get(2)?,
                     fetched_at: r.get(3)?,
-                })
+                };
+                Ok(((*ocid).to_string(), r.get(0)?, provenance))
             };
             let found = match latest.query_row(params![ocid], read).optional() {
                 Ok(Some(o)) => Some(o),
@@ -212,7 +215,7 @@ impl Store {
     }
 
     /// Where one release came from (its first stored copy).
-    pub fn release_origin(&self, ocid: &str, release: &str) -> Result<Option<Origin>, Error> {
+    pub fn release_origin(&self, ocid: &str, release: &str) -> Result<Option<Provenance>, Error> {
         self.conn
             .prepare_cached(
                 "SELECT i.source_id, i.location, i.read_at
@@ -221,9 +224,7 @@ impl Store {
             )
             .and_then(|mut stmt| {
                 stmt.query_row(params![ocid, release], |r| {
-                    Ok(Origin {
-                        ocid: Some(ocid.to_string()),
-                        release: Some(release.to_string()),
+                    Ok(Provenance {
                         source: r.get(0)?,
                         location: r.get(1)?,
                         fetched_at: r.get(2)?,
@@ -301,24 +302,6 @@ impl Store {
             .map(|o| o.is_some())
             .map_err(|e| self.sq(e))
     }
-}
-
-/// Where the data behind a verdict came from: the release (or record, or OC4IDS project), the
-/// source, the URL or path, and when it was fetched.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Origin {
-    /// The contracting process, when the data is OCDS.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ocid: Option<String>,
-    /// The release id (absent for records and OC4IDS projects).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub release: Option<String>,
-    /// Source id.
-    pub source: String,
-    /// URL or path (a zip member as `URL#member`).
-    pub location: String,
-    /// When it was fetched or read.
-    pub fetched_at: String,
 }
 
 /// Where a stored OC4IDS project came from.

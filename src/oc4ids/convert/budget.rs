@@ -5,11 +5,11 @@ use serde_json::{Map, Value, json};
 
 use super::Converter;
 use super::values::{sum_values, text};
-use crate::store::CompiledRow;
+use crate::ocds::CompiledProcess;
 use crate::util::{array, id_text};
 
 impl Converter {
-    pub(super) fn budget(&mut self, project: &mut Map<String, Value>, rows: &[CompiledRow]) {
+    pub(super) fn budget(&mut self, project: &mut Map<String, Value>, rows: &[CompiledProcess]) {
         let mut budget = Map::new();
         let amounts: Vec<Option<&Value>> = rows
             .iter()
@@ -93,7 +93,7 @@ impl Converter {
     /// `budget.amount` from `planning.project.totalValue` (Project extension) when the processes'
     /// budgets do not add up to the project's: the publisher's own statement of the project's
     /// total, used only when every process that gives one gives the same.
-    fn project_total_value(&mut self, budget: &mut Map<String, Value>, rows: &[CompiledRow]) {
+    fn project_total_value(&mut self, budget: &mut Map<String, Value>, rows: &[CompiledProcess]) {
         let mut totals: Vec<&Value> = Vec::new();
         for row in rows {
             if let Some(v) = row.data.pointer("/planning/project/totalValue")

@@ -16,12 +16,12 @@ use serde_json::{Map, Value, json};
 
 use super::Note;
 use super::values::{sum_values, text};
-use crate::store::CompiledRow;
+use crate::ocds::CompiledProcess;
 use crate::util::array;
 
 /// The project status and why.
 pub fn project_status(
-    rows: &[CompiledRow],
+    rows: &[CompiledProcess],
     statuses: &[Option<&str>],
 ) -> (Option<&'static str>, String) {
     if rows.is_empty() {
@@ -108,7 +108,7 @@ pub fn actual_value(contract: &Value) -> Option<Value> {
 
 /// `completion`: final value, end date, scope and the reasons for changes, with notes on
 /// what was projected rather than actual.
-pub fn completion(rows: &[CompiledRow], notes: &mut Vec<Note>) -> Option<Value> {
+pub fn completion(rows: &[CompiledProcess], notes: &mut Vec<Note>) -> Option<Value> {
     let mut out = Map::new();
     let mut note = |path: &str, message: String| {
         notes.push(Note {

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::Converter;
 use super::values::unique_ids;
-use crate::store::CompiledRow;
+use crate::ocds::CompiledProcess;
 use crate::util::array;
 
 /// The mapping's spellings that are not in the OC4IDS documentType codelist, and the codelist
@@ -43,7 +43,7 @@ const PROJECT_DOCUMENT_TYPES: &[&str] = &[
 ];
 
 impl Converter {
-    pub(super) fn documents(&mut self, project: &mut Map<String, Value>, rows: &[CompiledRow]) {
+    pub(super) fn documents(&mut self, project: &mut Map<String, Value>, rows: &[CompiledProcess]) {
         let mut docs = Vec::new();
         let typed = |d: &Value, types: &[&str]| {
             d.get("documentType")

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::Converter;
 use super::values::{push_unique, text, unique_ids};
 use crate::config::SectorRule;
-use crate::store::CompiledRow;
+use crate::ocds::CompiledProcess;
 use crate::util::{array, id_text};
 
 impl Converter {
@@ -15,7 +15,7 @@ impl Converter {
     pub(super) fn text_field(
         &mut self,
         project: &mut Map<String, Value>,
-        rows: &[CompiledRow],
+        rows: &[CompiledProcess],
         field: &str,
         pointer: &str,
         fallback: &str,
@@ -42,7 +42,7 @@ impl Converter {
         }
     }
 
-    pub(super) fn purpose(&mut self, project: &mut Map<String, Value>, rows: &[CompiledRow]) {
+    pub(super) fn purpose(&mut self, project: &mut Map<String, Value>, rows: &[CompiledProcess]) {
         let mut lines = Vec::new();
         let values = distinct_text(rows, "/planning/rationale");
         if values.len() == 1 {
@@ -70,7 +70,7 @@ impl Converter {
     pub(super) fn sector(
         &mut self,
         project: &mut Map<String, Value>,
-        rows: &[CompiledRow],
+        rows: &[CompiledProcess],
         map: &[SectorRule],
     ) {
         let mut sectors: Vec<Value> = Vec::new();
@@ -164,7 +164,7 @@ impl Converter {
 
     /// `forecasts` from `planning.forecasts` and `metrics` from each contract's implementation
     /// metrics (Metrics extension), with string ids.
-    pub(super) fn metrics(&mut self, project: &mut Map<String, Value>, rows: &[CompiledRow]) {
+    pub(super) fn metrics(&mut self, project: &mut Map<String, Value>, rows: &[CompiledProcess]) {
         for (field, pointers) in [
             ("forecasts", &["/planning/forecasts"][..]),
             ("metrics", &["/contracts/*/implementation/metrics"][..]),
@@ -203,7 +203,7 @@ impl Converter {
         }
     }
 
-    pub(super) fn locations(&mut self, project: &mut Map<String, Value>, rows: &[CompiledRow]) {
+    pub(super) fn locations(&mut self, project: &mut Map<String, Value>, rows: &[CompiledProcess]) {
         let mut locations: Vec<Value> = Vec::new();
         for row in rows {
             if let Some(Value::Array(list)) = row.data.pointer("/planning/project/locations") {
@@ -262,7 +262,7 @@ fn push_sector(sectors: &mut Vec<Value>, code: &str) {
     push_unique(sectors, Value::from(code));
 }
 
-fn distinct_text(rows: &[CompiledRow], pointer: &str) -> Vec<String> {
+fn distinct_text(rows: &[CompiledProcess], pointer: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for row in rows {
         if let Some(t) = text(row.data.pointer(pointer))

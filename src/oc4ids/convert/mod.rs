@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use super::status::process_status;
 use crate::config::SectorRule;
-use crate::store::CompiledRow;
+use crate::ocds::CompiledProcess;
 
 use parties::Parties;
 pub use values::sum_values;
@@ -67,7 +67,7 @@ pub fn project_id(key: &str, prefix: &str) -> String {
 }
 
 /// Converts the compiled releases of one project (ordered by ocid).
-pub fn convert(key: &str, rows: &[CompiledRow], opts: &Options) -> Converted {
+pub fn convert(key: &str, rows: &[CompiledProcess], opts: &Options) -> Converted {
     let mut c = Converter {
         notes: Vec::new(),
         parties: Parties::default(),
@@ -179,11 +179,11 @@ mod test_rows {
     use serde_json::Value;
 
     use super::{Converter, Parties};
-    use crate::store::CompiledRow;
+    use crate::ocds::CompiledProcess;
 
     /// A compiled release as it is stored, for the unit tests of each part.
-    pub(in crate::oc4ids::convert) fn row(ocid: &str, data: Value) -> CompiledRow {
-        CompiledRow {
+    pub(in crate::oc4ids::convert) fn row(ocid: &str, data: Value) -> CompiledProcess {
+        CompiledProcess {
             ocid: ocid.into(),
             data,
             history: Value::Null,
@@ -192,7 +192,7 @@ mod test_rows {
     }
 
     /// A converter that has collected the parties of `rows`.
-    pub(in crate::oc4ids::convert) fn converter(rows: &[CompiledRow]) -> Converter {
+    pub(in crate::oc4ids::convert) fn converter(rows: &[CompiledProcess]) -> Converter {
         let mut c = Converter {
             notes: Vec::new(),
             parties: Parties::default(),

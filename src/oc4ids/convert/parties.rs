@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use super::values::text;
-use crate::store::CompiledRow;
+use crate::ocds::CompiledProcess;
 use crate::util::{array, id_text};
 
 /// The project's de-duplicated parties, and the map from each process's party ids to them.
@@ -24,7 +24,7 @@ pub(super) struct Parties {
 }
 
 impl Parties {
-    pub(super) fn collect(&mut self, rows: &[CompiledRow]) {
+    pub(super) fn collect(&mut self, rows: &[CompiledProcess]) {
         for row in rows {
             for p in array(row.data.get("parties")) {
                 if let Value::Object(p) = p {

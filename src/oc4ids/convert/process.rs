@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::documents::codelist_spelling;
 use super::values::{push_unique, sum_values, text, unique_ids};
 use super::{Converter, completion, process_status};
-use crate::store::CompiledRow;
+use crate::ocds::CompiledProcess;
 use crate::util::{array, id_text};
 
 impl Converter {
@@ -15,7 +15,7 @@ impl Converter {
     /// Payments on a contract still running are a running total, not a final value, and
     /// publishing one would read as a price change (the schema's final value is the value at
     /// completion). A partial sum would understate the cost, so it is refused too.
-    fn final_value(&mut self, summary: &mut Map<String, Value>, row: &CompiledRow) {
+    fn final_value(&mut self, summary: &mut Map<String, Value>, row: &CompiledProcess) {
         let contracts: Vec<&Value> = completion::live_contracts(&row.data).collect();
         let actual: Vec<Value> = contracts
             .iter()
@@ -65,7 +65,7 @@ impl Converter {
 
     /// `summary.transactions` from each contract's implementation transactions, with payer
     /// and payee rewritten to the project's parties.
-    pub(super) fn transactions(&mut self, row: &CompiledRow) -> Vec<Value> {
+    pub(super) fn transactions(&mut self, row: &CompiledProcess) -> Vec<Value> {
         let mut out: Vec<(&str, Value)> = Vec::new();
         for contract in array(row.data.get("contracts")) {
             for t in array(contract.pointer("/implementation/transactions")) {
@@ -101,7 +101,7 @@ impl Converter {
         unique_ids(out)
     }
 
-    pub(super) fn process(&mut self, row: &CompiledRow, as_of: i64) -> Value {
+    pub(super) fn process(&mut self, row: &CompiledProcess, as_of: i64) -> Value {
         let cr = &row.data;
         let mut summary = Map::new();
         summary.insert("ocid".into(), Value::from(row.ocid.clone()));
