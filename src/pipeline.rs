@@ -381,35 +381,7 @@ impl Run<'_> {
             let path = path.to_path_buf();
             move |source| Error::Publish(crate::publish::Error::Io { path, source })
         };
-        let count = |key: &str| {
-            previous
-                .get(key)
-                .and_then(serde_json::Value::as_u64)
-                .unwrap_or(0)
-        };
-        let report = &mut self.report;
-        report.projects = count("projects");
-        report.processes = count("processes");
-        report.entities = count("entities");
-        report.stale_entities = count("stale_entities");
-        report.conversion_notes = count("conversion_notes");
-        report.flags = crate::flags::FlagCounts::from_report(&previous["flags"]);
-        report.out_of_scope = previous
-            .get("out_of_scope")
-            .and_then(|v| serde::Deserialize::deserialize(v).ok())
-            .unwrap_or_default();
-        // Projects left out of the kept package are still left out: the run says so (and is
-        // partial) exactly as the run that made the output did.
-        let left_out: Vec<crate::store::QuarantineRow> = previous
-            .get("quarantined")
-            .and_then(|v| serde::Deserialize::deserialize(v).ok())
-            .unwrap_or_default();
-        report.quarantined.extend(
-            left_out
-                .into_iter()
-                .filter(|row: &crate::store::QuarantineRow| row.reason == "invalid_project"),
-        );
-        report.output_kept = true;
+        self.report.carry_over(previous);
         if let Some(from) = previous.get("run_id").and_then(serde_json::Value::as_i64) {
             self.store.copy_entity_scores(from, self.run_id)?;
         }

@@ -315,6 +315,38 @@ impl StageSeconds {
 }
 
 impl RunReport {
+    /// Takes what a kept output says about itself from the report that made it (`previous`,
+    /// as published): its counts, and the projects it left out of the package, which this run
+    /// reports again (and is partial for) exactly as that run did.
+    pub fn carry_over(&mut self, previous: &serde_json::Value) {
+        let count = |key: &str| {
+            previous
+                .get(key)
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0)
+        };
+        self.projects = count("projects");
+        self.processes = count("processes");
+        self.entities = count("entities");
+        self.stale_entities = count("stale_entities");
+        self.conversion_notes = count("conversion_notes");
+        self.flags = crate::flags::FlagCounts::from_report(&previous["flags"]);
+        self.out_of_scope = previous
+            .get("out_of_scope")
+            .and_then(|v| serde::Deserialize::deserialize(v).ok())
+            .unwrap_or_default();
+        let left_out: Vec<QuarantineRow> = previous
+            .get("quarantined")
+            .and_then(|v| serde::Deserialize::deserialize(v).ok())
+            .unwrap_or_default();
+        self.quarantined.extend(
+            left_out
+                .into_iter()
+                .filter(|row| row.reason == "invalid_project"),
+        );
+        self.output_kept = true;
+    }
+
     /// An empty report for a run that has just started.
     pub fn new(run_id: i64, config: &str, started_at: &str, as_of: &str) -> RunReport {
         RunReport {
