@@ -185,12 +185,21 @@ impl<'c> Run<'c> {
             as_of: crate::util::parse_instant(&self.as_of).unwrap_or_default(),
             sectors: config.sectors.clone(),
         };
+        // What every project's outputs depend on: the program, its settings, the date.
+        let base = format!("{}\n{config:?}\n{}", env!("CARGO_PKG_VERSION"), self.as_of);
+        let reuse = projects::Reuse {
+            base: crate::util::sha256_hex(base.as_bytes()),
+            allowed: !opts.full,
+        };
         let published = projects::publish_all(
             config,
             &self.store,
             staging,
-            stale,
-            &convert_opts,
+            projects::Given {
+                stale,
+                convert: &convert_opts,
+                reuse: &reuse,
+            },
             &mut self.report,
             &mut self.seconds,
         )?;

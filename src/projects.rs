@@ -16,9 +16,11 @@ use crate::evidence::Origins;
 use crate::ids::{self, Outcome, Verdict};
 use crate::ocds::CompiledProcess;
 use crate::publish::sheet;
-use crate::publish::{EntityInfo, ProjectFigures, ProjectSheet, Rendered, Staging, StaleMark};
+use crate::publish::{
+    EntityInfo, Kept, ProjectFigures, ProjectSheet, Rendered, Staging, StaleMark,
+};
 use crate::report::{RunReport, StageSeconds};
-use crate::store::{ProjectScoreRow, Provenance, QuarantineRow, Store};
+use crate::store::{KeptRow, ProjectScoreRow, Provenance, QuarantineRow, Store};
 use crate::{Error, flags, oc4ids, scope, score};
 
 /// How many projects are gathered before a batch is worked on; bounds memory.
@@ -47,15 +49,20 @@ pub fn publish_all(
     config: &Config,
     store: &Store,
     staging: &mut Staging,
-    stale: &Stale,
-    convert: &oc4ids::Options,
+    given: Given<'_>,
     report: &mut RunReport,
     seconds: &mut StageSeconds,
 ) -> Result<Published, Error> {
+    let Given {
+        stale,
+        convert,
+        reuse,
+    } = given;
     let mut work = Work {
         config,
         store,
         staging,
+        reuse,
         stale,
         convert,
         out: Published::default(),
@@ -105,11 +112,31 @@ pub fn publish_all(
         work.push(job, report, seconds)
     })?;
     work.flush(report, seconds)?;
+    store.forget_projects_not_in(report.run_id)?;
     Ok(work.out)
+}
+
+/// What the run gives every project.
+pub struct Given<'a> {
+    /// The ocids resting on sources that are down.
+    pub stale: &'a Stale,
+    /// How projects are converted.
+    pub convert: &'a oc4ids::Options,
+    /// Whether a kept project may be taken as it is.
+    pub reuse: &'a Reuse,
+}
+
+/// What decides whether a project kept from an earlier run may be taken as it is.
+pub struct Reuse {
+    /// Everything every project's outputs depend on (version, settings, `as_of`), hashed.
+    pub base: String,
+    /// False with `--full`: every project is made again.
+    pub allowed: bool,
 }
 
 /// One project as read from the store.
 struct Job {
+    /// Its key: the grouping key, or the OC4IDS project's id.
     key: String,
     processes: u32,
     rows: Vec<CompiledProcess>,
@@ -125,27 +152,44 @@ struct Placed {
     stale: Option<StaleMark>,
 }
 
-/// A project judged and rendered, ready to be written and tallied.
-struct Done {
+/// What one project adds to the run's scores, report and pages. Kept in the store with the
+/// project's fingerprint, so that an unchanged project is counted without being made again.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Tally {
     processes: u32,
     project_id: String,
     entity: EntityInfo,
-    verdicts: Vec<Verdict>,
-    flags: Vec<(&'static str, flags::FlagState)>,
+    scored: Vec<score::Scored>,
+    flags: Vec<(String, flags::FlagState)>,
     presence: score::Presence,
     value: f64,
     score: f64,
     stage: String,
     notes: u64,
-    /// Schema errors that kept a pass-through project out of the package, and its source.
-    invalid: Option<(String, Vec<oc4ids::SchemaError>)>,
+    /// The source and schema errors (in English) of a pass-through project left out of the
+    /// package.
+    invalid: Option<(String, String)>,
+    /// Its rows in the tables, its line on the pages and where its files went.
+    kept: Kept,
+}
+
+/// A project judged and rendered, ready to be written and tallied.
+struct Done {
+    tally: Tally,
     rendered: Rendered,
+}
+
+/// A project of a batch, in project order: made in this run, or kept as it was.
+enum Slot {
+    Made(String, String),
+    Kept(Box<Job>, String, Box<Tally>),
 }
 
 struct Work<'a> {
     config: &'a Config,
     store: &'a Store,
     staging: &'a mut Staging,
+    reuse: &'a Reuse,
     stale: &'a Stale,
     convert: &'a oc4ids::Options,
     out: Published,
@@ -166,11 +210,86 @@ impl Work<'_> {
         Ok(())
     }
 
-    /// Works a batch through every step and writes it.
+    /// Works a batch through every step and writes it. Projects whose fingerprint is the one
+    /// their kept tally was made from are taken from the published output; the others are
+    /// made, on every core.
     fn flush(&mut self, report: &mut RunReport, seconds: &mut StageSeconds) -> Result<(), Error> {
         let jobs = std::mem::take(&mut self.batch);
         if jobs.is_empty() {
             return Ok(());
+        }
+        let mut slots = Vec::with_capacity(jobs.len());
+        let mut todo = Vec::new();
+        for job in jobs {
+            let key = kept_key(&job);
+            let fingerprint = self.fingerprint(&job);
+            match self.kept(&key, &fingerprint)? {
+                Some(tally) => slots.push(Slot::Kept(Box::new(job), fingerprint, Box::new(tally))),
+                None => {
+                    slots.push(Slot::Made(key, fingerprint));
+                    todo.push(job);
+                }
+            }
+        }
+        let mut made = self.make(todo, seconds)?.into_iter();
+
+        // Write and tally, in order.
+        let clock = Instant::now();
+        let mut rows: Vec<(String, String, Option<String>, String)> = Vec::new();
+        for slot in slots {
+            let (key, fingerprint, done) = match slot {
+                Slot::Made(key, fingerprint) => {
+                    let Some(done) = made.next() else {
+                        // `make` gives one result per job it was given.
+                        continue;
+                    };
+                    (key, fingerprint, done?)
+                }
+                Slot::Kept(job, fingerprint, tally) => {
+                    let key = kept_key(&job);
+                    if let Some(kept) = self.staging.reuse(&tally.kept)? {
+                        self.account(&tally, report)?;
+                        report.reused_projects += 1;
+                        rows.push((key, fingerprint, None, kept.stamp_text()));
+                        continue;
+                    }
+                    // Its files are not what they were: made again, here.
+                    let again = self.make(vec![*job], seconds)?.into_iter().next();
+                    let Some(done) = again else { continue };
+                    (key, fingerprint, done?)
+                }
+            };
+            let Done {
+                mut tally,
+                rendered,
+            } = done;
+            tally.kept = self.staging.add(rendered)?;
+            self.account(&tally, report)?;
+            let text = serde_json::to_string(&tally).ok();
+            rows.push((key, fingerprint, text, tally.kept.stamp_text()));
+        }
+        let rows: Vec<KeptRow<'_>> = rows
+            .iter()
+            .map(|(key, fingerprint, tally, stamp)| KeptRow {
+                key,
+                fingerprint,
+                tally: tally.as_deref(),
+                stamp,
+            })
+            .collect();
+        self.store.keep_projects(report.run_id, &rows)?;
+        StageSeconds::add(&mut seconds.publish, clock);
+        Ok(())
+    }
+
+    /// Converts, places and judges `jobs` (on every core), one result per job, in order.
+    fn make(
+        &self,
+        jobs: Vec<Job>,
+        seconds: &mut StageSeconds,
+    ) -> Result<Vec<Result<Done, Error>>, Error> {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
         }
         // Convert, on every core.
         let clock = Instant::now();
@@ -216,70 +335,109 @@ impl Work<'_> {
             .map(|p| assess_and_render(config, staging, p))
             .collect();
         StageSeconds::add(&mut seconds.assess, clock);
-
-        // Write and tally, in order.
-        let clock = Instant::now();
-        for d in done {
-            self.add(d?, report)?;
-        }
-        StageSeconds::add(&mut seconds.publish, clock);
-        Ok(())
+        Ok(done)
     }
 
-    fn add(&mut self, d: Done, report: &mut RunReport) -> Result<(), Error> {
-        if let Some((source, errors)) = &d.invalid {
-            let detail = errors
-                .iter()
-                .map(|e| e.describe(crate::config::Lang::En))
-                .collect::<Vec<_>>()
-                .join("; ");
-            tracing::warn!(project = %d.project_id, source = %source, errors = errors.len(), "project left out of the package: schema errors");
+    /// Everything a project's outputs are made from besides the run-wide `reuse.base`: its
+    /// key, each process with the run that compiled it, an OC4IDS project's text and origin,
+    /// and whether it rests on a source that is down.
+    fn fingerprint(&self, job: &Job) -> String {
+        use std::fmt::Write as _;
+        let mut text = format!("{}\n{}\n{}", self.reuse.base, job.key, job.processes);
+        for r in &job.rows {
+            let _ = write!(text, "\n{}:{}:{}", r.ocid, r.releases, r.compiled_in);
+        }
+        let provenance = job.oc4ids.as_ref().map(|(_, p)| p);
+        if let Some((project, p)) = &job.oc4ids {
+            let _ = write!(
+                text,
+                "\n{}\n{}\n{}\n{}",
+                serde_json::to_string(project).unwrap_or_default(),
+                p.source,
+                p.location,
+                p.fetched_at
+            );
+        }
+        let ocids: Vec<&str> = job.rows.iter().map(|r| r.ocid.as_str()).collect();
+        let _ = write!(text, "\n{:?}", self.stale.of(&ocids, provenance));
+        crate::util::sha256_hex(text.as_bytes())
+    }
+
+    /// The tally kept under `key` when it was made from `fingerprint` (and reuse is allowed).
+    fn kept(&self, key: &str, fingerprint: &str) -> Result<Option<Tally>, Error> {
+        if !self.reuse.allowed {
+            return Ok(None);
+        }
+        let Some(k) = self.store.kept_project(key)? else {
+            return Ok(None);
+        };
+        if k.fingerprint != fingerprint {
+            return Ok(None);
+        }
+        // A tally an older version wrote, or one that does not read, is made again.
+        Ok(serde_json::from_str::<Tally>(&k.tally).ok().map(|mut t| {
+            t.kept = t.kept.with_stamp_text(&k.stamp);
+            t
+        }))
+    }
+
+    /// Adds a project's figures to the run: scores, counts, entities, history, quarantine.
+    fn account(&mut self, t: &Tally, report: &mut RunReport) -> Result<(), Error> {
+        if let Some((source, detail)) = &t.invalid {
+            tracing::warn!(project = %t.project_id, source = %source, "project left out of the package: schema errors");
             let row = QuarantineRow {
                 source_id: source.clone(),
-                location: d.project_id.clone(),
+                location: t.project_id.clone(),
                 line: None,
                 byte_offset: None,
                 reason: "invalid_project".into(),
-                detail,
+                detail: detail.clone(),
             };
             self.store.quarantine(report.run_id, &row)?;
             report.quarantined.push(row);
         }
         let out = &mut self.out;
-        for (code, state) in &d.flags {
+        for (code, state) in &t.flags {
             report.flags.count(code, *state);
         }
-        for v in &d.verdicts {
-            out.input.push(
-                &d.project_id,
-                &d.entity.entity,
-                v,
-                weight(self.config, v.code),
+        for s in &t.scored {
+            out.input.push_scored(
+                &t.project_id,
+                &t.entity.entity,
+                s,
+                weight(self.config, s.code()),
             );
         }
-        out.ocp.add_presence(&d.entity.entity, &d.presence);
+        out.ocp.add_presence(&t.entity.entity, &t.presence);
         out.values
-            .push((d.entity.entity.clone(), d.project_id.clone(), d.value));
+            .push((t.entity.entity.clone(), t.project_id.clone(), t.value));
         out.process_counts
-            .push((d.project_id.clone(), d.entity.entity.clone(), d.processes));
-        report.processes += u64::from(d.processes);
-        report.conversion_notes += d.notes;
+            .push((t.project_id.clone(), t.entity.entity.clone(), t.processes));
+        report.processes += u64::from(t.processes);
+        report.conversion_notes += t.notes;
         out.history.push(ProjectScoreRow {
-            project: d.project_id,
-            entity: d.entity.entity.clone(),
-            score: d.score,
-            stage: d.stage,
+            project: t.project_id.clone(),
+            entity: t.entity.entity.clone(),
+            score: t.score,
+            stage: t.stage.clone(),
         });
-        self.staging.add(d.rendered)?;
         // An entity is stale when any of its projects rests on a source that is down.
         let e = out
             .entities
-            .entry(d.entity.entity.clone())
-            .or_insert_with(|| d.entity.clone());
+            .entry(t.entity.entity.clone())
+            .or_insert_with(|| t.entity.clone());
         if e.stale.is_none() {
-            e.stale = d.entity.stale;
+            e.stale = t.entity.stale.clone();
         }
         Ok(())
+    }
+}
+
+/// What a project is kept under in the store: OC4IDS projects and grouped ones apart.
+fn kept_key(job: &Job) -> String {
+    match job.oc4ids {
+        Some(_) => format!("oc4ids:{}", job.key),
+        None => format!("ocds:{}", job.key),
     }
 }
 
@@ -330,22 +488,36 @@ fn assess_and_render(config: &Config, staging: &Staging, p: Placed) -> Result<Do
         stale: stale.as_ref(),
         progress: progress.clone(),
     })?;
+    let invalid = (!converted.errors.is_empty()).then(|| {
+        // A converted project rests on several sources' releases: none is named.
+        let source = provenance.map_or_else(|| "-".to_string(), |p| p.source.clone());
+        let detail = converted
+            .errors
+            .iter()
+            .map(|e| e.describe(crate::config::Lang::En))
+            .collect::<Vec<_>>()
+            .join("; ");
+        (source, detail)
+    });
+    let kept = rendered.kept().clone();
     Ok(Done {
-        processes: job.processes,
-        project_id: project["id"].as_str().unwrap_or("-").to_string(),
-        flags: flags.iter().map(|f| (f.code, f.state)).collect(),
-        verdicts,
-        presence,
-        value: score::project_value(project),
-        score: figures.score,
-        stage: progress.stage.code().to_string(),
-        notes: converted.notes.len() as u64,
-        invalid: (!converted.errors.is_empty()).then(|| {
-            // A converted project rests on several sources' releases: none is named.
-            let source = provenance.map_or_else(|| "-".to_string(), |p| p.source.clone());
-            (source, converted.errors.clone())
-        }),
-        entity,
+        tally: Tally {
+            processes: job.processes,
+            project_id: project["id"].as_str().unwrap_or("-").to_string(),
+            flags: flags
+                .iter()
+                .map(|f| (f.code.to_string(), f.state))
+                .collect(),
+            scored: verdicts.iter().filter_map(score::Scored::of).collect(),
+            presence,
+            value: score::project_value(project),
+            score: figures.score,
+            stage: progress.stage.code().to_string(),
+            notes: converted.notes.len() as u64,
+            invalid,
+            entity,
+            kept,
+        },
         rendered,
     })
 }

@@ -227,6 +227,9 @@ pub struct RunReport {
     pub merge_warnings: u64,
     /// Projects published.
     pub projects: u64,
+    /// Of those, projects taken from the published output because nothing they are made from
+    /// changed (not converted, judged or rendered again).
+    pub reused_projects: u64,
     /// Contracting processes published.
     pub processes: u64,
     /// What `[scope]` kept out of this run.
@@ -368,6 +371,7 @@ impl RunReport {
             compiled: 0,
             merge_warnings: 0,
             projects: 0,
+            reused_projects: 0,
             processes: 0,
             out_of_scope: OutOfScope::default(),
             entities: 0,

@@ -136,6 +136,7 @@ mod tests {
             data,
             history: Value::Null,
             releases: 1,
+            compiled_in: 0,
         }
     }
 

@@ -96,6 +96,7 @@ fn run_convert(input: &Value) -> Result<Outcomes, String> {
                 data,
                 history,
                 releases: list.len() as u64,
+                compiled_in: 0,
             }
         })
         .collect();

@@ -29,6 +29,7 @@ fn verdicts(releases: &[Value]) -> (Value, Vec<(String, Outcome)>) {
         data: compiled,
         history: hist,
         releases: releases.len() as u64,
+        compiled_in: 0,
     };
     let opts = Options {
         id_prefix: "oc4ids-ev".into(),

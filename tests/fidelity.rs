@@ -16,6 +16,7 @@ fn row(ocid: &str, releases: &[Value]) -> CompiledProcess {
         data,
         history,
         releases: releases.len() as u64,
+        compiled_in: 0,
     }
 }
 

@@ -123,6 +123,106 @@ fn a_new_release_changes_its_project_and_no_other() {
         changed.contains(&"oc4ids/project-package.json"),
         "{changed:?}"
     );
+    // Only that project was made again; the others were taken from the published output...
+    assert_eq!(
+        second.report.reused_projects,
+        second.report.projects - 1,
+        "{:?}",
+        second.report
+    );
+    // ...and the output is, byte for byte, what making every project gives.
+    let full_dir = dir.path().join("full");
+    std::fs::create_dir_all(&full_dir).expect("dir");
+    std::fs::copy(&config.store, full_dir.join("store.sqlite")).expect("copy store");
+    let mut full = config.clone();
+    full.store = full_dir.join("store.sqlite");
+    full.output = full_dir.join("out");
+    let made = run(
+        &full,
+        &RunOptions {
+            full: true,
+            ..RunOptions::default()
+        },
+    )
+    .expect("full run");
+    assert_eq!(made.report.reused_projects, 0);
+    let all = output_hashes(&full.output);
+    let differ: Vec<&String> = all
+        .keys()
+        .chain(after.keys())
+        .filter(|k| all.get(*k) != after.get(*k))
+        .collect();
+    assert!(differ.is_empty(), "reused differs from made: {differ:?}");
+}
+
+#[test]
+fn a_kept_project_whose_files_changed_is_made_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("input");
+    std::fs::create_dir_all(&input).expect("input");
+    for e in std::fs::read_dir(root().join("fixtures/ocds"))
+        .expect("fixtures")
+        .flatten()
+    {
+        std::fs::copy(e.path(), input.join(e.file_name())).expect("copy");
+    }
+    let mut config = fixture_config(dir.path());
+    config.sources[0].spec = costwatch::config::SourceSpec::Local {
+        paths: vec![input.display().to_string()],
+    };
+    let first = run(&config, &RunOptions::default()).expect("first run");
+    let out = config.output.clone();
+    let made = output_hashes(&out);
+
+    // Someone edits one published sheet, another's JSON is replaced by the same bytes (a new
+    // file), and a third is deleted: none of the three can be taken as it is.
+    let sheets: Vec<String> = made
+        .keys()
+        .filter(|k| k.starts_with("proyectos/"))
+        .cloned()
+        .collect();
+    let jsons: Vec<String> = made
+        .keys()
+        .filter(|k| k.starts_with("projects/") && !k.contains("MOP-003"))
+        .cloned()
+        .collect();
+    let edited = out.join(&sheets[0]);
+    std::fs::write(&edited, "<p>editado</p>").expect("edit");
+    let rewritten = out.join(&jsons[1]);
+    let bytes = std::fs::read(&rewritten).expect("read");
+    std::fs::remove_file(&rewritten).expect("rm");
+    std::fs::write(&rewritten, bytes).expect("rewrite");
+    std::fs::remove_file(out.join(&sheets[2])).expect("delete");
+
+    // Something new, so that the run computes (with nothing new it keeps the output whole).
+    let amendment = serde_json::json!({
+        "ocid": "ocds-cw7pa1-MOP-003-1", "id": "ocds-cw7pa1-MOP-003-1-amendment-9",
+        "date": "2023-03-01T10:00:00-05:00", "tag": ["contractAmendment"],
+        "initiationType": "tender",
+        "contracts": [{"id": "ocds-cw7pa1-MOP-003-1-contract-1",
+            "amendments": [{"id": "adenda-9", "date": "2023-03-01T10:00:00-05:00",
+                "rationale": "Obras adicionales."}]}]
+    });
+    std::fs::write(input.join("zz-update.jsonl"), format!("{amendment}\n")).expect("update");
+    let second = run(&config, &RunOptions::default()).expect("second run");
+    assert!(
+        second.report.reused_projects == first.report.projects - 4,
+        "the three touched projects and MOP-003 are made again: {}",
+        second.report.reused_projects
+    );
+    let after = output_hashes(&out);
+    for name in [&sheets[0], &jsons[1], &sheets[2]] {
+        assert_eq!(after.get(name), made.get(name), "{name} is whole again");
+    }
+    // The package still holds every project once.
+    let package: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.join("oc4ids/project-package.json")).expect("package"),
+    )
+    .expect("package is JSON");
+    assert_eq!(
+        package["projects"].as_array().map(Vec::len),
+        Some(second.report.projects as usize)
+    );
 }
 
 #[test]

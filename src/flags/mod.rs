@@ -25,7 +25,7 @@ use payments::completed_without_payments;
 use time::time_overrun;
 
 /// The state of one flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FlagState {
     /// The rule fired.
@@ -89,7 +89,11 @@ impl FlagCounts {
     }
 
     /// Counts one flag.
-    pub fn count(&mut self, code: &'static str, state: FlagState) {
+    pub fn count(&mut self, code: &str, state: FlagState) {
+        // A code this version does not know (from a tally an older version kept) is left out.
+        let Some(code) = CODES.iter().copied().find(|c| *c == code) else {
+            return;
+        };
         *self
             .0
             .entry(code)

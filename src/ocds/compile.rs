@@ -24,15 +24,19 @@ pub struct CompiledProcess {
     pub history: Value,
     /// Releases merged into it.
     pub releases: u64,
+    /// The run that compiled it last (0 when it was never stored): a project whose processes
+    /// all keep theirs rests on the same data.
+    pub compiled_in: i64,
 }
 
 impl store::FromCompiled for CompiledProcess {
-    fn from_stored(ocid: String, data: Value, history: Value, releases: u64) -> Self {
+    fn from_stored(ocid: String, data: Value, history: Value, releases: u64, run: i64) -> Self {
         CompiledProcess {
             ocid,
             data,
             history,
             releases,
+            compiled_in: run,
         }
     }
 }

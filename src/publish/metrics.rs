@@ -79,6 +79,11 @@ pub fn text(report: &RunReport) -> String {
         &one(report.projects as f64),
     );
     metric(
+        "costwatch_reused_projects",
+        "Projects taken from the published output because nothing they are made from changed.",
+        &one(report.reused_projects as f64),
+    );
+    metric(
         "costwatch_out_of_scope_projects",
         "Projects left out by [scope]: none of their processes is infrastructure.",
         &one(report.out_of_scope.projects as f64),

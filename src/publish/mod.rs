@@ -71,7 +71,7 @@ pub enum Error {
 }
 
 /// An entity as published.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct EntityInfo {
     /// Key (identifier or normalised name).
     pub entity: String,
@@ -103,7 +103,7 @@ pub fn entity_score_rows(
 
 /// Figures that rest on a source that was down: its stored data was used, as of the last
 /// time it answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StaleMark {
     /// The source that was down.
     pub source: String,
@@ -132,6 +132,10 @@ pub struct Staging {
     dir: PathBuf,
     package: BufWriter<File>,
     package_path: PathBuf,
+    /// Bytes written to the package so far: where the next entry starts.
+    package_bytes: u64,
+    /// The published package, opened when a project is reused from it.
+    published_package: Option<Option<File>>,
     projects: u64,
     /// Projects written into the package (those with schema errors are not).
     in_package: u64,
@@ -276,7 +280,10 @@ impl Staging {
         let head = serde_json::to_string_pretty(&Value::Object(head)).unwrap_or_default();
         // The package is streamed: its head, then each project as it is converted.
         let open = head.trim_end().trim_end_matches('}').trim_end();
-        write!(package, "{open},\n  \"projects\": [").map_err(io(&package_path))?;
+        let open = format!("{open},\n  \"projects\": [");
+        package
+            .write_all(open.as_bytes())
+            .map_err(io(&package_path))?;
         let flags = Csv::mirrored(&dir.join("flags.csv"), FLAG_HEADER, "alertas")?;
         let project_table = Csv::mirrored(&dir.join("proyectos.csv"), PROJECT_HEADER, "proyectos")?;
         let footer = format!(
@@ -297,6 +304,8 @@ impl Staging {
             dir,
             package,
             package_path,
+            package_bytes: open.len() as u64,
+            published_package: None,
             projects: 0,
             in_package: 0,
             flags,
@@ -424,42 +433,142 @@ impl Staging {
         };
         Ok(Rendered {
             package_entry,
-            json_name,
             json,
-            html_name: html_path,
             html,
-            flag_rows,
-            table_row,
-            line,
+            kept: Kept {
+                json_name,
+                html_name: html_path,
+                flag_rows,
+                table_row,
+                line,
+                stamp: None,
+            },
         })
     }
 
     /// Writes a rendered project: its entry in the package, its two files, its table rows.
-    pub fn add(&mut self, r: Rendered) -> Result<(), Error> {
-        if let Some(entry) = &r.package_entry {
-            let sep = if self.in_package == 0 {
-                "\n    "
-            } else {
-                ",\n    "
-            };
-            write!(self.package, "{sep}{entry}").map_err(io(&self.package_path))?;
-            self.in_package += 1;
-        }
-        self.projects += 1;
+    pub fn add(&mut self, r: Rendered) -> Result<Kept, Error> {
+        let Rendered {
+            package_entry,
+            json,
+            html,
+            mut kept,
+        } = r;
+        let package = match &package_entry {
+            Some(entry) => Some(self.put_entry(entry)?),
+            None => None,
+        };
+        let mut stamps = Vec::with_capacity(2);
         for (name, bytes) in [
-            (&r.json_name, r.json.as_slice()),
-            (&r.html_name, r.html.as_bytes()),
+            (&kept.json_name, json.as_slice()),
+            (&kept.html_name, html.as_bytes()),
         ] {
             let path = self.dir.join(name);
             if !self.link_unchanged(name, bytes, &path) {
                 fs::write(&path, bytes).map_err(io(&path))?;
             }
+            stamps.push(file_stamp(&path));
         }
-        for row in r.flag_rows {
-            self.flags.row(row)?;
+        kept.stamp = match (stamps[0], stamps[1]) {
+            (Some(json), Some(html)) => Some(Stamp {
+                json,
+                html,
+                package,
+            }),
+            _ => None,
+        };
+        self.add_rows(&kept)?;
+        Ok(kept)
+    }
+
+    /// Takes a project as the published output holds it, when its files and package entry are
+    /// still those `kept` describes: the files are linked (or copied), the entry copied, the
+    /// rows added, and the project's new stamp returned. `None` (with nothing written) when
+    /// anything differs: the caller makes the project again.
+    pub fn reuse(&mut self, kept: &Kept) -> Result<Option<Kept>, Error> {
+        let Some(stamp) = &kept.stamp else {
+            return Ok(None);
+        };
+        let final_dir = self.final_dir.clone();
+        let published = |name: &str| final_dir.join(name);
+        if file_stamp(&published(&kept.json_name)) != Some(stamp.json)
+            || file_stamp(&published(&kept.html_name)) != Some(stamp.html)
+        {
+            return Ok(None);
         }
-        self.project_table.row(r.table_row)?;
-        self.lines.push(r.line);
+        let entry = match &stamp.package {
+            None => None,
+            Some((offset, len, sha)) => match self.published_entry(*offset, *len, sha) {
+                Some(entry) => Some(entry),
+                None => return Ok(None),
+            },
+        };
+        let mut kept = kept.clone();
+        let package = match &entry {
+            Some(entry) => Some(self.put_entry(entry)?),
+            None => None,
+        };
+        let mut stamps = Vec::with_capacity(2);
+        for name in [&kept.json_name, &kept.html_name] {
+            let (from, to) = (published(name), self.dir.join(name));
+            if fs::hard_link(&from, &to).is_err() {
+                fs::copy(&from, &to).map_err(io(&to))?;
+            }
+            stamps.push(file_stamp(&to));
+        }
+        kept.stamp = match (stamps[0], stamps[1]) {
+            (Some(json), Some(html)) => Some(Stamp {
+                json,
+                html,
+                package,
+            }),
+            _ => None,
+        };
+        self.add_rows(&kept)?;
+        Ok(Some(kept))
+    }
+
+    /// A project's entry in the published package, if it is still there as written.
+    fn published_entry(&mut self, offset: u64, len: u64, sha: &str) -> Option<String> {
+        use std::os::unix::fs::FileExt;
+        if self.published_package.is_none() {
+            let path = self.final_dir.join("oc4ids/project-package.json");
+            self.published_package = Some(File::open(path).ok());
+        }
+        let file = self.published_package.as_ref()?.as_ref()?;
+        let mut bytes = vec![0u8; usize::try_from(len).ok()?];
+        file.read_exact_at(&mut bytes, offset).ok()?;
+        (crate::util::sha256_hex(&bytes) == sha)
+            .then(|| String::from_utf8(bytes).ok())
+            .flatten()
+    }
+
+    /// Appends one project to the package; its offset, length and hash there.
+    fn put_entry(&mut self, entry: &str) -> Result<(u64, u64, String), Error> {
+        let sep = if self.in_package == 0 {
+            "\n    "
+        } else {
+            ",\n    "
+        };
+        write!(self.package, "{sep}{entry}").map_err(io(&self.package_path))?;
+        let offset = self.package_bytes + sep.len() as u64;
+        self.package_bytes = offset + entry.len() as u64;
+        self.in_package += 1;
+        Ok((
+            offset,
+            entry.len() as u64,
+            crate::util::sha256_hex(entry.as_bytes()),
+        ))
+    }
+
+    /// The project's rows in the tables and its line on the pages.
+    fn add_rows(&mut self, kept: &Kept) -> Result<(), Error> {
+        self.projects += 1;
+        for row in &kept.flag_rows {
+            self.flags.row(row.clone())?;
+        }
+        self.project_table.row(kept.table_row.clone())?;
+        self.lines.push(kept.line.clone());
         Ok(())
     }
 
@@ -767,13 +876,65 @@ impl Drop for Staging {
 pub struct Rendered {
     /// `None` for a project with schema errors: it stays out of the package.
     package_entry: Option<String>,
-    json_name: String,
     json: Vec<u8>,
-    html_name: String,
     html: String,
+    /// What the run's tables and pages take from the project.
+    kept: Kept,
+}
+
+/// What a project adds to the run's tables and pages besides its files, and where its files
+/// went. The pipeline keeps it in the store, so that a project whose inputs did not change is
+/// taken from the published output (`Staging::reuse`) instead of being made again.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Kept {
+    json_name: String,
+    html_name: String,
     flag_rows: Vec<[String; 12]>,
     table_row: Vec<String>,
     line: ProjectLine,
+    /// Filled in when the files are written; stored apart (see [`Kept::stamp_text`]).
+    #[serde(skip)]
+    stamp: Option<Stamp>,
+}
+
+impl Rendered {
+    /// What the run's tables and pages take from the project.
+    pub fn kept(&self) -> &Kept {
+        &self.kept
+    }
+}
+
+impl Kept {
+    /// Where the files went, as JSON text: it changes every run (the package entry moves when
+    /// an earlier project changes), so the store keeps it apart from the rest.
+    pub fn stamp_text(&self) -> String {
+        serde_json::to_string(&self.stamp).unwrap_or_default()
+    }
+
+    /// With the stamp read back from [`Kept::stamp_text`]; none (so never reused) if the text
+    /// does not read.
+    pub fn with_stamp_text(mut self, text: &str) -> Kept {
+        self.stamp = serde_json::from_str(text).ok().flatten();
+        self
+    }
+}
+
+/// How a project's written files are recognised in the published output: each file's size
+/// and modification time (published files are never written in place, so a file that is still
+/// the one written has both), and its entry in the package by place and SHA-256.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+struct Stamp {
+    json: (u64, i64, i64),
+    html: (u64, i64, i64),
+    /// Offset, length and hash of the entry in `oc4ids/project-package.json`.
+    package: Option<(u64, u64, String)>,
+}
+
+/// Size and modification time of a file, or `None` if it is not a plain file.
+fn file_stamp(path: &Path) -> Option<(u64, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::symlink_metadata(path).ok()?;
+    m.is_file().then(|| (m.len(), m.mtime(), m.mtime_nsec()))
 }
 
 /// Everything one project's outputs are made from.

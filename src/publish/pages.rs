@@ -25,7 +25,7 @@ pub const STYLE: &str = include_str!("templates/estilo.css");
 pub const SCRIPT: &str = include_str!("templates/liga.js");
 
 /// What a project contributes to the entity pages and the league table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ProjectLine {
     /// Project id.
     pub id: String,

@@ -1348,6 +1348,7 @@ mod tests {
             data,
             history: Value::Null,
             releases: 1,
+            compiled_in: 0,
         }
     }
 

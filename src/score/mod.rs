@@ -41,23 +41,56 @@ pub struct Input {
     weight: Vec<f64>,
 }
 
+/// What the scores need of one verdict that is due: kept with a project's tally, so that an
+/// unchanged project is scored again without being judged again.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Scored {
+    code: String,
+    process: String,
+    is_process: bool,
+    reactive: bool,
+    outcome: Outcome,
+}
+
+impl Scored {
+    /// The verdict as the scores see it; `None` when it is not due (not applicable, not yet
+    /// applicable), which no score counts.
+    pub fn of(v: &Verdict) -> Option<Scored> {
+        v.outcome.is_due().then(|| Scored {
+            code: v.code.to_string(),
+            process: v.process.clone().unwrap_or_default(),
+            is_process: v.level == Level::Process,
+            reactive: v.disclosure == Disclosure::Reactive,
+            outcome: v.outcome,
+        })
+    }
+
+    /// The element code.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+}
+
 impl Input {
     /// Adds one verdict; those not due (not applicable, not yet applicable) are left out.
     pub fn push(&mut self, project: &str, entity: &str, v: &Verdict, weight: f64) {
-        if !v.outcome.is_due() {
-            return;
+        if let Some(s) = Scored::of(v) {
+            self.push_scored(project, entity, &s, weight);
         }
+    }
+
+    /// Adds one due verdict as [`Scored`] keeps it.
+    pub fn push_scored(&mut self, project: &str, entity: &str, s: &Scored, weight: f64) {
         self.project.push(project.to_string());
         self.entity.push(entity.to_string());
-        self.code.push(v.code.to_string());
-        self.process
-            .push(v.process.as_deref().unwrap_or_default().to_string());
-        self.is_process.push(v.level == Level::Process);
-        self.reactive.push(v.disclosure == Disclosure::Reactive);
+        self.code.push(s.code.clone());
+        self.process.push(s.process.clone());
+        self.is_process.push(s.is_process);
+        self.reactive.push(s.reactive);
         self.strict
-            .push(f64::from(u8::from(v.outcome == Outcome::Disclosed)));
+            .push(f64::from(u8::from(s.outcome == Outcome::Disclosed)));
         self.lenient.push(f64::from(u8::from(matches!(
-            v.outcome,
+            s.outcome,
             Outcome::Disclosed | Outcome::Partial
         ))));
         self.weight.push(weight);

@@ -81,7 +81,7 @@ pub struct OcpElement {
 
 /// What one project shows of the OCP notebook's fields, worked out on its own (so that many
 /// projects can be looked at at once) and added to the tally afterwards.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Presence {
     /// Per catalogue element: every field it names is present.
     hits: Vec<bool>,

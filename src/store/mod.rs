@@ -4,6 +4,7 @@
 //! parts, runs. Out: the releases of one ocid at a time, compiled releases grouped by project.
 //! It never interprets OCDS beyond the keys it indexes (`ocid`, `id`, `date`).
 
+mod kept;
 mod packed;
 mod schema;
 mod sources;
@@ -15,6 +16,7 @@ use packed::Stored;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
+pub use kept::{KeptRow, KeptText};
 pub use packed::Prepared;
 pub use schema::SCHEMA_VERSION;
 pub use sources::{Checkpoint, Provenance};
@@ -124,8 +126,9 @@ pub struct ConflictRow {
 /// compiled releases, what they mean belongs to the stage that makes them.
 pub trait FromCompiled {
     /// Builds one from what the store holds: the ocid, the compiled release, its history
-    /// (`null` when none was stored) and how many releases were merged into it.
-    fn from_stored(ocid: String, data: Value, history: Value, releases: u64) -> Self;
+    /// (`null` when none was stored), how many releases were merged into it, and the run that
+    /// saved it (a new value whenever it was compiled again).
+    fn from_stored(ocid: String, data: Value, history: Value, releases: u64, run: i64) -> Self;
 }
 
 /// How compiled releases are grouped into projects (`projects.grouping` in the configuration).
@@ -687,7 +690,7 @@ impl Store {
         let mut out = Vec::new();
         let mut stmt = self
             .conn
-            .prepare("SELECT data, history, releases FROM compiled WHERE ocid = ?1")
+            .prepare("SELECT data, history, releases, run_id FROM compiled WHERE ocid = ?1")
             .map_err(|e| self.sq(e))?;
         for ocid in ocids {
             let row = stmt
@@ -696,11 +699,12 @@ impl Store {
                         r.get::<_, Stored>(0)?.0,
                         r.get::<_, Option<Stored>>(1)?.map(|s| s.0),
                         r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
                     ))
                 })
                 .optional()
                 .map_err(|e| self.sq(e))?;
-            let Some((data, history, releases)) = row else {
+            let Some((data, history, releases, run)) = row else {
                 continue;
             };
             let data = self.parse(&data, || format!("compiled release {ocid}"))?;
@@ -708,7 +712,13 @@ impl Store {
                 Some(h) => self.parse(&h, || format!("history of {ocid}"))?,
                 None => Value::Null,
             };
-            out.push(T::from_stored(ocid.clone(), data, history, releases as u64));
+            out.push(T::from_stored(
+                ocid.clone(),
+                data,
+                history,
+                releases as u64,
+                run,
+            ));
         }
         Ok(out)
     }
@@ -793,7 +803,7 @@ impl Store {
             Grouping::Ocid => "ocid",
         };
         let sql = format!(
-            "SELECT {key} AS k, ocid, data, history, releases FROM compiled ORDER BY k, ocid"
+            "SELECT {key} AS k, ocid, data, history, releases, run_id FROM compiled ORDER BY k, ocid"
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sq(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.sq(e))?;
@@ -808,6 +818,7 @@ impl Store {
                 .map_err(|e| self.sq(e))?
                 .map(|s| s.0);
             let releases: i64 = row.get(4).map_err(|e| self.sq(e))?;
+            let run: i64 = row.get(5).map_err(|e| self.sq(e))?;
             if current.as_deref() != Some(k.as_str()) {
                 if let Some(prev) = current.take() {
                     f(&prev, std::mem::take(&mut batch))?;
@@ -819,7 +830,7 @@ impl Store {
                 Some(h) => self.parse(&h, || format!("history of {ocid}"))?,
                 None => Value::Null,
             };
-            batch.push(T::from_stored(ocid, data, history, releases as u64));
+            batch.push(T::from_stored(ocid, data, history, releases as u64, run));
         }
         if let Some(prev) = current {
             f(&prev, batch)?;

@@ -150,6 +150,21 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX inputs_location ON inputs(location);
     ",
+    // 6: each published project's input fingerprint and tally (written when it is made) and
+    // where its files went (written every run), so that an unchanged project is taken from
+    // the published output rather than made again.
+    "
+    CREATE TABLE kept_tallies (
+        key TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        tally BLOB NOT NULL
+    );
+    CREATE TABLE kept_stamps (
+        key TEXT PRIMARY KEY,
+        stamp TEXT NOT NULL,
+        run_id INTEGER NOT NULL
+    );
+    ",
 ];
 
 /// The schema version this build writes.

@@ -188,6 +188,7 @@ mod test_rows {
             data,
             history: Value::Null,
             releases: 1,
+            compiled_in: 0,
         }
     }
 

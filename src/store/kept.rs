@@ -1,0 +1,140 @@
+//! What each published project was made from and made of: its input fingerprint, its tally
+//! (deflated JSON, written when the project is made) and where its files went (a small stamp,
+//! written every run). A project whose fingerprint is unchanged is taken from the published
+//! output instead of being converted, judged and rendered again. The store keeps the texts;
+//! what they mean belongs to the pipeline.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::packed::{Stored, pack};
+use super::{Error, Store};
+
+/// One project to keep: its key, fingerprint and stamp, and its tally when it was made in this
+/// run (`None` when it was reused and its tally stands).
+pub struct KeptRow<'a> {
+    /// The project's key (its grouping key, or its OC4IDS id).
+    pub key: &'a str,
+    /// Everything its outputs are made from, hashed.
+    pub fingerprint: &'a str,
+    /// The tally, JSON.
+    pub tally: Option<&'a str>,
+    /// Where its files went, JSON.
+    pub stamp: &'a str,
+}
+
+/// A kept project as stored.
+pub struct KeptText {
+    /// The fingerprint it was made from.
+    pub fingerprint: String,
+    /// Its tally, JSON.
+    pub tally: String,
+    /// Its stamp, JSON.
+    pub stamp: String,
+}
+
+impl Store {
+    /// The kept project under `key`, if one was kept.
+    pub fn kept_project(&self, key: &str) -> Result<Option<KeptText>, Error> {
+        self.conn
+            .prepare_cached(
+                "SELECT t.fingerprint, t.tally, s.stamp FROM kept_tallies t
+                 JOIN kept_stamps s ON s.key = t.key WHERE t.key = ?1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![key], |r| {
+                    Ok(KeptText {
+                        fingerprint: r.get(0)?,
+                        tally: r.get::<_, Stored>(1)?.0,
+                        stamp: r.get(2)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.sq(e))
+    }
+
+    /// Keeps a batch of projects, all or none.
+    pub fn keep_projects(&self, run_id: i64, rows: &[KeptRow<'_>]) -> Result<(), Error> {
+        let write = || -> rusqlite::Result<()> {
+            self.conn.execute_batch("SAVEPOINT kept")?;
+            for row in rows {
+                if let Some(tally) = row.tally {
+                    self.conn
+                        .prepare_cached(
+                            "INSERT INTO kept_tallies (key, fingerprint, tally) VALUES (?1, ?2, ?3)
+                             ON CONFLICT(key) DO UPDATE SET fingerprint = excluded.fingerprint,
+                               tally = excluded.tally",
+                        )?
+                        .execute(params![row.key, row.fingerprint, pack(tally)])?;
+                }
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO kept_stamps (key, stamp, run_id) VALUES (?1, ?2, ?3)
+                         ON CONFLICT(key) DO UPDATE SET stamp = excluded.stamp,
+                           run_id = excluded.run_id",
+                    )?
+                    .execute(params![row.key, row.stamp, run_id])?;
+            }
+            self.conn.execute_batch("RELEASE kept")
+        };
+        write().map_err(|e| {
+            // Leave no half batch behind; the error that matters is the first one.
+            let _ = self.conn.execute_batch("ROLLBACK TO kept; RELEASE kept");
+            self.sq(e)
+        })
+    }
+
+    /// Forgets the projects this run did not publish (gone, out of scope, regrouped).
+    pub fn forget_projects_not_in(&self, run_id: i64) -> Result<(), Error> {
+        self.conn
+            .execute_batch(&format!(
+                "DELETE FROM kept_stamps WHERE run_id <> {run_id};
+                 DELETE FROM kept_tallies WHERE key NOT IN (SELECT key FROM kept_stamps);"
+            ))
+            .map_err(|e| self.sq(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_project_reads_back_and_is_forgotten_when_not_published() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(&dir.path().join("s.sqlite")).expect("open");
+        let (run, _) = store.begin_run("2025-01-01T00:00:00Z").expect("run");
+        let row = |key, tally| KeptRow {
+            key,
+            fingerprint: "f1",
+            tally,
+            stamp: "{\"s\":1}",
+        };
+        store
+            .keep_projects(run, &[row("a", Some("{\"t\":1}")), row("b", Some("{}"))])
+            .expect("keep");
+        let a = store.kept_project("a").expect("read").expect("kept");
+        assert_eq!(
+            (a.fingerprint.as_str(), a.tally.as_str()),
+            ("f1", "{\"t\":1}")
+        );
+        // A reused project keeps its tally; only its stamp moves.
+        let (run2, _) = store.begin_run("2025-01-02T00:00:00Z").expect("run");
+        store
+            .keep_projects(
+                run2,
+                &[KeptRow {
+                    stamp: "{\"s\":2}",
+                    ..row("a", None)
+                }],
+            )
+            .expect("keep");
+        store.forget_projects_not_in(run2).expect("forget");
+        let a = store.kept_project("a").expect("read").expect("kept");
+        assert_eq!(
+            (a.tally.as_str(), a.stamp.as_str()),
+            ("{\"t\":1}", "{\"s\":2}")
+        );
+        assert!(store.kept_project("b").expect("read").is_none());
+    }
+}
