@@ -23,7 +23,7 @@ mod safety;
 mod reports;
 // Parallel and incremental runs: thread-count independence, what a new release changes.
 mod scale;
-// Cases as data files (tests/cases/{convert,assess}): one runner, every mismatch listed.
+// Cases as data files (tests/cases/{convert,assess,flags}): one runner, every mismatch listed.
 mod cases;
 // The module graph: dependencies point one way (no cycles), down to store and util.
 mod architecture;

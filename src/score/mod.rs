@@ -42,14 +42,59 @@ pub struct Input {
 }
 
 /// What the scores need of one verdict that is due: kept with a project's tally, so that an
-/// unchanged project is scored again without being judged again.
+/// unchanged project is scored again without being judged again. Kept as `code|process|o`
+/// (`d`, `p` or `m`): the level and the disclosure are the element's, read back from the
+/// catalogue, so a project's hundred-odd verdicts take little room in the store.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub struct Scored {
     code: String,
     process: String,
     is_process: bool,
     reactive: bool,
     outcome: Outcome,
+}
+
+impl From<Scored> for String {
+    fn from(s: Scored) -> String {
+        let o = match s.outcome {
+            Outcome::Disclosed => 'd',
+            Outcome::Partial => 'p',
+            _ => 'm',
+        };
+        format!("{}|{}|{o}", s.code, s.process)
+    }
+}
+
+impl TryFrom<String> for Scored {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Scored, String> {
+        // A code has no `|`, nor an outcome; a process id might.
+        let Some((code, rest)) = text.split_once('|') else {
+            return Err(format!("not code|process|outcome: {text}"));
+        };
+        let Some((process, o)) = rest.rsplit_once('|') else {
+            return Err(format!("not code|process|outcome: {text}"));
+        };
+        let element = crate::ids::catalogue()
+            .iter()
+            .find(|e| e.code == code)
+            .ok_or_else(|| format!("no element {code}"))?;
+        let outcome = match o {
+            "d" => Outcome::Disclosed,
+            "p" => Outcome::Partial,
+            "m" => Outcome::Missing,
+            other => return Err(format!("no outcome {other}")),
+        };
+        Ok(Scored {
+            code: code.to_string(),
+            process: process.to_string(),
+            is_process: element.level == Level::Process,
+            reactive: element.disclosure == Disclosure::Reactive,
+            outcome,
+        })
+    }
 }
 
 impl Scored {
@@ -537,6 +582,37 @@ fn round2(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scored_verdict_keeps_what_the_scores_read_and_refuses_what_it_cannot() {
+        for e in crate::ids::catalogue() {
+            for outcome in [Outcome::Disclosed, Outcome::Partial, Outcome::Missing] {
+                let process = (e.level == Level::Process).then_some("ocds-1|x");
+                let v = Verdict {
+                    code: e.code.as_str(),
+                    level: e.level,
+                    process: process.map(str::to_string),
+                    outcome,
+                    path: String::new(),
+                    reason: String::new(),
+                    conditional: false,
+                    disclosure: e.disclosure,
+                    document_not_inspected: false,
+                    evidence: Vec::new(),
+                };
+                let s = Scored::of(&v).expect("due");
+                let text = serde_json::to_string(&s).expect("text");
+                assert_eq!(
+                    serde_json::from_str::<Scored>(&text).expect("back"),
+                    s,
+                    "{text}"
+                );
+            }
+        }
+        for bad in ["\"XX-9|p|d\"", "\"PJ-ID-1||z\"", "\"PJ-ID-1\""] {
+            assert!(serde_json::from_str::<Scored>(bad).is_err(), "{bad}");
+        }
+    }
 
     fn verdict(code: &'static str, process: Option<&str>, outcome: Outcome) -> Verdict {
         Verdict {

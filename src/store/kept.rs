@@ -6,7 +6,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::packed::{Stored, pack};
+use super::packed::{Stored, pack_dense};
 use super::{Error, Store};
 
 /// One project to keep: its key, fingerprint and stamp, and its tally when it was made in this
@@ -65,7 +65,7 @@ impl Store {
                              ON CONFLICT(key) DO UPDATE SET fingerprint = excluded.fingerprint,
                                tally = excluded.tally",
                         )?
-                        .execute(params![row.key, row.fingerprint, pack(tally)])?;
+                        .execute(params![row.key, row.fingerprint, pack_dense(tally)])?;
                 }
                 self.conn
                     .prepare_cached(

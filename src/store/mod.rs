@@ -230,6 +230,10 @@ impl Store {
             source,
         };
         let mut conn = Connection::open(path).map_err(sq)?;
+        // Deflated releases and compiled releases are 1–4 KB each: on 4 KB pages most rows
+        // leave a page part empty (a 100k-release store was 13 % larger). The page size only
+        // takes on a new file, before anything is written; an existing store keeps its own.
+        conn.pragma_update(None, "page_size", 16384).map_err(sq)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(sq)?;
         conn.pragma_update(None, "synchronous", "NORMAL")

@@ -40,6 +40,17 @@ pub fn pack(text: &str) -> Vec<u8> {
     out
 }
 
+/// Deflates a small text written once and read many times (a project's tally) at the default
+/// level: an eighth smaller than [`pack`]'s, at a cost only paid when the project is made.
+pub fn pack_dense(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing into a Vec cannot fail; an empty blob reads back as an error, never as data.
+    z.write_all(text.as_bytes())
+        .and_then(|()| z.finish())
+        .unwrap_or_default()
+}
+
 /// Inflates a stored blob back to its text. One decompressor per thread, reset between rows,
 /// for the reason [`pack`] keeps one compressor.
 fn unpack(blob: &[u8]) -> Result<String, String> {

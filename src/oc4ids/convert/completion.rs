@@ -257,3 +257,119 @@ pub fn completion(rows: &[CompiledProcess], notes: &mut Vec<Note>) -> Option<Val
     }
     (!out.is_empty()).then(|| json!(out))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::oc4ids::convert::test_rows::row;
+
+    fn status_of(rows: &[CompiledProcess], statuses: &[Option<&str>]) -> Option<&'static str> {
+        project_status(rows, statuses).0
+    }
+
+    #[test]
+    fn the_status_follows_the_processes() {
+        let cancelled = row("a", json!({"tender": {"status": "cancelled"}}));
+        assert_eq!(
+            status_of(std::slice::from_ref(&cancelled), &[Some("closed")]),
+            Some("cancelled")
+        );
+        let contracted = row(
+            "b",
+            json!({"tender": {"status": "complete"}, "contracts": [{"id": "1", "status": "terminated"}]}),
+        );
+        // One process still under way makes the whole project in implementation.
+        assert_eq!(
+            status_of(
+                &[contracted.clone(), cancelled.clone()],
+                &[Some("closed"), Some("active")]
+            ),
+            Some("implementation")
+        );
+        assert_eq!(
+            status_of(
+                &[contracted.clone(), cancelled],
+                &[Some("closed"), Some("closed")]
+            ),
+            Some("completion")
+        );
+        let planning = row("c", json!({"planning": {"budget": {}}}));
+        assert_eq!(status_of(&[planning], &[None]), Some("preparation"));
+        // A process without a status among closed ones: left unset, never guessed.
+        assert_eq!(
+            status_of(&[contracted.clone(), contracted], &[Some("closed"), None]),
+            None
+        );
+        assert_eq!(status_of(&[], &[]), None);
+    }
+
+    #[test]
+    fn a_cancelled_contract_is_not_live_and_payments_make_an_actual_value() {
+        let cr = json!({"contracts": [
+            {"id": "1", "status": "cancelled"},
+            {"id": "2", "status": "active", "implementation": {"transactions": [
+                {"value": {"amount": 10, "currency": "PAB"}},
+                {"value": {"amount": 5.5, "currency": "PAB"}}
+            ]}}
+        ]});
+        let live: Vec<&Value> = live_contracts(&cr).collect();
+        assert_eq!(live.len(), 1);
+        assert_eq!(
+            actual_value(live[0]),
+            Some(json!({"amount": 15.5, "currency": "PAB"}))
+        );
+        let stated = json!({"implementation": {"finalValue": {"amount": 9, "currency": "PAB"},
+            "transactions": [{"value": {"amount": 1, "currency": "PAB"}}]}});
+        assert_eq!(
+            actual_value(&stated),
+            Some(json!({"amount": 9, "currency": "PAB"}))
+        );
+        assert_eq!(actual_value(&json!({"id": "3"})), None);
+    }
+
+    #[test]
+    fn completion_uses_actual_values_and_notes_what_is_projected() {
+        let rows = [
+            row(
+                "ocds-1",
+                json!({"contracts": [{"id": "1", "status": "terminated",
+                    "description": "Puente",
+                    "value": {"amount": 100, "currency": "PAB"},
+                    "period": {"endDate": "2024-01-31T00:00:00Z"},
+                    "implementation": {"finalValue": {"amount": 120, "currency": "PAB"},
+                        "endDate": "2024-03-01T00:00:00Z",
+                        "finalValueDetails": "Obras adicionales"}}]}),
+            ),
+            row(
+                "ocds-2",
+                json!({"contracts": [{"id": "2", "status": "active",
+                    "description": "Supervisión",
+                    "value": {"amount": 30, "currency": "PAB"},
+                    "period": {"endDate": "2024-06-30T00:00:00Z"}}]}),
+            ),
+        ];
+        let mut notes = Vec::new();
+        let c = completion(&rows, &mut notes).expect("a completion block");
+        assert_eq!(c["finalValue"], json!({"amount": 150, "currency": "PAB"}));
+        // The latest end is a planned one, so it is noted as projected.
+        assert_eq!(c["endDate"], "2024-06-30T00:00:00Z");
+        assert_eq!(c["finalScope"], "ocds-1: Puente\nocds-2: Supervisión");
+        assert_eq!(c["finalValueDetails"], "ocds-1: Obras adicionales");
+        let noted: Vec<&str> = notes.iter().map(|n| n.path.as_str()).collect();
+        assert_eq!(noted, ["/completion/finalValue", "/completion/endDate"]);
+        assert!(notes[0].message.contains("1 of 2"), "{}", notes[0].message);
+    }
+
+    #[test]
+    fn no_live_contract_gives_no_completion_block() {
+        let rows = [row(
+            "a",
+            json!({"contracts": [{"id": "1", "status": "cancelled"}]}),
+        )];
+        let mut notes = Vec::new();
+        assert_eq!(completion(&rows, &mut notes), None);
+        assert!(notes.is_empty());
+    }
+}
