@@ -20,7 +20,7 @@ use crate::publish::{
     EntityInfo, Kept, ProjectFigures, ProjectSheet, Rendered, Staging, StaleMark,
 };
 use crate::report::{RunReport, StageSeconds};
-use crate::store::{KeptRow, ProjectScoreRow, Provenance, QuarantineRow, Store};
+use crate::store::{CompiledHead, KeptRow, ProjectScoreRow, Provenance, QuarantineRow, Store};
 use crate::{Error, flags, oc4ids, scope, score};
 
 /// How many projects are gathered before a batch is worked on; bounds memory.
@@ -71,7 +71,7 @@ pub fn publish_all(
     let mut claimed: HashSet<String> = HashSet::new();
     store.for_each_oc4ids_project(|project, provenance| {
         let ocids = oc4ids::ocids_of(&project);
-        let rows = store.compiled_of(&ocids)?;
+        let rows: Vec<CompiledProcess> = store.compiled_of(&ocids)?;
         let key = project
             .get("id")
             .and_then(Value::as_str)
@@ -82,6 +82,7 @@ pub fn publish_all(
             Job {
                 key,
                 processes: ocids.len() as u32,
+                heads: rows.iter().map(CompiledProcess::head).collect(),
                 rows,
                 oc4ids: Some((project, provenance)),
             },
@@ -89,24 +90,17 @@ pub fn publish_all(
             seconds,
         )
     })?;
-    store.for_each_project(config.grouping, |key, mut rows: Vec<CompiledProcess>| {
-        rows.retain(|r| !claimed.contains(&r.ocid));
-        if rows.is_empty() {
-            return Ok(());
-        }
-        if let scope::Judged::Out(reasons) = scope::judge(config.scope.as_ref(), &rows) {
-            tracing::debug!(
-                project = key,
-                ?reasons,
-                "not infrastructure by [scope]; left out"
-            );
-            report.out_of_scope.add(&reasons);
+    store.for_each_project_head(config.grouping, |key, mut heads| {
+        heads.retain(|h| !claimed.contains(&h.ocid));
+        if heads.is_empty() {
             return Ok(());
         }
         let job = Job {
             key: key.to_string(),
-            processes: rows.len() as u32,
-            rows,
+            processes: heads.len() as u32,
+            heads,
+            // Read only if the project is made again.
+            rows: Vec::new(),
             oc4ids: None,
         };
         work.push(job, report, seconds)
@@ -139,6 +133,9 @@ struct Job {
     /// Its key: the grouping key, or the OC4IDS project's id.
     key: String,
     processes: u32,
+    /// Its stored processes, as the store knows them without reading them.
+    heads: Vec<CompiledHead>,
+    /// Its processes read and parsed: only once it is known to be made again.
     rows: Vec<CompiledProcess>,
     /// A project from an OC4IDS source, and where it came from.
     oc4ids: Option<(Value, Provenance)>,
@@ -220,16 +217,31 @@ impl Work<'_> {
         }
         let mut slots = Vec::with_capacity(jobs.len());
         let mut todo = Vec::new();
-        for job in jobs {
+        for mut job in jobs {
             let key = kept_key(&job);
             let fingerprint = self.fingerprint(&job);
-            match self.kept(&key, &fingerprint)? {
-                Some(tally) => slots.push(Slot::Kept(Box::new(job), fingerprint, Box::new(tally))),
-                None => {
-                    slots.push(Slot::Made(key, fingerprint));
-                    todo.push(job);
-                }
+            if let Some(tally) = self.kept(&key, &fingerprint)? {
+                slots.push(Slot::Kept(Box::new(job), fingerprint, Box::new(tally)));
+                continue;
             }
+            self.read(&mut job)?;
+            // OC4IDS projects are infrastructure by what they are; grouped processes are
+            // judged by `[scope]` (a kept project was in scope when it was made, and nothing it
+            // is made from has changed since).
+            if job.oc4ids.is_none()
+                && let scope::Judged::Out(reasons) =
+                    scope::judge(self.config.scope.as_ref(), &job.rows)
+            {
+                tracing::debug!(
+                    project = job.key,
+                    ?reasons,
+                    "not infrastructure by [scope]; left out"
+                );
+                report.out_of_scope.add(&reasons);
+                continue;
+            }
+            slots.push(Slot::Made(key, fingerprint));
+            todo.push(job);
         }
         let mut made = self.make(todo, seconds)?.into_iter();
 
@@ -254,7 +266,9 @@ impl Work<'_> {
                         continue;
                     }
                     // Its files are not what they were: made again, here.
-                    let again = self.make(vec![*job], seconds)?.into_iter().next();
+                    let mut job = *job;
+                    self.read(&mut job)?;
+                    let again = self.make(vec![job], seconds)?.into_iter().next();
                     let Some(done) = again else { continue };
                     (key, fingerprint, done?)
                 }
@@ -279,6 +293,15 @@ impl Work<'_> {
             .collect();
         self.store.keep_projects(report.run_id, &rows)?;
         StageSeconds::add(&mut seconds.publish, clock);
+        Ok(())
+    }
+
+    /// Reads a project's processes from the store, when they were not read yet.
+    fn read(&self, job: &mut Job) -> Result<(), Error> {
+        if job.rows.is_empty() && !job.heads.is_empty() {
+            let ocids: Vec<String> = job.heads.iter().map(|h| h.ocid.clone()).collect();
+            job.rows = self.store.compiled_of(&ocids)?;
+        }
         Ok(())
     }
 
@@ -344,8 +367,8 @@ impl Work<'_> {
     fn fingerprint(&self, job: &Job) -> String {
         use std::fmt::Write as _;
         let mut text = format!("{}\n{}\n{}", self.reuse.base, job.key, job.processes);
-        for r in &job.rows {
-            let _ = write!(text, "\n{}:{}:{}", r.ocid, r.releases, r.compiled_in);
+        for h in &job.heads {
+            let _ = write!(text, "\n{}:{}:{}", h.ocid, h.releases, h.run);
         }
         let provenance = job.oc4ids.as_ref().map(|(_, p)| p);
         if let Some((project, p)) = &job.oc4ids {
@@ -358,7 +381,7 @@ impl Work<'_> {
                 p.fetched_at
             );
         }
-        let ocids: Vec<&str> = job.rows.iter().map(|r| r.ocid.as_str()).collect();
+        let ocids: Vec<&str> = job.heads.iter().map(|h| h.ocid.as_str()).collect();
         let _ = write!(text, "\n{:?}", self.stale.of(&ocids, provenance));
         crate::util::sha256_hex(text.as_bytes())
     }

@@ -131,6 +131,18 @@ pub trait FromCompiled {
     fn from_stored(ocid: String, data: Value, history: Value, releases: u64, run: i64) -> Self;
 }
 
+/// What the store knows of a compiled release without reading it: enough to tell whether it
+/// was compiled again since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompiledHead {
+    /// The ocid.
+    pub ocid: String,
+    /// Releases merged into it.
+    pub releases: u64,
+    /// The run that saved it last.
+    pub run: i64,
+}
+
 /// How compiled releases are grouped into projects (`projects.grouping` in the configuration).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -795,46 +807,43 @@ impl Store {
         Ok(())
     }
 
-    /// Walks projects in key order, handing each its compiled releases (ordered by ocid).
-    /// Only one project's releases are in memory at a time.
-    pub fn for_each_project<T: FromCompiled, E: From<Error>>(
+    /// Walks projects in key order, handing each what is stored about its compiled releases
+    /// (ordered by ocid) without reading them: the caller reads those it needs
+    /// ([`Store::compiled_of`]), so a project that has not changed costs no parsing.
+    pub fn for_each_project_head<E: From<Error>>(
         &self,
         grouping: Grouping,
-        mut f: impl FnMut(&str, Vec<T>) -> Result<(), E>,
+        mut f: impl FnMut(&str, Vec<CompiledHead>) -> Result<(), E>,
     ) -> Result<(), E> {
         let key = match grouping {
             Grouping::PlanningProjectId => "COALESCE(planning_project_id, ocid)",
             Grouping::Ocid => "ocid",
         };
-        let sql = format!(
-            "SELECT {key} AS k, ocid, data, history, releases, run_id FROM compiled ORDER BY k, ocid"
-        );
+        let sql =
+            format!("SELECT {key} AS k, ocid, releases, run_id FROM compiled ORDER BY k, ocid");
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.sq(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.sq(e))?;
         let mut current: Option<String> = None;
         let mut batch = Vec::new();
         while let Some(row) = rows.next().map_err(|e| self.sq(e))? {
-            let k: String = row.get(0).map_err(|e| self.sq(e))?;
-            let ocid: String = row.get(1).map_err(|e| self.sq(e))?;
-            let text = row.get::<_, Stored>(2).map_err(|e| self.sq(e))?.0;
-            let history = row
-                .get::<_, Option<Stored>>(3)
-                .map_err(|e| self.sq(e))?
-                .map(|s| s.0);
-            let releases: i64 = row.get(4).map_err(|e| self.sq(e))?;
-            let run: i64 = row.get(5).map_err(|e| self.sq(e))?;
+            let read = |row: &rusqlite::Row<'_>| -> rusqlite::Result<(String, CompiledHead)> {
+                Ok((
+                    row.get(0)?,
+                    CompiledHead {
+                        ocid: row.get(1)?,
+                        releases: row.get::<_, i64>(2)? as u64,
+                        run: row.get(3)?,
+                    },
+                ))
+            };
+            let (k, head) = read(row).map_err(|e| self.sq(e))?;
             if current.as_deref() != Some(k.as_str()) {
                 if let Some(prev) = current.take() {
                     f(&prev, std::mem::take(&mut batch))?;
                 }
                 current = Some(k);
             }
-            let data = self.parse(&text, || format!("compiled release {ocid}"))?;
-            let history = match history {
-                Some(h) => self.parse(&h, || format!("history of {ocid}"))?,
-                None => Value::Null,
-            };
-            batch.push(T::from_stored(ocid, data, history, releases as u64, run));
+            batch.push(head);
         }
         if let Some(prev) = current {
             f(&prev, batch)?;
