@@ -4,8 +4,6 @@
 mod run;
 // Through the binary: --help, exit codes, first line of each error.
 mod cli;
-// Change events from release history → modifications → implementation elements.
-mod events;
 // A red flag judged without the releases a project came from (the other issue #4 cases are
 // data files: see cases).
 mod fidelity;

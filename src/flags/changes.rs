@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Flag, FlagState, Text, flag};
+use super::{Finding, Flag, FlagState, Text};
 use crate::util::array;
 
 /// A change to price, duration or scope with no rationale.
@@ -33,25 +33,26 @@ pub(super) fn change_without_reason(s: &Value, base: &str) -> Flag {
     };
     let inputs = json!({ "changes": typed.len(), "without_reason": without.len() });
     if typed.is_empty() {
-        flag(
+        Finding {
             code,
-            FlagState::NotApplicable,
+            state: FlagState::NotApplicable,
             rule,
             inputs,
             paths,
-            Text {
+            text: Text {
                 es: "No se registran cambios de precio, plazo ni alcance en este contrato.".into(),
                 en: "No change to price, duration or scope is recorded for this contract.".into(),
             },
-        )
+        }
+        .into()
     } else if without.is_empty() {
-        flag(
+        Finding {
             code,
-            FlagState::Clear,
+            state: FlagState::Clear,
             rule,
             inputs,
             paths,
-            Text {
+            text: Text {
                 es: format!(
                     "Los {} cambios registrados tienen una razón publicada.",
                     typed.len()
@@ -61,15 +62,16 @@ pub(super) fn change_without_reason(s: &Value, base: &str) -> Flag {
                     typed.len()
                 ),
             },
-        )
+        }
+        .into()
     } else {
-        flag(
+        Finding {
             code,
-            FlagState::Raised,
+            state: FlagState::Raised,
             rule,
             inputs,
             paths,
-            Text {
+            text: Text {
                 es: format!(
                     "{} de {} cambios al contrato no explican por qué se hicieron.",
                     without.len(),
@@ -81,6 +83,7 @@ pub(super) fn change_without_reason(s: &Value, base: &str) -> Flag {
                     typed.len()
                 ),
             },
-        )
+        }
+        .into()
     }
 }

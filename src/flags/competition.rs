@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Flag, FlagState, Text, flag};
+use super::{Finding, Flag, FlagState, Text};
 use crate::config::FlagSettings;
 use crate::ocds::CompiledProcess;
 use crate::util::{array, parse_instant};
@@ -30,22 +30,121 @@ pub(super) fn single_tenderer(s: &Value, base: &str, t: &FlagSettings) -> Flag {
     let mut paths = vec![format!("{base}/tender/procurementMethod")];
     let inputs = json!({ "method": method, "tenderers": count.as_ref().map(|c| c.0) });
     match (method, count) {
-        (Some("direct" | "limited"), _) => flag(code, FlagState::NotApplicable, rule, inputs, paths, Text { es: "Contratación directa o limitada: no se esperaba competencia abierta.".into(), en: "Direct or limited procurement: open competition was not expected.".into() }),
-        (None, _) => flag(code, FlagState::Unknown, rule, inputs, paths, Text { es: "No se publica el método de contratación, así que no se sabe si hubo competencia.".into(), en: "The procurement method is not published, so whether there was competition cannot be known.".into() }),
+        (Some("direct" | "limited"), _) => Finding {
+            code,
+            state: FlagState::NotApplicable,
+            rule,
+            inputs,
+            paths,
+            text: Text {
+                es: "Contratación directa o limitada: no se esperaba \
+                     competencia abierta."
+                    .into(),
+                en: "Direct or limited procurement: open competition was not \
+                     expected."
+                    .into(),
+            },
+        }
+        .into(),
+        (None, _) => Finding {
+            code,
+            state: FlagState::Unknown,
+            rule,
+            inputs,
+            paths,
+            text: Text {
+                es: "No se publica el método de contratación, así que no se \
+                     sabe si hubo competencia."
+                    .into(),
+                en: "The procurement method is not published, so whether \
+                     there was competition cannot be known."
+                    .into(),
+            },
+        }
+        .into(),
         // Before the award the count is often not out yet: not a gap in the disclosure.
-        (Some(_), None) if s.get("status").and_then(Value::as_str) == Some("pre-award") => flag(code, FlagState::NotApplicable, rule, inputs, paths, Text { es: "El proceso aún no se adjudica; el número de ofertas se conoce al adjudicar.".into(), en: "The process is not awarded yet; the number of tenders is known at award.".into() }),
-        (Some(_), None) => flag(code, FlagState::Unknown, rule, inputs, paths, Text { es: "No se publica cuántas empresas presentaron ofertas.".into(), en: "The number of firms that tendered is not published.".into() }),
+        (Some(_), None) if s.get("status").and_then(Value::as_str) == Some("pre-award") => {
+            Finding {
+                code,
+                state: FlagState::NotApplicable,
+                rule,
+                inputs,
+                paths,
+                text: Text {
+                    es: "El proceso aún no se adjudica; el número de ofertas se \
+                     conoce al adjudicar."
+                        .into(),
+                    en: "The process is not awarded yet; the number of tenders \
+                     is known at award."
+                        .into(),
+                },
+            }
+            .into()
+        }
+        (Some(_), None) => Finding {
+            code,
+            state: FlagState::Unknown,
+            rule,
+            inputs,
+            paths,
+            text: Text {
+                es: "No se publica cuántas empresas presentaron ofertas.".into(),
+                en: "The number of firms that tendered is not published.".into(),
+            },
+        }
+        .into(),
         (Some(_), Some((n, p))) => {
             paths.push(p);
             if n <= u64::from(t.single_tenderer_max) {
                 let (es, en) = match n {
-                    0 => ("no se recibió ninguna oferta".to_string(), "no tender was received".to_string()),
-                    1 => ("solo se recibió una oferta".to_string(), "only one tender was received".to_string()),
-                    n => (format!("solo se recibieron {n} ofertas"), format!("only {n} tenders were received")),
+                    0 => (
+                        "no se recibió ninguna oferta".to_string(),
+                        "no tender was received".to_string(),
+                    ),
+                    1 => (
+                        "solo se recibió una oferta".to_string(),
+                        "only one tender was received".to_string(),
+                    ),
+                    n => (
+                        format!("solo se recibieron {n} ofertas"),
+                        format!("only {n} tenders were received"),
+                    ),
                 };
-                flag(code, FlagState::Raised, rule, inputs, paths, Text { es: format!("El proceso era competitivo, pero {es}."), en: format!("The process was competitive, but {en}.") })
+                Finding {
+                    code,
+                    state: FlagState::Raised,
+                    rule,
+                    inputs,
+                    paths,
+                    text: Text {
+                        es: format!("El proceso era competitivo, pero {es}."),
+                        en: format!("The process was competitive, but {en}."),
+                    },
+                }
+                .into()
             } else {
-                flag(code, FlagState::Clear, rule, inputs, paths, Text { es: format!("Se {}.", if n == 1 { "recibió 1 oferta".to_string() } else { format!("recibieron {n} ofertas") }), en: format!("{n} tender{} received.", if n == 1 { " was" } else { "s were" }) })
+                Finding {
+                    code,
+                    state: FlagState::Clear,
+                    rule,
+                    inputs,
+                    paths,
+                    text: Text {
+                        es: format!(
+                            "Se {}.",
+                            if n == 1 {
+                                "recibió 1 oferta".to_string()
+                            } else {
+                                format!("recibieron {n} ofertas")
+                            }
+                        ),
+                        en: format!(
+                            "{n} tender{} received.",
+                            if n == 1 { " was" } else { "s were" }
+                        ),
+                    },
+                }
+                .into()
             }
         }
     }
@@ -58,8 +157,22 @@ pub(super) fn signed_before_tender_end(row: Option<&CompiledProcess>, base: &str
     let rule = "a contract was signed before the tender period ended".to_string();
     let paths = vec![format!("{base}/status")];
     let Some(row) = row else {
-        return flag(code, FlagState::Unknown, rule, json!({}), paths, Text { es: "No hay datos OCDS de este proceso con las fechas de la licitación y de la firma."
-                .into(), en: "There is no OCDS data for this process with the tender and signature dates.".into() });
+        return Finding {
+            code,
+            state: FlagState::Unknown,
+            rule,
+            inputs: json!({}),
+            paths,
+            text: Text {
+                es: "No hay datos OCDS de este proceso con las fechas de la \
+                     licitación y de la firma."
+                    .into(),
+                en: "There is no OCDS data for this process with the tender \
+                     and signature dates."
+                    .into(),
+            },
+        }
+        .into();
     };
     let cr = &row.data;
     let end = cr
@@ -83,55 +196,58 @@ pub(super) fn signed_before_tender_end(row: Option<&CompiledProcess>, base: &str
     );
     let inputs = Value::Object(inputs);
     if array(cr.get("contracts")).is_empty() {
-        return flag(
+        return Finding {
             code,
-            FlagState::NotApplicable,
+            state: FlagState::NotApplicable,
             rule,
             inputs,
             paths,
-            Text {
+            text: Text {
                 es: "Todavía no hay contrato firmado.".into(),
                 en: "No contract has been signed yet.".into(),
             },
-        );
+        }
+        .into();
     }
     let Some(end_t) = end.and_then(parse_instant) else {
-        return flag(
+        return Finding {
             code,
-            FlagState::Unknown,
+            state: FlagState::Unknown,
             rule,
             inputs,
             paths,
-            Text {
+            text: Text {
                 es: "No se publica la fecha de cierre de la licitación.".into(),
                 en: "The tender closing date is not published.".into(),
             },
-        );
+        }
+        .into();
     };
     if signed.is_empty() {
-        return flag(
+        return Finding {
             code,
-            FlagState::Unknown,
+            state: FlagState::Unknown,
             rule,
             inputs,
             paths,
-            Text {
+            text: Text {
                 es: "No se publica la fecha de firma del contrato.".into(),
                 en: "The contract signature date is not published.".into(),
             },
-        );
+        }
+        .into();
     }
     match signed
         .iter()
         .find(|(_, d)| parse_instant(d).is_some_and(|t| t < end_t))
     {
-        Some((id, d)) => flag(
+        Some((id, d)) => Finding {
             code,
-            FlagState::Raised,
+            state: FlagState::Raised,
             rule,
             inputs,
             paths,
-            Text {
+            text: Text {
                 es: format!(
                     "El contrato {id} se firmó el {d}, antes de que cerrara la licitación ({}).",
                     end.unwrap_or("-")
@@ -141,17 +257,19 @@ pub(super) fn signed_before_tender_end(row: Option<&CompiledProcess>, base: &str
                     end.unwrap_or("-")
                 ),
             },
-        ),
-        None => flag(
+        }
+        .into(),
+        None => Finding {
             code,
-            FlagState::Clear,
+            state: FlagState::Clear,
             rule,
             inputs,
             paths,
-            Text {
+            text: Text {
                 es: "Los contratos se firmaron después del cierre de la licitación.".into(),
                 en: "The contracts were signed after the tender closed.".into(),
             },
-        ),
+        }
+        .into(),
     }
 }

@@ -220,25 +220,33 @@ pub struct Text {
     pub en: String,
 }
 
-/// A flag for the project (the caller sets the process).
-fn flag(
+/// What one flag found, each part named where it is built; `.into()` makes the [`Flag`] (for
+/// the project: the caller sets the process, the pipeline the evidence).
+struct Finding {
     code: &'static str,
     state: FlagState,
+    /// The rule in words, with its threshold.
     rule: String,
+    /// The values the rule used.
     inputs: Value,
+    /// The JSON pointers it read.
     paths: Vec<String>,
     text: Text,
-) -> Flag {
-    Flag {
-        code,
-        process: None,
-        state,
-        rule,
-        inputs,
-        paths,
-        explicacion: text.es,
-        explanation: text.en,
-        evidence: Vec::new(),
+}
+
+impl From<Finding> for Flag {
+    fn from(f: Finding) -> Flag {
+        Flag {
+            code: f.code,
+            process: None,
+            state: f.state,
+            rule: f.rule,
+            inputs: f.inputs,
+            paths: f.paths,
+            explicacion: f.text.es,
+            explanation: f.text.en,
+            evidence: Vec::new(),
+        }
     }
 }
 
@@ -294,11 +302,13 @@ impl Overrun {
                 FlagState::Raised,
                 Text {
                     es: format!(
-                        "{es} {es_verb} {g}: de {from}{u_es} a {to}{u_es}. El límite de alerta es {}.",
+                        "{es} {es_verb} {g}: de {from}{u_es} a {to}{u_es}. \
+                         El límite de alerta es {}.",
                         pct(limit)
                     ),
                     en: format!(
-                        "{en} {en_verb} {g}: from {from}{u_en} to {to}{u_en}. The alert threshold is {}.",
+                        "{en} {en_verb} {g}: from {from}{u_en} to {to}{u_en}. \
+                         The alert threshold is {}.",
                         pct(limit)
                     ),
                 },
@@ -318,6 +328,14 @@ impl Overrun {
                 },
             )
         };
-        flag(self.code, state, self.rule, inputs, self.paths, text)
+        Finding {
+            code: self.code,
+            state,
+            rule: self.rule,
+            inputs,
+            paths: self.paths,
+            text,
+        }
+        .into()
     }
 }

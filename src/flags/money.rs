@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Flag, FlagState, Overrun, Text, flag, modifications, money, pct};
+use super::{Finding, Flag, FlagState, Overrun, Text, modifications, money, pct};
 use crate::config::FlagSettings;
 
 /// Cost overrun: the current value (final value, else the latest price change, else the
@@ -59,8 +59,38 @@ pub(super) fn cost_overrun(s: &Value, base: &str, t: &FlagSettings) -> Flag {
             unit: ["", ""],
         }
         .judge(),
-        (Some((_, oc)), Some((_, cc))) if oc != cc => flag(code, FlagState::Unknown, rule, json!({ "original_currency": oc, "current_currency": cc }), paths, Text { es: "Los montos están en monedas distintas; no se pueden comparar sin tipos de cambio.".into(), en: "The amounts are in different currencies; they cannot be compared without exchange rates.".into() }),
-        _ => flag(code, FlagState::Unknown, rule, json!({}), paths, Text { es: "No se publica el monto del contrato, así que no se puede saber si subió.".into(), en: "The contract amount is not published, so whether it rose cannot be known.".into() }),
+        (Some((_, oc)), Some((_, cc))) if oc != cc => Finding {
+            code,
+            state: FlagState::Unknown,
+            rule,
+            inputs: json!({ "original_currency": oc, "current_currency": cc }),
+            paths,
+            text: Text {
+                es: "Los montos están en monedas distintas; no se pueden \
+                     comparar sin tipos de cambio."
+                    .into(),
+                en: "The amounts are in different currencies; they cannot be \
+                     compared without exchange rates."
+                    .into(),
+            },
+        }
+        .into(),
+        _ => Finding {
+            code,
+            state: FlagState::Unknown,
+            rule,
+            inputs: json!({}),
+            paths,
+            text: Text {
+                es: "No se publica el monto del contrato, así que no se \
+                     puede saber si subió."
+                    .into(),
+                en: "The contract amount is not published, so whether it \
+                     rose cannot be known."
+                    .into(),
+            },
+        }
+        .into(),
     }
 }
 
@@ -80,15 +110,97 @@ pub(super) fn award_above_estimate(s: &Value, base: &str, t: &FlagSettings) -> F
     match (est, val) {
         (Some((e, ec)), Some((v, vc))) if ec == vc && e > 0.0 => {
             let over = 100.0 * (v - e) / e;
-            let inputs = json!({ "estimate": e, "contract_value": v, "currency": ec, "difference_percent": crate::util::round_to(over, 1) });
+            let inputs = json!({
+                "estimate": e,
+                "contract_value": v,
+                "currency": ec,
+                "difference_percent": crate::util::round_to(over, 1),
+            });
             if over > t.award_above_estimate_percent {
-                flag(code, FlagState::Raised, rule, inputs, paths, Text { es: format!("Se adjudicó por {} cuando el costo estimado era {} ({} más); el umbral es {}.", crate::util::money(v, &vc), crate::util::money(e, &ec), pct(over), pct(t.award_above_estimate_percent)), en: format!("Awarded for {} against an estimate of {} ({} more); the threshold is {}.", crate::util::money(v, &vc), crate::util::money(e, &ec), pct(over), pct(t.award_above_estimate_percent)) })
+                Finding {
+                    code,
+                    state: FlagState::Raised,
+                    rule,
+                    inputs,
+                    paths,
+                    text: Text {
+                        es: format!(
+                            "Se adjudicó por {} cuando el costo estimado era {} ({} \
+                             más); el umbral es {}.",
+                            crate::util::money(v, &vc),
+                            crate::util::money(e, &ec),
+                            pct(over),
+                            pct(t.award_above_estimate_percent)
+                        ),
+                        en: format!(
+                            "Awarded for {} against an estimate of {} ({} more); the \
+                             threshold is {}.",
+                            crate::util::money(v, &vc),
+                            crate::util::money(e, &ec),
+                            pct(over),
+                            pct(t.award_above_estimate_percent)
+                        ),
+                    },
+                }
+                .into()
             } else {
-                flag(code, FlagState::Clear, rule, inputs, paths, Text { es: "El monto adjudicado no supera el costo estimado.".into(), en: "The awarded amount does not exceed the estimate.".into() })
+                Finding {
+                    code,
+                    state: FlagState::Clear,
+                    rule,
+                    inputs,
+                    paths,
+                    text: Text {
+                        es: "El monto adjudicado no supera el costo estimado.".into(),
+                        en: "The awarded amount does not exceed the estimate.".into(),
+                    },
+                }
+                .into()
             }
         }
-        (Some(_), Some(_)) => flag(code, FlagState::Unknown, rule, json!({}), paths, Text { es: "El estimado y el monto del contrato están en monedas distintas o el estimado es cero.".into(), en: "The estimate and the contract value are in different currencies, or the estimate is zero.".into() }),
-        (_, None) if s.get("status").and_then(Value::as_str) == Some("pre-award") => flag(code, FlagState::NotApplicable, rule, json!({}), paths, Text { es: "Todavía no hay adjudicación.".into(), en: "Nothing has been awarded yet.".into() }),
-        _ => flag(code, FlagState::Unknown, rule, json!({}), paths, Text { es: "No se publican el costo estimado y el monto adjudicado, así que no se pueden comparar.".into(), en: "The cost estimate and the awarded amount are not both published, so they cannot be compared.".into() }),
+        (Some(_), Some(_)) => Finding {
+            code,
+            state: FlagState::Unknown,
+            rule,
+            inputs: json!({}),
+            paths,
+            text: Text {
+                es: "El estimado y el monto del contrato están en monedas \
+                     distintas o el estimado es cero."
+                    .into(),
+                en: "The estimate and the contract value are in different \
+                     currencies, or the estimate is zero."
+                    .into(),
+            },
+        }
+        .into(),
+        (_, None) if s.get("status").and_then(Value::as_str) == Some("pre-award") => Finding {
+            code,
+            state: FlagState::NotApplicable,
+            rule,
+            inputs: json!({}),
+            paths,
+            text: Text {
+                es: "Todavía no hay adjudicación.".into(),
+                en: "Nothing has been awarded yet.".into(),
+            },
+        }
+        .into(),
+        _ => Finding {
+            code,
+            state: FlagState::Unknown,
+            rule,
+            inputs: json!({}),
+            paths,
+            text: Text {
+                es: "No se publican el costo estimado y el monto adjudicado, \
+                     así que no se pueden comparar."
+                    .into(),
+                en: "The cost estimate and the awarded amount are not both \
+                     published, so they cannot be compared."
+                    .into(),
+            },
+        }
+        .into(),
     }
 }

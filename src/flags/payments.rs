@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Flag, FlagState, Text, flag};
+use super::{Finding, Flag, FlagState, Text};
 use crate::util::array;
 
 /// A completed project with no payments published.
@@ -17,16 +17,66 @@ pub(super) fn completed_without_payments(project: &Value) -> Flag {
         .sum();
     let inputs = json!({ "status": status, "payments": payments });
     match status {
-        None => flag(code, FlagState::Unknown, rule, inputs, paths, Text { es: "No se publica el estado del proyecto, así que no se sabe si terminó.".into(), en: "The project status is not published, so whether it is complete cannot be known."
-                .into() }),
+        None => Finding {
+            code,
+            state: FlagState::Unknown,
+            rule,
+            inputs,
+            paths,
+            text: Text {
+                es: "No se publica el estado del proyecto, así que no se \
+                     sabe si terminó."
+                    .into(),
+                en: "The project status is not published, so whether it is \
+                     complete cannot be known."
+                    .into(),
+            },
+        }
+        .into(),
         Some("completion" | "maintenance" | "decommissioning" | "decommissioned") => {
             paths.push("/contractingProcesses".into());
             if payments == 0 {
-                flag(code, FlagState::Raised, rule, inputs, paths, Text { es: "El proyecto terminó, pero no se publica ningún pago.".into(), en: "The project is complete, but no payment is published.".into() })
+                Finding {
+                    code,
+                    state: FlagState::Raised,
+                    rule,
+                    inputs,
+                    paths,
+                    text: Text {
+                        es: "El proyecto terminó, pero no se publica ningún pago.".into(),
+                        en: "The project is complete, but no payment is published.".into(),
+                    },
+                }
+                .into()
             } else {
-                flag(code, FlagState::Clear, rule, inputs, paths, Text { es: format!("El proyecto terminó y se publican {payments} pagos."), en: format!("The project is complete and {payments} payments are published.") })
+                Finding {
+                    code,
+                    state: FlagState::Clear,
+                    rule,
+                    inputs,
+                    paths,
+                    text: Text {
+                        es: format!("El proyecto terminó y se publican {payments} pagos."),
+                        en: format!(
+                            "The project is complete and {payments} payments are \
+                             published."
+                        ),
+                    },
+                }
+                .into()
             }
         }
-        Some(s) => flag(code, FlagState::NotApplicable, rule, inputs, paths, Text { es: format!("El proyecto aún no ha terminado (estado: {s})."), en: format!("The project is not complete yet (status: {s}).") }),
+        Some(s) => Finding {
+            code,
+            state: FlagState::NotApplicable,
+            rule,
+            inputs,
+            paths,
+            text: Text {
+                es: format!("El proyecto aún no ha terminado (estado: {s})."),
+                en: format!("The project is not complete yet (status: {s})."),
+            },
+        }
+        .into(),
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Flag, FlagState, Overrun, Text, flag, modifications};
+use super::{Finding, Flag, FlagState, Overrun, Text, modifications};
 use crate::config::FlagSettings;
 
 /// The length of a period in days: end − start, or `durationInDays`.
@@ -50,6 +50,21 @@ pub(super) fn time_overrun(s: &Value, base: &str, t: &FlagSettings) -> Flag {
             unit: [" días", " days"],
         }
         .judge(),
-        _ => flag(code, FlagState::Unknown, rule, json!({}), paths, Text { es: "No se publican las fechas de inicio y fin del contrato, así que no se puede saber si se alargó.".into(), en: "The contract's start and end dates are not published, so whether it was extended cannot be known.".into() }),
+        _ => Finding {
+            code,
+            state: FlagState::Unknown,
+            rule,
+            inputs: json!({}),
+            paths,
+            text: Text {
+                es: "No se publican las fechas de inicio y fin del contrato, \
+                     así que no se puede saber si se alargó."
+                    .into(),
+                en: "The contract's start and end dates are not published, \
+                     so whether it was extended cannot be known."
+                    .into(),
+            },
+        }
+        .into(),
     }
 }
