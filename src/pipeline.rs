@@ -7,7 +7,7 @@ use chrono::{SecondsFormat, Utc};
 use crate::config::Config;
 use crate::projects::{self, Published};
 use crate::publish::{EntityInfo, PackageMeta, ReportOptions, RunFacts, Staging, pages, sheet};
-use crate::report::{Health, RunReport, StageSeconds, Status};
+use crate::report::{RunReport, StageSeconds, Status};
 use crate::store::Store;
 use crate::{Error, ExitCode, oc4ids, score, source};
 
@@ -138,7 +138,9 @@ impl<'c> Run<'c> {
         self.report.compiled = compiled.ocids;
         self.report.merge_warnings = compiled.merge_warnings;
         StageSeconds::add(&mut self.seconds.compile, clock);
-        self.report.fingerprint = fingerprint(self.config, &self.as_of, &self.store, &self.report)?;
+        self.report.fingerprint =
+            self.report
+                .fingerprint_of(self.config, &self.as_of, &self.store)?;
         Ok(())
     }
 
@@ -283,7 +285,7 @@ impl<'c> Run<'c> {
 
     fn publish(mut self, mut staging: Staging) -> Result<RunOutcome, Error> {
         staging.close(&self.report.quarantined)?;
-        settle(&mut self.report, &self.store, self.clock)?;
+        self.report.settle(&self.store, self.clock.elapsed())?;
         // The report is written inside the publish stage; its own figure stops just before.
         if let Some(clock) = self.publish_clock {
             StageSeconds::add(&mut self.seconds.publish, clock);
@@ -292,17 +294,6 @@ impl<'c> Run<'c> {
         staging.commit(&self.report)?;
         finish(self.config, &self.store, self.run_id, self.report)
     }
-}
-
-/// The run's status, the store's totals and the times, once every stage has run.
-fn settle(report: &mut RunReport, store: &Store, clock: Instant) -> Result<(), Error> {
-    if !report.quarantined.is_empty() || report.sources.iter().any(|s| s.status != Health::Ok) {
-        report.status = Status::Partial;
-    }
-    report.store = Some(store.totals()?);
-    report.finished_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-    report.duration_seconds = crate::util::round_to(clock.elapsed().as_secs_f64(), 3);
-    Ok(())
 }
 
 /// After the output is in place: the metrics copy, the run's row in the store, the last log
@@ -349,34 +340,6 @@ fn finish(
     Ok(RunOutcome { report })
 }
 
-/// Hashes everything the outputs are made from (see [`RunReport::fingerprint`]).
-fn fingerprint(
-    config: &Config,
-    as_of: &str,
-    store: &Store,
-    report: &RunReport,
-) -> Result<String, Error> {
-    let sources: Vec<String> = report
-        .sources
-        .iter()
-        .map(|s| {
-            let last = if s.stale {
-                s.last_good_fetch.as_deref()
-            } else {
-                None
-            };
-            format!("{}:{:?}:{}:{last:?}", s.id, s.status, s.stale)
-        })
-        .collect();
-    let text = format!(
-        "{}\n{config:?}\n{as_of}\n{}\n{}\n{sources:?}",
-        env!("CARGO_PKG_VERSION"),
-        store.data_version()?,
-        serde_json::to_string(&report.quarantined).unwrap_or_default(),
-    );
-    Ok(crate::util::sha256_hex(text.as_bytes()))
-}
-
 /// Nothing changed since the published output was made: it stays as it is, with this run's
 /// report and metrics written into it (each replaced whole). The run's entity scores in the
 /// history are the output's; the pages that show the history are brought up to date by the
@@ -395,7 +358,7 @@ impl Run<'_> {
             self.store.copy_entity_scores(from, self.run_id)?;
         }
         tracing::info!(output = %config.output.display(), "nothing new since the published output was made; it is kept");
-        settle(&mut self.report, &self.store, self.clock)?;
+        self.report.settle(&self.store, self.clock.elapsed())?;
         StageSeconds::add(&mut self.seconds.publish, clock_publish);
         self.report.stage_seconds = self.seconds.rounded();
         let path = config.output.join("run-report.json");

@@ -318,6 +318,51 @@ impl StageSeconds {
 }
 
 impl RunReport {
+    /// The run's status, the store's totals and the times, once every stage has run.
+    pub fn settle(
+        &mut self,
+        store: &crate::store::Store,
+        elapsed: std::time::Duration,
+    ) -> Result<(), crate::store::Error> {
+        if !self.quarantined.is_empty() || self.sources.iter().any(|s| s.status != Health::Ok) {
+            self.status = Status::Partial;
+        }
+        self.store = Some(store.totals()?);
+        self.finished_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        self.duration_seconds = crate::util::round_to(elapsed.as_secs_f64(), 3);
+        Ok(())
+    }
+
+    /// Hashes everything the outputs are made from (see [`RunReport::fingerprint`]): the
+    /// program, the settings, the status date, the stored data, the quarantine and the
+    /// sources' health.
+    pub fn fingerprint_of(
+        &self,
+        config: &crate::config::Config,
+        as_of: &str,
+        store: &crate::store::Store,
+    ) -> Result<String, crate::store::Error> {
+        let sources: Vec<String> = self
+            .sources
+            .iter()
+            .map(|s| {
+                let last = if s.stale {
+                    s.last_good_fetch.as_deref()
+                } else {
+                    None
+                };
+                format!("{}:{:?}:{}:{last:?}", s.id, s.status, s.stale)
+            })
+            .collect();
+        let text = format!(
+            "{}\n{config:?}\n{as_of}\n{}\n{}\n{sources:?}",
+            env!("CARGO_PKG_VERSION"),
+            store.data_version()?,
+            serde_json::to_string(&self.quarantined).unwrap_or_default(),
+        );
+        Ok(crate::util::sha256_hex(text.as_bytes()))
+    }
+
     /// Takes what a kept output says about itself from the report that made it (`previous`,
     /// as published): its counts, and the projects it left out of the package, which this run
     /// reports again (and is partial for) exactly as that run did.

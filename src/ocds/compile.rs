@@ -134,7 +134,11 @@ fn one(
             let compiled = parse(&text, &|| format!("compiled release {ocid}"))?;
             let mut hist = history::from_compiled(&compiled);
             history::add_links(&mut hist, links);
-            Ok((SerializedCompiled::of(&compiled, &hist, 0), Vec::new()))
+            let project = planning_project_id(&compiled);
+            Ok((
+                SerializedCompiled::of(&compiled, &hist, 0, project),
+                Vec::new(),
+            ))
         }
         Source::Releases(texts, links) => {
             let mut releases = Vec::with_capacity(texts.len());
@@ -151,7 +155,22 @@ fn one(
             own_links.extend(links);
             history::add_links(&mut hist, own_links);
             let n = releases.len() as u64;
-            Ok((SerializedCompiled::of(&compiled, &hist, n), warnings))
+            let project = planning_project_id(&compiled);
+            Ok((
+                SerializedCompiled::of(&compiled, &hist, n, project),
+                warnings,
+            ))
         }
     }
+}
+
+/// `planning.project.id`, trimmed, when it names a project: the key processes are grouped by.
+fn planning_project_id(compiled: &Value) -> Option<String> {
+    compiled
+        .pointer("/planning/project/id")
+        .and_then(|v| match v {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
 }

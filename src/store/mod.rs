@@ -759,19 +759,6 @@ impl Store {
         })
     }
 
-    /// Saves a compiled release with the project id it names (if any).
-    pub fn save_compiled(
-        &self,
-        ocid: &str,
-        compiled: &Value,
-        history: &Value,
-        releases: u64,
-        run_id: i64,
-    ) -> Result<(), Error> {
-        let c = SerializedCompiled::of(compiled, history, releases);
-        self.save_serialized(ocid, &c, run_id)
-    }
-
     /// Saves a compiled release serialised elsewhere.
     pub fn save_serialized(
         &self,
@@ -907,7 +894,8 @@ pub struct ReleaseText {
 /// A compiled release ready to store: the project id it names and its text.
 #[derive(Debug, Clone)]
 pub struct SerializedCompiled {
-    /// `planning.project.id`, trimmed, when it names one.
+    /// The project it belongs to when grouped by project (`ocds::compile` reads
+    /// `planning.project.id`).
     pub project_id: Option<String>,
     /// The compiled release, packed for storing.
     pub data: Vec<u8>,
@@ -918,15 +906,14 @@ pub struct SerializedCompiled {
 }
 
 impl SerializedCompiled {
-    /// Serialises a compiled release and its history.
-    pub fn of(compiled: &Value, history: &Value, releases: u64) -> SerializedCompiled {
-        let project_id = compiled
-            .pointer("/planning/project/id")
-            .and_then(|v| match v {
-                Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            });
+    /// Serialises a compiled release and its history, with the project id the caller read
+    /// from it (what names a project is the caller's to say).
+    pub fn of(
+        compiled: &Value,
+        history: &Value,
+        releases: u64,
+        project_id: Option<String>,
+    ) -> SerializedCompiled {
         SerializedCompiled {
             project_id,
             data: packed::pack(&compiled.to_string()),
@@ -1047,7 +1034,11 @@ mod tests {
             .expect("insert");
         assert_eq!(store.ocids_to_compile(r1, false).expect("todo"), ["A"]);
         store
-            .save_compiled("A", &json!({"ocid": "A"}), &json!([]), 1, r1)
+            .save_serialized(
+                "A",
+                &SerializedCompiled::of(&json!({"ocid": "A"}), &json!([]), 1, None),
+                r1,
+            )
             .expect("save");
         store.mark_compiled(r1).expect("mark");
         store.finish_run(r1, "t", "ok", "{}").expect("finish");
