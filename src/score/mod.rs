@@ -27,13 +27,16 @@ pub use attribute::{Attributed, attribute, project_value};
 pub use ocp::{OcpTally, Presence, project_paths};
 pub use sample::{Sample, draw};
 
-/// Rows accumulated column by column while projects are assessed.
+/// Rows accumulated column by column while projects are assessed. Names are kept once and
+/// rows hold their index: a million releases give about ten million rows, and a row of four
+/// strings took most of a run's memory.
 #[derive(Default)]
 pub struct Input {
-    project: Vec<String>,
-    entity: Vec<String>,
-    code: Vec<String>,
-    process: Vec<String>,
+    names: Tables,
+    project: Vec<u32>,
+    entity: Vec<u32>,
+    code: Vec<u32>,
+    process: Vec<u32>,
     is_process: Vec<bool>,
     reactive: Vec<bool>,
     strict: Vec<f64>,
@@ -126,10 +129,11 @@ impl Input {
 
     /// Adds one due verdict as [`Scored`] keeps it.
     pub fn push_scored(&mut self, project: &str, entity: &str, s: &Scored, weight: f64) {
-        self.project.push(project.to_string());
-        self.entity.push(entity.to_string());
-        self.code.push(s.code.clone());
-        self.process.push(s.process.clone());
+        let n = &mut self.names;
+        self.project.push(n.projects.id(project));
+        self.entity.push(n.entities.id(entity));
+        self.code.push(n.codes.id(&s.code));
+        self.process.push(n.processes.id(&s.process));
         self.is_process.push(s.is_process);
         self.reactive.push(s.reactive);
         self.strict
@@ -141,8 +145,9 @@ impl Input {
         self.weight.push(weight);
     }
 
-    fn frame(self) -> PolarsResult<DataFrame> {
-        df!(
+    /// The rows as a frame of indices, and the names they stand for.
+    fn frame(self) -> PolarsResult<(DataFrame, Tables)> {
+        let df = df!(
             "project" => self.project,
             "entity" => self.entity,
             "code" => self.code,
@@ -152,7 +157,40 @@ impl Input {
             "strict" => self.strict,
             "lenient" => self.lenient,
             "weight" => self.weight,
-        )
+        )?;
+        Ok((df, self.names))
+    }
+}
+
+/// The names behind the frame's index columns.
+#[derive(Default)]
+struct Tables {
+    projects: Names,
+    entities: Names,
+    codes: Names,
+    processes: Names,
+}
+
+/// Each name once, numbered in the order first seen.
+#[derive(Default)]
+struct Names {
+    list: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = self.list.len() as u32;
+        self.list.push(name.to_string());
+        self.index.insert(name.to_string(), i);
+        i
+    }
+
+    fn name(&self, id: u32) -> &str {
+        self.list.get(id as usize).map_or("", String::as_str)
     }
 }
 
@@ -248,7 +286,7 @@ pub struct Scores {
 }
 
 /// (strict, lenient, elements due) for each key (the values of the grouping columns).
-type Figures = HashMap<Vec<String>, (f64, f64, u32)>;
+type Figures = HashMap<Vec<u32>, (f64, f64, u32)>;
 
 /// Weighted figure per `keys` group of per-element rows `s`, `l`, `w`.
 fn figure(rows: LazyFrame, keys: &[&str]) -> PolarsResult<Figures> {
@@ -261,9 +299,9 @@ fn figure(rows: LazyFrame, keys: &[&str]) -> PolarsResult<Figures> {
             col("s").count().alias("applicable"),
         ])
         .collect()?;
-    let key_cols: Vec<Vec<String>> = keys
+    let key_cols: Vec<Vec<u32>> = keys
         .iter()
-        .map(|k| strs(&df, k))
+        .map(|k| ids(&df, k))
         .collect::<PolarsResult<_>>()?;
     let (s, l, a) = (
         floats(&df, "score")?,
@@ -272,7 +310,7 @@ fn figure(rows: LazyFrame, keys: &[&str]) -> PolarsResult<Figures> {
     );
     Ok((0..s.len())
         .map(|i| {
-            let key = key_cols.iter().map(|c| c[i].clone()).collect();
+            let key = key_cols.iter().map(|c| c[i]).collect();
             (key, (round2(s[i]), round2(l[i]), a[i]))
         })
         .collect())
@@ -285,7 +323,8 @@ pub fn compute(
     process_counts: &[(String, String, u32)],
     sample: Option<&Sample>,
 ) -> PolarsResult<Scores> {
-    let verdicts = input.frame()?.lazy();
+    let (frame, names) = input.frame()?;
+    let verdicts = frame.lazy();
 
     // Per project and element: s = mean over units (one unit for project-level elements).
     let per_element = verdicts
@@ -311,23 +350,30 @@ pub fn compute(
     )?;
     let contract_level = figure(proactive.filter(col("is_process")), &["project"])?;
 
-    let mut entity_of: Vec<(String, String)> = verdicts
+    let mut entity_of: Vec<(String, String, u32)> = verdicts
         .clone()
         .select([col("project"), col("entity")])
         .unique(None, UniqueKeepStrategy::First)
         .collect()
         .and_then(|df| {
-            Ok(strs(&df, "project")?
+            Ok(ids(&df, "project")?
                 .into_iter()
-                .zip(strs(&df, "entity")?)
+                .zip(ids(&df, "entity")?)
+                .map(|(p, e)| {
+                    (
+                        names.projects.name(p).to_string(),
+                        names.entities.name(e).to_string(),
+                        p,
+                    )
+                })
                 .collect())
         })?;
     entity_of.sort();
     let project_rows: Vec<ProjectScore> = entity_of
         .into_iter()
-        .filter_map(|(project, entity)| {
-            let (score, lenient, applicable) = *headline.get(std::slice::from_ref(&project))?;
-            let strict = |f: &Figures| f.get(std::slice::from_ref(&project)).map(|x| x.0);
+        .filter_map(|(project, entity, id)| {
+            let (score, lenient, applicable) = *headline.get(&vec![id])?;
+            let strict = |f: &Figures| f.get(&vec![id]).map(|x| x.0);
             Some(ProjectScore {
                 reactive: strict(&reactive),
                 project_level: strict(&project_level),
@@ -358,8 +404,8 @@ pub fn compute(
     let mut processes: Vec<ProcessScore> = process_proactive
         .iter()
         .map(|(key, (score, _, applicable))| ProcessScore {
-            project: key[0].clone(),
-            process: key[1].clone(),
+            project: names.projects.name(key[0]).to_string(),
+            process: names.processes.name(key[1]).to_string(),
             score: *score,
             applicable: *applicable,
             reactive: process_reactive.get(key).map(|x| x.0),
@@ -374,7 +420,6 @@ pub fn compute(
             (col("lenient") - col("strict")).sum().alias("partial"),
             col("strict").count().alias("applicable"),
         ])
-        .sort(["entity", "code"], Default::default())
         .collect()?;
 
     // Entities: mean of project figures (missing figures are left out of their mean).
@@ -425,7 +470,7 @@ pub fn compute(
         projects: project_rows,
         processes,
         entities: rank(read_entities(&entities)?),
-        elements: read_shares(&shares)?,
+        elements: read_shares(&shares, &names)?,
     })
 }
 
@@ -485,6 +530,12 @@ fn strs(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
         .collect())
 }
 
+/// An index column (as [`Input`] writes them).
+fn ids(df: &DataFrame, name: &str) -> PolarsResult<Vec<u32>> {
+    let ca = df.column(name)?.u32()?;
+    Ok((0..ca.len()).map(|i| ca.get(i).unwrap_or(0)).collect())
+}
+
 fn floats(df: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
     let c = df.column(name)?.cast(&DataType::Float64)?;
     let ca = c.f64()?;
@@ -533,18 +584,18 @@ fn optional(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
     Ok((0..ca.len()).map(|i| ca.get(i)).collect())
 }
 
-fn read_shares(df: &DataFrame) -> PolarsResult<Vec<ElementShare>> {
+fn read_shares(df: &DataFrame, names: &Tables) -> PolarsResult<Vec<ElementShare>> {
     let (e, c, d, a) = (
-        strs(df, "entity")?,
-        strs(df, "code")?,
+        ids(df, "entity")?,
+        ids(df, "code")?,
         counts(df, "disclosed")?,
         counts(df, "applicable")?,
     );
     let p = counts(df, "partial")?;
-    Ok((0..e.len())
+    let mut shares: Vec<ElementShare> = (0..e.len())
         .map(|i| ElementShare {
-            entity: e[i].clone(),
-            code: c[i].clone(),
+            entity: names.entities.name(e[i]).to_string(),
+            code: names.codes.name(c[i]).to_string(),
             share: if a[i] == 0 {
                 0.0
             } else {
@@ -554,7 +605,9 @@ fn read_shares(df: &DataFrame) -> PolarsResult<Vec<ElementShare>> {
             partial: p[i],
             applicable: a[i],
         })
-        .collect())
+        .collect();
+    shares.sort_by(|x, y| (&x.entity, &x.code).cmp(&(&y.entity, &y.code)));
+    Ok(shares)
 }
 
 /// Orders best first (ties by key) and gives tied scores the same rank.
