@@ -32,27 +32,24 @@ pub(super) fn change_without_reason(s: &Value, base: &str) -> Flag {
             .collect()
     };
     let inputs = json!({ "changes": typed.len(), "without_reason": without.len() });
+    let found = Finding {
+        code,
+        rule,
+        inputs,
+        paths,
+    };
     if typed.is_empty() {
-        Finding {
-            code,
-            state: FlagState::NotApplicable,
-            rule,
-            inputs,
-            paths,
-            text: Text {
+        found.says(
+            FlagState::NotApplicable,
+            Text {
                 es: "No se registran cambios de precio, plazo ni alcance en este contrato.".into(),
                 en: "No change to price, duration or scope is recorded for this contract.".into(),
             },
-        }
-        .into()
+        )
     } else if without.is_empty() {
-        Finding {
-            code,
-            state: FlagState::Clear,
-            rule,
-            inputs,
-            paths,
-            text: Text {
+        found.says(
+            FlagState::Clear,
+            Text {
                 es: format!(
                     "Los {} cambios registrados tienen una razón publicada.",
                     typed.len()
@@ -62,16 +59,11 @@ pub(super) fn change_without_reason(s: &Value, base: &str) -> Flag {
                     typed.len()
                 ),
             },
-        }
-        .into()
+        )
     } else {
-        Finding {
-            code,
-            state: FlagState::Raised,
-            rule,
-            inputs,
-            paths,
-            text: Text {
+        found.says(
+            FlagState::Raised,
+            Text {
                 es: format!(
                     "{} de {} cambios al contrato no explican por qué se hicieron.",
                     without.len(),
@@ -83,7 +75,6 @@ pub(super) fn change_without_reason(s: &Value, base: &str) -> Flag {
                     typed.len()
                 ),
             },
-        }
-        .into()
+        )
     }
 }

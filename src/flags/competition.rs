@@ -27,16 +27,18 @@ pub(super) fn single_tenderer(s: &Value, base: &str, t: &FlagSettings) -> Flag {
                 .and_then(Value::as_array)
                 .map(|a| (a.len() as u64, format!("{base}/tender/tenderers")))
         });
-    let mut paths = vec![format!("{base}/tender/procurementMethod")];
+    let paths = vec![format!("{base}/tender/procurementMethod")];
     let inputs = json!({ "method": method, "tenderers": count.as_ref().map(|c| c.0) });
+    let mut found = Finding {
+        code,
+        rule,
+        inputs,
+        paths,
+    };
     match (method, count) {
-        (Some("direct" | "limited"), _) => Finding {
-            code,
-            state: FlagState::NotApplicable,
-            rule,
-            inputs,
-            paths,
-            text: Text {
+        (Some("direct" | "limited"), _) => found.says(
+            FlagState::NotApplicable,
+            Text {
                 es: "Contratación directa o limitada: no se esperaba \
                      competencia abierta."
                     .into(),
@@ -44,15 +46,10 @@ pub(super) fn single_tenderer(s: &Value, base: &str, t: &FlagSettings) -> Flag {
                      expected."
                     .into(),
             },
-        }
-        .into(),
-        (None, _) => Finding {
-            code,
-            state: FlagState::Unknown,
-            rule,
-            inputs,
-            paths,
-            text: Text {
+        ),
+        (None, _) => found.says(
+            FlagState::Unknown,
+            Text {
                 es: "No se publica el método de contratación, así que no se \
                      sabe si hubo competencia."
                     .into(),
@@ -60,17 +57,12 @@ pub(super) fn single_tenderer(s: &Value, base: &str, t: &FlagSettings) -> Flag {
                      there was competition cannot be known."
                     .into(),
             },
-        }
-        .into(),
+        ),
         // Before the award the count is often not out yet: not a gap in the disclosure.
-        (Some(_), None) if s.get("status").and_then(Value::as_str) == Some("pre-award") => {
-            Finding {
-                code,
-                state: FlagState::NotApplicable,
-                rule,
-                inputs,
-                paths,
-                text: Text {
+        (Some(_), None) if s.get("status").and_then(Value::as_str) == Some("pre-award") => found
+            .says(
+                FlagState::NotApplicable,
+                Text {
                     es: "El proceso aún no se adjudica; el número de ofertas se \
                      conoce al adjudicar."
                         .into(),
@@ -78,23 +70,16 @@ pub(super) fn single_tenderer(s: &Value, base: &str, t: &FlagSettings) -> Flag {
                      is known at award."
                         .into(),
                 },
-            }
-            .into()
-        }
-        (Some(_), None) => Finding {
-            code,
-            state: FlagState::Unknown,
-            rule,
-            inputs,
-            paths,
-            text: Text {
+            ),
+        (Some(_), None) => found.says(
+            FlagState::Unknown,
+            Text {
                 es: "No se publica cuántas empresas presentaron ofertas.".into(),
                 en: "The number of firms that tendered is not published.".into(),
             },
-        }
-        .into(),
+        ),
         (Some(_), Some((n, p))) => {
-            paths.push(p);
+            found.paths.push(p);
             if n <= u64::from(t.single_tenderer_max) {
                 let (es, en) = match n {
                     0 => (
@@ -110,26 +95,17 @@ pub(super) fn single_tenderer(s: &Value, base: &str, t: &FlagSettings) -> Flag {
                         format!("only {n} tenders were received"),
                     ),
                 };
-                Finding {
-                    code,
-                    state: FlagState::Raised,
-                    rule,
-                    inputs,
-                    paths,
-                    text: Text {
+                found.says(
+                    FlagState::Raised,
+                    Text {
                         es: format!("El proceso era competitivo, pero {es}."),
                         en: format!("The process was competitive, but {en}."),
                     },
-                }
-                .into()
+                )
             } else {
-                Finding {
-                    code,
-                    state: FlagState::Clear,
-                    rule,
-                    inputs,
-                    paths,
-                    text: Text {
+                found.says(
+                    FlagState::Clear,
+                    Text {
                         es: format!(
                             "Se {}.",
                             if n == 1 {
@@ -143,8 +119,7 @@ pub(super) fn single_tenderer(s: &Value, base: &str, t: &FlagSettings) -> Flag {
                             if n == 1 { " was" } else { "s were" }
                         ),
                     },
-                }
-                .into()
+                )
             }
         }
     }
@@ -156,14 +131,16 @@ pub(super) fn signed_before_tender_end(row: Option<&CompiledProcess>, base: &str
     let code = "signed_before_tender_end";
     let rule = "a contract was signed before the tender period ended".to_string();
     let paths = vec![format!("{base}/status")];
+    let found = Finding {
+        code,
+        rule,
+        inputs: Value::Null,
+        paths,
+    };
     let Some(row) = row else {
-        return Finding {
-            code,
-            state: FlagState::Unknown,
-            rule,
-            inputs: json!({}),
-            paths,
-            text: Text {
+        return found.with_inputs(json!({})).says(
+            FlagState::Unknown,
+            Text {
                 es: "No hay datos OCDS de este proceso con las fechas de la \
                      licitación y de la firma."
                     .into(),
@@ -171,8 +148,7 @@ pub(super) fn signed_before_tender_end(row: Option<&CompiledProcess>, base: &str
                      and signature dates."
                     .into(),
             },
-        }
-        .into();
+        );
     };
     let cr = &row.data;
     let end = cr
@@ -194,60 +170,41 @@ pub(super) fn signed_before_tender_end(row: Option<&CompiledProcess>, base: &str
         "signed".into(),
         json!(signed.iter().map(|(_, d)| d).collect::<Vec<_>>()),
     );
-    let inputs = Value::Object(inputs);
+    let found = found.with_inputs(Value::Object(inputs));
     if array(cr.get("contracts")).is_empty() {
-        return Finding {
-            code,
-            state: FlagState::NotApplicable,
-            rule,
-            inputs,
-            paths,
-            text: Text {
+        return found.says(
+            FlagState::NotApplicable,
+            Text {
                 es: "Todavía no hay contrato firmado.".into(),
                 en: "No contract has been signed yet.".into(),
             },
-        }
-        .into();
+        );
     }
     let Some(end_t) = end.and_then(parse_instant) else {
-        return Finding {
-            code,
-            state: FlagState::Unknown,
-            rule,
-            inputs,
-            paths,
-            text: Text {
+        return found.says(
+            FlagState::Unknown,
+            Text {
                 es: "No se publica la fecha de cierre de la licitación.".into(),
                 en: "The tender closing date is not published.".into(),
             },
-        }
-        .into();
+        );
     };
     if signed.is_empty() {
-        return Finding {
-            code,
-            state: FlagState::Unknown,
-            rule,
-            inputs,
-            paths,
-            text: Text {
+        return found.says(
+            FlagState::Unknown,
+            Text {
                 es: "No se publica la fecha de firma del contrato.".into(),
                 en: "The contract signature date is not published.".into(),
             },
-        }
-        .into();
+        );
     }
     match signed
         .iter()
         .find(|(_, d)| parse_instant(d).is_some_and(|t| t < end_t))
     {
-        Some((id, d)) => Finding {
-            code,
-            state: FlagState::Raised,
-            rule,
-            inputs,
-            paths,
-            text: Text {
+        Some((id, d)) => found.says(
+            FlagState::Raised,
+            Text {
                 es: format!(
                     "El contrato {id} se firmó el {d}, antes de que cerrara la licitación ({}).",
                     end.unwrap_or("-")
@@ -257,19 +214,13 @@ pub(super) fn signed_before_tender_end(row: Option<&CompiledProcess>, base: &str
                     end.unwrap_or("-")
                 ),
             },
-        }
-        .into(),
-        None => Finding {
-            code,
-            state: FlagState::Clear,
-            rule,
-            inputs,
-            paths,
-            text: Text {
+        ),
+        None => found.says(
+            FlagState::Clear,
+            Text {
                 es: "Los contratos se firmaron después del cierre de la licitación.".into(),
                 en: "The contracts were signed after the tender closed.".into(),
             },
-        }
-        .into(),
+        ),
     }
 }

@@ -220,31 +220,36 @@ pub struct Text {
     pub en: String,
 }
 
-/// What one flag found, each part named where it is built; `.into()` makes the [`Flag`] (for
-/// the project: the caller sets the process, the pipeline the evidence).
+/// What one flag looked at, each part named where it is built; [`Finding::says`] gives the
+/// [`Flag`] with its state and explanation (for the project: the caller sets the process, the
+/// pipeline the evidence).
 struct Finding {
     code: &'static str,
-    state: FlagState,
     /// The rule in words, with its threshold.
     rule: String,
     /// The values the rule used.
     inputs: Value,
     /// The JSON pointers it read.
     paths: Vec<String>,
-    text: Text,
 }
 
-impl From<Finding> for Flag {
-    fn from(f: Finding) -> Flag {
+impl Finding {
+    /// The same, with the values this outcome used.
+    fn with_inputs(self, inputs: Value) -> Finding {
+        Finding { inputs, ..self }
+    }
+
+    /// The flag in this state, explained in both languages.
+    fn says(self, state: FlagState, text: Text) -> Flag {
         Flag {
-            code: f.code,
+            code: self.code,
             process: None,
-            state: f.state,
-            rule: f.rule,
-            inputs: f.inputs,
-            paths: f.paths,
-            explicacion: f.text.es,
-            explanation: f.text.en,
+            state,
+            rule: self.rule,
+            inputs: self.inputs,
+            paths: self.paths,
+            explicacion: text.es,
+            explanation: text.en,
             evidence: Vec::new(),
         }
     }
@@ -330,12 +335,10 @@ impl Overrun {
         };
         Finding {
             code: self.code,
-            state,
             rule: self.rule,
             inputs,
             paths: self.paths,
-            text,
         }
-        .into()
+        .says(state, text)
     }
 }

@@ -43,12 +43,17 @@ pub(super) fn cost_overrun(s: &Value, base: &str, t: &FlagSettings) -> Flag {
             format!("{base}/contractValue"),
         )
     };
-    let paths = vec![orig_path, cur_path];
+    let found = Finding {
+        code,
+        rule,
+        inputs: Value::Null,
+        paths: vec![orig_path, cur_path],
+    };
     match (orig, current) {
         (Some((o, oc)), Some((c, cc))) if oc == cc && o > 0.0 => Overrun {
-            code,
-            rule,
-            paths,
+            code: found.code,
+            rule: found.rule,
+            paths: found.paths,
             inputs: json!({ "original": o, "current": c, "currency": oc }),
             original: o,
             current: c,
@@ -59,29 +64,22 @@ pub(super) fn cost_overrun(s: &Value, base: &str, t: &FlagSettings) -> Flag {
             unit: ["", ""],
         }
         .judge(),
-        (Some((_, oc)), Some((_, cc))) if oc != cc => Finding {
-            code,
-            state: FlagState::Unknown,
-            rule,
-            inputs: json!({ "original_currency": oc, "current_currency": cc }),
-            paths,
-            text: Text {
-                es: "Los montos están en monedas distintas; no se pueden \
+        (Some((_, oc)), Some((_, cc))) if oc != cc => found
+            .with_inputs(json!({ "original_currency": oc, "current_currency": cc }))
+            .says(
+                FlagState::Unknown,
+                Text {
+                    es: "Los montos están en monedas distintas; no se pueden \
                      comparar sin tipos de cambio."
-                    .into(),
-                en: "The amounts are in different currencies; they cannot be \
+                        .into(),
+                    en: "The amounts are in different currencies; they cannot be \
                      compared without exchange rates."
-                    .into(),
-            },
-        }
-        .into(),
-        _ => Finding {
-            code,
-            state: FlagState::Unknown,
-            rule,
-            inputs: json!({}),
-            paths,
-            text: Text {
+                        .into(),
+                },
+            ),
+        _ => found.with_inputs(json!({})).says(
+            FlagState::Unknown,
+            Text {
                 es: "No se publica el monto del contrato, así que no se \
                      puede saber si subió."
                     .into(),
@@ -89,8 +87,7 @@ pub(super) fn cost_overrun(s: &Value, base: &str, t: &FlagSettings) -> Flag {
                      rose cannot be known."
                     .into(),
             },
-        }
-        .into(),
+        ),
     }
 }
 
@@ -101,10 +98,15 @@ pub(super) fn award_above_estimate(s: &Value, base: &str, t: &FlagSettings) -> F
         "contract value exceeds the cost estimate by more than {}%",
         t.award_above_estimate_percent
     );
-    let paths = vec![
-        format!("{base}/tender/costEstimate"),
-        format!("{base}/contractValue"),
-    ];
+    let found = Finding {
+        code,
+        rule,
+        inputs: Value::Null,
+        paths: vec![
+            format!("{base}/tender/costEstimate"),
+            format!("{base}/contractValue"),
+        ],
+    };
     let est = money(s.pointer("/tender/costEstimate"));
     let val = money(s.get("contractValue"));
     match (est, val) {
@@ -117,13 +119,9 @@ pub(super) fn award_above_estimate(s: &Value, base: &str, t: &FlagSettings) -> F
                 "difference_percent": crate::util::round_to(over, 1),
             });
             if over > t.award_above_estimate_percent {
-                Finding {
-                    code,
-                    state: FlagState::Raised,
-                    rule,
-                    inputs,
-                    paths,
-                    text: Text {
+                found.with_inputs(inputs).says(
+                    FlagState::Raised,
+                    Text {
                         es: format!(
                             "Se adjudicó por {} cuando el costo estimado era {} ({} \
                              más); el umbral es {}.",
@@ -141,30 +139,20 @@ pub(super) fn award_above_estimate(s: &Value, base: &str, t: &FlagSettings) -> F
                             pct(t.award_above_estimate_percent)
                         ),
                     },
-                }
-                .into()
+                )
             } else {
-                Finding {
-                    code,
-                    state: FlagState::Clear,
-                    rule,
-                    inputs,
-                    paths,
-                    text: Text {
+                found.with_inputs(inputs).says(
+                    FlagState::Clear,
+                    Text {
                         es: "El monto adjudicado no supera el costo estimado.".into(),
                         en: "The awarded amount does not exceed the estimate.".into(),
                     },
-                }
-                .into()
+                )
             }
         }
-        (Some(_), Some(_)) => Finding {
-            code,
-            state: FlagState::Unknown,
-            rule,
-            inputs: json!({}),
-            paths,
-            text: Text {
+        (Some(_), Some(_)) => found.with_inputs(json!({})).says(
+            FlagState::Unknown,
+            Text {
                 es: "El estimado y el monto del contrato están en monedas \
                      distintas o el estimado es cero."
                     .into(),
@@ -172,27 +160,19 @@ pub(super) fn award_above_estimate(s: &Value, base: &str, t: &FlagSettings) -> F
                      currencies, or the estimate is zero."
                     .into(),
             },
+        ),
+        (_, None) if s.get("status").and_then(Value::as_str) == Some("pre-award") => {
+            found.with_inputs(json!({})).says(
+                FlagState::NotApplicable,
+                Text {
+                    es: "Todavía no hay adjudicación.".into(),
+                    en: "Nothing has been awarded yet.".into(),
+                },
+            )
         }
-        .into(),
-        (_, None) if s.get("status").and_then(Value::as_str) == Some("pre-award") => Finding {
-            code,
-            state: FlagState::NotApplicable,
-            rule,
-            inputs: json!({}),
-            paths,
-            text: Text {
-                es: "Todavía no hay adjudicación.".into(),
-                en: "Nothing has been awarded yet.".into(),
-            },
-        }
-        .into(),
-        _ => Finding {
-            code,
-            state: FlagState::Unknown,
-            rule,
-            inputs: json!({}),
-            paths,
-            text: Text {
+        _ => found.with_inputs(json!({})).says(
+            FlagState::Unknown,
+            Text {
                 es: "No se publican el costo estimado y el monto adjudicado, \
                      así que no se pueden comparar."
                     .into(),
@@ -200,7 +180,6 @@ pub(super) fn award_above_estimate(s: &Value, base: &str, t: &FlagSettings) -> F
                      published, so they cannot be compared."
                     .into(),
             },
-        }
-        .into(),
+        ),
     }
 }

@@ -10,20 +10,22 @@ pub(super) fn completed_without_payments(project: &Value) -> Flag {
     let code = "completed_without_payments";
     let rule = "the project is complete but no payment (transaction) is published".to_string();
     let status = project.get("status").and_then(Value::as_str);
-    let mut paths = vec!["/status".to_string()];
+    let paths = vec!["/status".to_string()];
     let payments: usize = array(project.get("contractingProcesses"))
         .iter()
         .map(|cp| array(cp.pointer("/summary/transactions")).len())
         .sum();
     let inputs = json!({ "status": status, "payments": payments });
+    let mut found = Finding {
+        code,
+        rule,
+        inputs,
+        paths,
+    };
     match status {
-        None => Finding {
-            code,
-            state: FlagState::Unknown,
-            rule,
-            inputs,
-            paths,
-            text: Text {
+        None => found.says(
+            FlagState::Unknown,
+            Text {
                 es: "No se publica el estado del proyecto, así que no se \
                      sabe si terminó."
                     .into(),
@@ -31,52 +33,36 @@ pub(super) fn completed_without_payments(project: &Value) -> Flag {
                      complete cannot be known."
                     .into(),
             },
-        }
-        .into(),
+        ),
         Some("completion" | "maintenance" | "decommissioning" | "decommissioned") => {
-            paths.push("/contractingProcesses".into());
+            found.paths.push("/contractingProcesses".into());
             if payments == 0 {
-                Finding {
-                    code,
-                    state: FlagState::Raised,
-                    rule,
-                    inputs,
-                    paths,
-                    text: Text {
+                found.says(
+                    FlagState::Raised,
+                    Text {
                         es: "El proyecto terminó, pero no se publica ningún pago.".into(),
                         en: "The project is complete, but no payment is published.".into(),
                     },
-                }
-                .into()
+                )
             } else {
-                Finding {
-                    code,
-                    state: FlagState::Clear,
-                    rule,
-                    inputs,
-                    paths,
-                    text: Text {
+                found.says(
+                    FlagState::Clear,
+                    Text {
                         es: format!("El proyecto terminó y se publican {payments} pagos."),
                         en: format!(
                             "The project is complete and {payments} payments are \
                              published."
                         ),
                     },
-                }
-                .into()
+                )
             }
         }
-        Some(s) => Finding {
-            code,
-            state: FlagState::NotApplicable,
-            rule,
-            inputs,
-            paths,
-            text: Text {
+        Some(s) => found.says(
+            FlagState::NotApplicable,
+            Text {
                 es: format!("El proyecto aún no ha terminado (estado: {s})."),
                 en: format!("The project is not complete yet (status: {s})."),
             },
-        }
-        .into(),
+        ),
     }
 }

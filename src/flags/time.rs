@@ -34,12 +34,17 @@ pub(super) fn time_overrun(s: &Value, base: &str, t: &FlagSettings) -> Flag {
         ),
         None => (days(period), format!("{base}/contractPeriod")),
     };
-    let paths = vec![orig_path, cur_path];
+    let found = Finding {
+        code,
+        rule,
+        inputs: Value::Null,
+        paths: vec![orig_path, cur_path],
+    };
     match (orig, current) {
         (Some(o), Some(c)) if o > 0.0 => Overrun {
-            code,
-            rule,
-            paths,
+            code: found.code,
+            rule: found.rule,
+            paths: found.paths,
             inputs: json!({ "original_days": o.round(), "current_days": c.round() }),
             original: o,
             current: c,
@@ -50,13 +55,9 @@ pub(super) fn time_overrun(s: &Value, base: &str, t: &FlagSettings) -> Flag {
             unit: [" días", " days"],
         }
         .judge(),
-        _ => Finding {
-            code,
-            state: FlagState::Unknown,
-            rule,
-            inputs: json!({}),
-            paths,
-            text: Text {
+        _ => found.with_inputs(json!({})).says(
+            FlagState::Unknown,
+            Text {
                 es: "No se publican las fechas de inicio y fin del contrato, \
                      así que no se puede saber si se alargó."
                     .into(),
@@ -64,7 +65,6 @@ pub(super) fn time_overrun(s: &Value, base: &str, t: &FlagSettings) -> Flag {
                      so whether it was extended cannot be known."
                     .into(),
             },
-        }
-        .into(),
+        ),
     }
 }
