@@ -53,8 +53,13 @@ fn the_outputs_do_not_depend_on_the_number_of_threads() {
     assert!(differ.is_empty(), "differ with 1 and 2 threads: {differ:?}");
 }
 
-#[test]
-fn a_new_release_changes_its_project_and_no_other() {
+/// A folder with a copy of the OCDS fixtures (so that a test can add files to it), and the
+/// fixture configuration reading that copy.
+fn own_fixtures() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    costwatch::config::Config,
+) {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("input");
     std::fs::create_dir_all(&input).expect("input");
@@ -68,6 +73,12 @@ fn a_new_release_changes_its_project_and_no_other() {
     config.sources[0].spec = costwatch::config::SourceSpec::Local {
         paths: vec![input.display().to_string()],
     };
+    (dir, input, config)
+}
+
+#[test]
+fn a_new_release_changes_its_project_and_no_other() {
+    let (dir, input, config) = own_fixtures();
     run(&config, &RunOptions::default()).expect("first run");
     let before = output_hashes(&config.output);
 
@@ -157,19 +168,7 @@ fn a_new_release_changes_its_project_and_no_other() {
 
 #[test]
 fn a_kept_project_whose_files_changed_is_made_again() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let input = dir.path().join("input");
-    std::fs::create_dir_all(&input).expect("input");
-    for e in std::fs::read_dir(root().join("fixtures/ocds"))
-        .expect("fixtures")
-        .flatten()
-    {
-        std::fs::copy(e.path(), input.join(e.file_name())).expect("copy");
-    }
-    let mut config = fixture_config(dir.path());
-    config.sources[0].spec = costwatch::config::SourceSpec::Local {
-        paths: vec![input.display().to_string()],
-    };
+    let (_dir, input, config) = own_fixtures();
     let first = run(&config, &RunOptions::default()).expect("first run");
     let out = config.output.clone();
     let made = output_hashes(&out);

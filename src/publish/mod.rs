@@ -458,7 +458,6 @@ impl Staging {
             Some(entry) => Some(self.put_entry(entry)?),
             None => None,
         };
-        let mut stamps = Vec::with_capacity(2);
         for (name, bytes) in [
             (&kept.json_name, json.as_slice()),
             (&kept.html_name, html.as_bytes()),
@@ -467,9 +466,19 @@ impl Staging {
             if !self.link_unchanged(name, bytes, &path) {
                 fs::write(&path, bytes).map_err(io(&path))?;
             }
-            stamps.push(file_stamp(&path));
         }
-        kept.stamp = match (stamps[0], stamps[1]) {
+        self.settle(&mut kept, package)?;
+        Ok(kept)
+    }
+
+    /// Stamps a project whose files are in the staging folder and adds its rows.
+    fn settle(
+        &mut self,
+        kept: &mut Kept,
+        package: Option<(u64, u64, String)>,
+    ) -> Result<(), Error> {
+        let staged = |name: &str| file_stamp(&self.dir.join(name));
+        kept.stamp = match (staged(&kept.json_name), staged(&kept.html_name)) {
             (Some(json), Some(html)) => Some(Stamp {
                 json,
                 html,
@@ -477,8 +486,7 @@ impl Staging {
             }),
             _ => None,
         };
-        self.add_rows(&kept)?;
-        Ok(kept)
+        self.add_rows(kept)
     }
 
     /// Takes a project as the published output holds it, when its files and package entry are
@@ -508,23 +516,13 @@ impl Staging {
             Some(entry) => Some(self.put_entry(entry)?),
             None => None,
         };
-        let mut stamps = Vec::with_capacity(2);
         for name in [&kept.json_name, &kept.html_name] {
             let (from, to) = (published(name), self.dir.join(name));
             if fs::hard_link(&from, &to).is_err() {
                 fs::copy(&from, &to).map_err(io(&to))?;
             }
-            stamps.push(file_stamp(&to));
         }
-        kept.stamp = match (stamps[0], stamps[1]) {
-            (Some(json), Some(html)) => Some(Stamp {
-                json,
-                html,
-                package,
-            }),
-            _ => None,
-        };
-        self.add_rows(&kept)?;
+        self.settle(&mut kept, package)?;
         Ok(Some(kept))
     }
 
