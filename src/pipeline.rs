@@ -188,7 +188,7 @@ impl<'c> Run<'c> {
             sectors: config.sectors.clone(),
         };
         // What every project's outputs depend on: the program, its settings, the date.
-        let base = format!("{}\n{config:?}\n{}", env!("CARGO_PKG_VERSION"), self.as_of);
+        let base = format!("{}\n{config:?}\n{}", crate::util::build_id(), self.as_of);
         let reuse = projects::Reuse {
             base: crate::util::sha256_hex(base.as_bytes()),
             allowed: !opts.full,

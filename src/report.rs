@@ -356,7 +356,7 @@ impl RunReport {
             .collect();
         let text = format!(
             "{}\n{config:?}\n{as_of}\n{}\n{}\n{sources:?}",
-            env!("CARGO_PKG_VERSION"),
+            crate::util::build_id(),
             store.data_version()?,
             serde_json::to_string(&self.quarantined).unwrap_or_default(),
         );

@@ -64,6 +64,19 @@ pub fn is_day(text: &str) -> bool {
     t.len() == 10 && NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok()
 }
 
+/// This build of the program: its version and the size and modification time of the running
+/// executable. The version alone does not change between builds of one release, and what a
+/// run keeps from an earlier one (the output, each project's tally) is only as good as the
+/// program that made it: a rebuilt or reinstalled binary makes everything again.
+pub fn build_id() -> String {
+    use std::os::unix::fs::MetadataExt;
+    let exe = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| format!("{}:{}.{}", m.len(), m.mtime(), m.mtime_nsec()))
+        .unwrap_or_default();
+    format!("{} {exe}", env!("CARGO_PKG_VERSION"))
+}
+
 /// Lower-case hex SHA-256 of some bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
