@@ -319,7 +319,9 @@ fn segments(pointer: &str) -> Vec<String> {
 /// Reads the values at `pointers` in one JSON document without building anything else (an API
 /// page's next link and page count, or whether its package holds an item), and checks that the
 /// document is whole: a page cut short is an error here, before anything of it is stored.
-/// A pointer to a container gets the container whole, so point at small values.
+/// A pointer to a scalar gets the scalar; a pointer to an object or an array gets `true` (it is
+/// there) without it being built, so memory stays bounded whatever the page holds; an empty
+/// pointer (the whole document) gets nothing.
 pub fn probe<R: Read>(
     input: R,
     encoding: Encoding,
@@ -335,6 +337,7 @@ pub fn probe<R: Read>(
         at: String::new(),
         wanted: pointers,
         found: &mut found,
+        here: None,
     }
     .deserialize(&mut de)
     .and_then(|()| de.end())
@@ -342,36 +345,50 @@ pub fn probe<R: Read>(
     Ok(found)
 }
 
-/// One node of a probed document: kept when a pointer names it, walked when a pointer runs
+/// One node of a probed document: noted when a pointer names it, walked when a pointer runs
 /// through it, skipped otherwise.
 struct Probe<'a> {
     at: String,
     wanted: &'a [String],
     found: &'a mut [Option<Value>],
+    /// The wanted pointer that names this node.
+    here: Option<usize>,
+}
+
+impl Probe<'_> {
+    fn child(&mut self, at: String) -> Probe<'_> {
+        Probe {
+            at,
+            wanted: self.wanted,
+            found: &mut *self.found,
+            here: None,
+        }
+    }
+
+    fn note(self, v: Value) {
+        if let Some(i) = self.here {
+            self.found[i] = Some(v);
+        }
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Probe<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        if let Some(i) = self.wanted.iter().position(|w| *w == self.at) {
-            let value = Value::deserialize(d)?;
-            for (j, w) in self.wanted.iter().enumerate() {
-                if let Some(rest) = w.strip_prefix(self.at.as_str())
-                    && rest.starts_with('/')
-                {
-                    self.found[j] = value.pointer(rest).cloned();
-                }
-            }
-            self.found[i] = Some(value);
-            return Ok(());
-        }
-        let inside = |w: &String| {
-            w.strip_prefix(self.at.as_str())
-                .is_some_and(|rest| rest.starts_with('/'))
-        };
-        if self.wanted.iter().any(inside) {
-            d.deserialize_any(self)
+        // An empty pointer names the whole document, which is never kept: it stands for a
+        // value the caller does not want.
+        let here = self
+            .wanted
+            .iter()
+            .position(|w| !w.is_empty() && *w == self.at);
+        let inside = self.wanted.iter().any(|w| {
+            !w.is_empty()
+                && w.strip_prefix(self.at.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        });
+        if here.is_some() || inside {
+            d.deserialize_any(Probe { here, ..self })
         } else {
             de::IgnoredAny::deserialize(d).map(|_| ())
         }
@@ -385,49 +402,51 @@ impl<'de> Visitor<'de> for Probe<'_> {
         f.write_str("a JSON value")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<String>()? {
             let token = key.replace('~', "~0").replace('/', "~1");
-            map.next_value_seed(Probe {
-                at: format!("{}/{token}", self.at),
-                wanted: self.wanted,
-                found: &mut *self.found,
-            })?;
+            let at = format!("{}/{token}", self.at);
+            map.next_value_seed(self.child(at))?;
         }
+        self.note(Value::Bool(true));
         Ok(())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let mut i = 0usize;
-        while seq
-            .next_element_seed(Probe {
-                at: format!("{}/{i}", self.at),
-                wanted: self.wanted,
-                found: &mut *self.found,
-            })?
-            .is_some()
-        {
+        loop {
+            let at = format!("{}/{i}", self.at);
+            if seq.next_element_seed(self.child(at))?.is_none() {
+                break;
+            }
             i += 1;
         }
+        self.note(Value::Bool(true));
         Ok(())
     }
 
-    fn visit_bool<Er: de::Error>(self, _: bool) -> Result<(), Er> {
+    fn visit_bool<Er: de::Error>(self, v: bool) -> Result<(), Er> {
+        self.note(Value::from(v));
         Ok(())
     }
-    fn visit_i64<Er: de::Error>(self, _: i64) -> Result<(), Er> {
+    fn visit_i64<Er: de::Error>(self, v: i64) -> Result<(), Er> {
+        self.note(Value::from(v));
         Ok(())
     }
-    fn visit_u64<Er: de::Error>(self, _: u64) -> Result<(), Er> {
+    fn visit_u64<Er: de::Error>(self, v: u64) -> Result<(), Er> {
+        self.note(Value::from(v));
         Ok(())
     }
-    fn visit_f64<Er: de::Error>(self, _: f64) -> Result<(), Er> {
+    fn visit_f64<Er: de::Error>(self, v: f64) -> Result<(), Er> {
+        self.note(Value::from(v));
         Ok(())
     }
-    fn visit_str<Er: de::Error>(self, _: &str) -> Result<(), Er> {
+    fn visit_str<Er: de::Error>(self, v: &str) -> Result<(), Er> {
+        self.note(Value::from(v));
         Ok(())
     }
     fn visit_unit<Er: de::Error>(self) -> Result<(), Er> {
+        self.note(Value::Null);
         Ok(())
     }
 }
@@ -1895,7 +1914,12 @@ mod tests {
         assert_eq!(found[2], Some(Value::from("1")));
         assert_eq!(found[3], None);
         assert_eq!(found[4], Some(Value::from(1)));
-        assert_eq!(found[5], Some(serde_json::json!({"next": "p2"})));
+        // A container is noted as there, not built.
+        assert_eq!(found[5], Some(Value::Bool(true)));
+
+        // An empty pointer never takes the page whole.
+        let none = probe(page.as_bytes(), Encoding::Utf8, &[String::new()]).expect("probe");
+        assert_eq!(none, vec![None]);
 
         let cut = &page.as_bytes()[..page.len() - 3];
         assert!(probe(cut, Encoding::Utf8, &wanted).is_err());
