@@ -159,7 +159,9 @@ struct Tally {
     scored: Vec<score::Scored>,
     flags: Vec<(String, flags::FlagState)>,
     presence: score::Presence,
+    #[serde(with = "crate::util::exact_f64")]
     value: f64,
+    #[serde(with = "crate::util::exact_f64")]
     score: f64,
     stage: String,
     notes: u64,
@@ -458,8 +460,9 @@ impl Work<'_> {
 
 /// What a project is kept under in the store: OC4IDS projects and grouped ones apart.
 fn kept_key(job: &Job) -> String {
-    match job.oc4ids {
-        Some(_) => format!("oc4ids:{}", job.key),
+    match &job.oc4ids {
+        // Two sources may publish the same project id: each is kept on its own.
+        Some((_, provenance)) => format!("oc4ids:{}:{}", provenance.source, job.key),
         None => format!("ocds:{}", job.key),
     }
 }

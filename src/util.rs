@@ -64,17 +64,49 @@ pub fn is_day(text: &str) -> bool {
     t.len() == 10 && NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok()
 }
 
-/// This build of the program: its version and the size and modification time of the running
-/// executable. The version alone does not change between builds of one release, and what a
-/// run keeps from an earlier one (the output, each project's tally) is only as good as the
-/// program that made it: a rebuilt or reinstalled binary makes everything again.
+/// This build of the program: its version and the running executable's path, size, inode and
+/// times. The version alone does not change between builds of one release, and what a run
+/// keeps from an earlier one (the output, each project's tally) is only as good as the program
+/// that made it: a rebuilt or reinstalled binary makes everything again (the change time
+/// moves whenever a file is written or copied in, whatever its modification time says). When
+/// the executable cannot be looked at, the id is new every run, so nothing is kept.
 pub fn build_id() -> String {
     use std::os::unix::fs::MetadataExt;
-    let exe = std::env::current_exe()
-        .and_then(std::fs::metadata)
-        .map(|m| format!("{}:{}.{}", m.len(), m.mtime(), m.mtime_nsec()))
-        .unwrap_or_default();
+    let exe = std::env::current_exe().and_then(|path| {
+        let m = std::fs::metadata(&path)?;
+        Ok(format!(
+            "{} {} {} {}.{} {}.{}",
+            path.display(),
+            m.len(),
+            m.ino(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec()
+        ))
+    });
+    let exe = exe.unwrap_or_else(|_| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        format!("unknown executable, {now} {}", std::process::id())
+    });
     format!("{} {exe}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Serde for an `f64` kept exactly, as its bits: a decimal text may read back one unit in the
+/// last place off, and a kept figure must add up as the made one does.
+pub mod exact_f64 {
+    /// Writes the bits.
+    pub fn serialize<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(v.to_bits())
+    }
+
+    /// Reads the bits back.
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        <u64 as serde::Deserialize>::deserialize(d).map(f64::from_bits)
+    }
 }
 
 /// Lower-case hex SHA-256 of some bytes.

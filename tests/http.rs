@@ -1319,3 +1319,54 @@ fn a_page_larger_than_the_page_limit_is_quarantined_unread() {
     assert_eq!(reasons, vec!["too_large"], "{:?}", r.quarantined);
     assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM releases"), 0);
 }
+
+#[test]
+fn a_file_of_links_with_a_bad_record_keeps_its_links_and_a_page_without_ocds_is_rejected() {
+    let s = Server::start();
+    let uri = s.uri();
+    // A JSON error message where a page should be: nothing of it is OCDS.
+    s.mount(
+        Mock::given(path("/oops")).respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"error": "mantenimiento"})),
+        ),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("links.json");
+    std::fs::write(
+        &file,
+        json!({"records": [
+            {"ocid": "ocds-l-1", "releases": [{"url": "https://example.org/r/1.json#r1"}]},
+            {"ocid": "ocds-l-2", "releases": ["not a release"]}
+        ]})
+        .to_string(),
+    )
+    .expect("write");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"files\"\nkind = \"local\"\npaths = [\"{}\"]\n\
+             [[source]]\nid = \"api\"\nkind = \"ocds-api\"\nurl = \"{uri}/oops\"\n{FAST}",
+            file.display()
+        ),
+    );
+    let r = go(&c);
+    let files = r.inputs.iter().find(|i| i.source == "files").expect("file");
+    // The file is kept with what it holds (a record's link) and its bad part listed.
+    assert_eq!(files.status, "partial", "{files:?}");
+    assert_eq!(
+        count(
+            dir.path(),
+            "SELECT COUNT(*) FROM release_links WHERE ocid = 'ocds-l-1'"
+        ),
+        1
+    );
+    let page = r.inputs.iter().find(|i| i.source == "api").expect("page");
+    assert_eq!(page.status, "quarantined", "{page:?}");
+    let reasons: Vec<(&str, &str)> = r
+        .quarantined
+        .iter()
+        .map(|q| (q.source_id.as_str(), q.reason.as_str()))
+        .collect();
+    assert!(reasons.contains(&("files", "not_ocds")), "{reasons:?}");
+    assert!(reasons.contains(&("api", "not_ocds")), "{reasons:?}");
+}

@@ -217,17 +217,18 @@ where
     E: std::error::Error + 'static,
     F: FnMut(Item) -> Result<(), E>,
 {
-    read_at(input, encoding, max_item_bytes, "", sink)
+    read_at(input, encoding, max_item_bytes, None, sink)
 }
 
-/// [`read_limited`] of a package wrapped in a larger document (an API page): the package is
-/// at the JSON pointer `package_pointer` (`""`: the document itself), and everything around
-/// it is skipped without being built. A document without a value there is rejected whole.
+/// [`read_limited`] of a file (`package_pointer` `None`: a document, concatenated documents or
+/// JSON lines, told apart by their first lines) or of an API page (`Some`: one document, with
+/// the package at that JSON pointer, `""` for the page itself; everything around it is
+/// skipped without being built, and a page without a value there is rejected whole).
 pub fn read_at<'a, R, E, F>(
     input: R,
     encoding: Option<Encoding>,
     max_item_bytes: u64,
-    package_pointer: &str,
+    package_pointer: Option<&str>,
     sink: &mut F,
 ) -> Result<Summary, ReadError<E>>
 where
@@ -250,8 +251,8 @@ where
         sink_error: None,
         uris: Uris::default(),
         budget: Budget::new(max_item_bytes.max(1)),
-        pointer: package_pointer.to_string(),
-        segments: segments(package_pointer),
+        pointer: package_pointer.unwrap_or_default().to_string(),
+        segments: segments(package_pointer.unwrap_or_default()),
     };
     let Some(text) = opened.text else {
         state.summary.issues.push(Issue {
@@ -263,10 +264,10 @@ where
         });
         return Ok(state.summary);
     };
-    if state.segments.is_empty() {
+    if package_pointer.is_none() {
         read_text(text, encoding.is_none(), &mut state, sink)?;
     } else {
-        // A wrapped package is one document; JSON lines have no wrapper.
+        // A page is one document, whatever its first lines look like.
         read_document(text, 0, encoding.is_none(), &mut state, sink)?;
     }
     Ok(state.summary)
@@ -332,7 +333,10 @@ pub fn probe<R: Read>(
         return Err("UTF-16/UTF-32 byte-order mark: re-encode the page as UTF-8".into());
     };
     let mut found = vec![None; pointers.len()];
-    let mut de = serde_json::Deserializer::from_reader(text);
+    // The parser does not look inside the strings it skips: bytes that are not UTF-8 are
+    // watched for here, so that a page the reader would refuse is refused (and retried) now.
+    let mut watched = BufReader::new(Utf8Watch::new(Counting::new(text, None)));
+    let mut de = serde_json::Deserializer::from_reader(&mut watched);
     Probe {
         at: String::new(),
         wanted: pointers,
@@ -342,6 +346,11 @@ pub fn probe<R: Read>(
     .deserialize(&mut de)
     .and_then(|()| de.end())
     .map_err(|e| e.to_string())?;
+    if encoding == Encoding::Utf8
+        && let Some(at) = watched.get_ref().bad_at
+    {
+        return Err(format!("bytes that are not UTF-8 at byte {at}"));
+    }
     Ok(found)
 }
 
@@ -1284,7 +1293,15 @@ where
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if let Some((head, tail)) = self.descend.split_first() {
-            let wanted = head.parse::<usize>().ok();
+            // An array index as JSON Pointer writes one: digits, no leading zero, no sign.
+            let wanted = (head == "0" || !head.starts_with('0'))
+                .then(|| {
+                    head.bytes()
+                        .all(|b| b.is_ascii_digit())
+                        .then(|| head.parse::<usize>().ok())
+                })
+                .flatten()
+                .flatten();
             let mut i = 0usize;
             while i != wanted.unwrap_or(usize::MAX) {
                 if seq.next_element::<de::IgnoredAny>()?.is_none() {
@@ -1852,7 +1869,14 @@ mod tests {
             items.push(i);
             Ok(())
         };
-        let s = read_at(bytes, None, DEFAULT_MAX_ITEM_BYTES, pointer, &mut sink).expect("read");
+        let s = read_at(
+            bytes,
+            None,
+            DEFAULT_MAX_ITEM_BYTES,
+            Some(pointer),
+            &mut sink,
+        )
+        .expect("read");
         (items, s)
     }
 
@@ -1866,7 +1890,14 @@ mod tests {
         assert!(s.issues.is_empty(), "{:?}", s.issues);
         assert_eq!(s.package_uri.as_deref(), Some("u"));
 
-        for missing in ["/data", "/data~1x/2", "/data~1x/one", "/links/next/deeper"] {
+        for missing in [
+            "/data",
+            "/data~1x/2",
+            "/data~1x/one",
+            "/data~1x/01",
+            "/data~1x/+1",
+            "/links/next/deeper",
+        ] {
             let (items, s) = read_wrapped(page.as_bytes(), missing);
             assert!(items.is_empty());
             assert!(s.is_fatal(), "{missing}");
@@ -1887,7 +1918,7 @@ mod tests {
             r#"{{"package":{{"releases":[{{"ocid":"ocds-1","id":"1","title":"{big}"}}]}}}}"#
         );
         let mut sink = |_: Item| -> Result<(), std::io::Error> { Ok(()) };
-        let s = read_at(page.as_bytes(), None, 1024, "/package", &mut sink).expect("read");
+        let s = read_at(page.as_bytes(), None, 1024, Some("/package"), &mut sink).expect("read");
         assert!(s.is_fatal());
         assert_eq!(s.issues[0].reason, Reason::TooLarge);
     }
@@ -1938,6 +1969,11 @@ mod tests {
         let gz = enc.finish().expect("finish");
         let wanted = vec!["/links/next".to_string()];
         assert!(probe(&gz[..], Encoding::Utf8, &wanted).is_err());
+        // Also where the bad byte sits in a value the probe skips.
+        let skipped = b"{\"releases\": [{\"title\": \"Cami\xf3n\"}], \"links\": {}}";
+        let e = probe(&skipped[..], Encoding::Utf8, &wanted).expect_err("not UTF-8");
+        assert!(e.contains("not UTF-8"), "{e}");
+        assert!(probe(&skipped[..], Encoding::Latin1, &wanted).is_ok());
         let found = probe(&gz[..], Encoding::Latin1, &wanted).expect("latin1");
         assert_eq!(found[0], Some(Value::from("pá")));
     }

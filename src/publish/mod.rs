@@ -463,6 +463,7 @@ impl Staging {
             (&kept.html_name, html.as_bytes()),
         ] {
             let path = self.dir.join(name);
+            clear(&path)?;
             if !self.link_unchanged(name, bytes, &path) {
                 fs::write(&path, bytes).map_err(io(&path))?;
             }
@@ -518,6 +519,7 @@ impl Staging {
         };
         for name in [&kept.json_name, &kept.html_name] {
             let (from, to) = (published(name), self.dir.join(name));
+            clear(&to)?;
             if fs::hard_link(&from, &to).is_err() {
                 fs::copy(&from, &to).map_err(io(&to))?;
             }
@@ -922,17 +924,31 @@ impl Kept {
 /// the one written has both), and its entry in the package by place and SHA-256.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 struct Stamp {
-    json: (u64, i64, i64),
-    html: (u64, i64, i64),
+    json: FileStamp,
+    html: FileStamp,
     /// Offset, length and hash of the entry in `oc4ids/project-package.json`.
     package: Option<(u64, u64, String)>,
 }
 
-/// Size and modification time of a file, or `None` if it is not a plain file.
-fn file_stamp(path: &Path) -> Option<(u64, i64, i64)> {
+/// A file as it was written: inode, size and modification time.
+type FileStamp = (u64, u64, i64, i64);
+
+/// The stamp of a file, or `None` if it is not a plain file.
+fn file_stamp(path: &Path) -> Option<FileStamp> {
     use std::os::unix::fs::MetadataExt;
     let m = fs::symlink_metadata(path).ok()?;
-    m.is_file().then(|| (m.len(), m.mtime(), m.mtime_nsec()))
+    m.is_file()
+        .then(|| (m.ino(), m.len(), m.mtime(), m.mtime_nsec()))
+}
+
+/// Makes room for a staged file: a file already at that name in the staging folder (another
+/// project with the same file name) may be a link to a published file, which must never be
+/// written through.
+fn clear(path: &Path) -> Result<(), Error> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(path)(e)),
+        _ => Ok(()),
+    }
 }
 
 /// Everything one project's outputs are made from.

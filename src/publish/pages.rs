@@ -36,6 +36,7 @@ pub struct ProjectLine {
     /// Current stage.
     pub stage: Stage,
     /// Headline score.
+    #[serde(with = "crate::util::exact_f64")]
     pub score: f64,
     /// Raised alerts: (title, finding).
     pub raised: Vec<(String, String)>,

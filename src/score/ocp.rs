@@ -88,6 +88,7 @@ pub struct Presence {
     /// Per named field (in `named_fields` order): present.
     fields: Vec<bool>,
     /// Unrounded figure, 0–100 over the proactive elements.
+    #[serde(with = "crate::util::exact_f64")]
     figure: f64,
 }
 

@@ -78,15 +78,25 @@ impl Target<'_> {
         open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
         hook: Hook<'_>,
     ) -> Result<Taken, Error> {
-        self.stream_at(record, "", open, hook)
+        self.read_input(record, None, open, hook)
     }
 
-    /// [`Target::stream`] of a package at `package_pointer` in a wrapping document (an API
-    /// page).
-    pub fn stream_at(
+    /// Reads an API page (spooled to a file) into the store: one document with its package at
+    /// `package_pointer`. A page that holds no OCDS at all is rejected whole.
+    pub fn stream_page(
         &mut self,
         record: &InputRecord<'_>,
         package_pointer: &str,
+        open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
+        hook: Hook<'_>,
+    ) -> Result<Taken, Error> {
+        self.read_input(record, Some(package_pointer), open, hook)
+    }
+
+    fn read_input(
+        &mut self,
+        record: &InputRecord<'_>,
+        package_pointer: Option<&str>,
         open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
         hook: Hook<'_>,
     ) -> Result<Taken, Error> {
@@ -135,7 +145,14 @@ impl Target<'_> {
                     return self.reject(record, reason, offset, None, detail);
                 }
             };
-            return self.finish(record, input_id, summary, taken, hook);
+            return self.finish(
+                record,
+                input_id,
+                summary,
+                taken,
+                package_pointer.is_some(),
+                hook,
+            );
         }
     }
 
@@ -145,13 +162,16 @@ impl Target<'_> {
         input_id: i64,
         summary: Summary,
         mut taken: Taken,
+        page: bool,
         hook: Hook<'_>,
     ) -> Result<Taken, Error> {
         let mut summary = summary;
-        // A document holding no OCDS at all (an error page in JSON, a package of something
-        // else) is rejected for its first problem; JSON lines stand or fall line by line.
-        if summary.items == 0
-            && summary.layout == Layout::Document
+        // A page holding no OCDS at all (an error page in JSON, a package of something else)
+        // is rejected for its first problem, as pages always were; a file keeps what it holds
+        // (a record's links, say) and lists its problems.
+        if page
+            && summary.items == 0
+            && summary.linked_releases == 0
             && let Some(first) = summary.issues.first_mut()
         {
             first.fatal = true;

@@ -133,7 +133,7 @@ pub(super) fn take_page(
     let mut hook = ctx.hook_for(cursor.clone());
     let taken = ctx
         .target
-        .stream_at(&record, pointer, &mut open, &mut hook)?;
+        .stream_page(&record, pointer, &mut open, &mut hook)?;
     if taken.stored {
         ctx.checkpoint.cursor = cursor;
     }

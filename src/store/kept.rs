@@ -33,12 +33,14 @@ pub struct KeptText {
 }
 
 impl Store {
-    /// The kept project under `key`, if one was kept.
+    /// The kept project under `key`, if one was kept and its tally and stamp were written for
+    /// the same fingerprint.
     pub fn kept_project(&self, key: &str) -> Result<Option<KeptText>, Error> {
         self.conn
             .prepare_cached(
                 "SELECT t.fingerprint, t.tally, s.stamp FROM kept_tallies t
-                 JOIN kept_stamps s ON s.key = t.key WHERE t.key = ?1",
+                 JOIN kept_stamps s ON s.key = t.key AND s.fingerprint = t.fingerprint
+                 WHERE t.key = ?1",
             )
             .and_then(|mut stmt| {
                 stmt.query_row(params![key], |r| {
@@ -69,11 +71,12 @@ impl Store {
                 }
                 self.conn
                     .prepare_cached(
-                        "INSERT INTO kept_stamps (key, stamp, run_id) VALUES (?1, ?2, ?3)
-                         ON CONFLICT(key) DO UPDATE SET stamp = excluded.stamp,
-                           run_id = excluded.run_id",
+                        "INSERT INTO kept_stamps (key, fingerprint, stamp, run_id)
+                         VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT(key) DO UPDATE SET fingerprint = excluded.fingerprint,
+                           stamp = excluded.stamp, run_id = excluded.run_id",
                     )?
-                    .execute(params![row.key, row.stamp, run_id])?;
+                    .execute(params![row.key, row.fingerprint, row.stamp, run_id])?;
             }
             self.conn.execute_batch("RELEASE kept")
         };
@@ -111,7 +114,14 @@ mod tests {
             stamp: "{\"s\":1}",
         };
         store
-            .keep_projects(run, &[row("a", Some("{\"t\":1}")), row("b", Some("{}"))])
+            .keep_projects(
+                run,
+                &[
+                    row("a", Some("{\"t\":1}")),
+                    row("b", Some("{}")),
+                    row("c", Some("{}")),
+                ],
+            )
             .expect("keep");
         let a = store.kept_project("a").expect("read").expect("kept");
         assert_eq!(
@@ -129,12 +139,25 @@ mod tests {
                 }],
             )
             .expect("keep");
+        // A stamp written for another fingerprint than the tally's is no kept project.
+        store
+            .keep_projects(
+                run2,
+                &[KeptRow {
+                    fingerprint: "f2",
+                    stamp: "{\"s\":3}",
+                    ..row("b", None)
+                }],
+            )
+            .expect("keep");
+        assert!(store.kept_project("b").expect("read").is_none());
         store.forget_projects_not_in(run2).expect("forget");
         let a = store.kept_project("a").expect("read").expect("kept");
         assert_eq!(
             (a.tally.as_str(), a.stamp.as_str()),
             ("{\"t\":1}", "{\"s\":2}")
         );
-        assert!(store.kept_project("b").expect("read").is_none());
+        // Not published in run 2: forgotten.
+        assert!(store.kept_project("c").expect("read").is_none());
     }
 }

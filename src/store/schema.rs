@@ -161,6 +161,7 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE TABLE kept_stamps (
         key TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
         stamp TEXT NOT NULL,
         run_id INTEGER NOT NULL
     );
