@@ -1370,3 +1370,58 @@ fn a_file_of_links_with_a_bad_record_keeps_its_links_and_a_page_without_ocds_is_
     assert!(reasons.contains(&("files", "not_ocds")), "{reasons:?}");
     assert!(reasons.contains(&("api", "not_ocds")), "{reasons:?}");
 }
+
+#[test]
+fn one_project_id_from_two_oc4ids_sources_stays_two_projects_run_after_run() {
+    let s = Server::start();
+    let uri = s.uri();
+    let projects = |title: &str| {
+        json!({
+            "uri": "http://127.0.0.1/p", "version": "0.9", "publishedDate": "2024-01-01T00:00:00Z",
+            "publisher": {"name": "CoST"},
+            "projects": [{"id": "oc4ids-dup-1", "title": title, "status": "implementation"}]
+        })
+    };
+    let mount = |releases: u32| {
+        s.reset();
+        s.mount(
+            Mock::given(path("/r"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(package(0, releases))),
+        );
+        for (p, title) in [("/a.json", "Puente A"), ("/b.json", "Puente B")] {
+            s.mount(
+                Mock::given(path(p))
+                    .respond_with(ResponseTemplate::new(200).set_body_json(projects(title))),
+            );
+        }
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"pc\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
+             [[source]]\nid = \"a\"\nkind = \"oc4ids\"\nurls = [\"{uri}/a.json\"]\n\
+             [[source]]\nid = \"b\"\nkind = \"oc4ids\"\nurls = [\"{uri}/b.json\"]\n"
+        ),
+    );
+    // Each run brings one new release (so that it computes); the two projects never change.
+    for (run, releases) in [2, 3, 4, 5].into_iter().enumerate() {
+        mount(releases);
+        let r = go(&c);
+        assert!(!r.output_kept, "run {run}");
+        let package: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("out/oc4ids/project-package.json"))
+                .expect("package"),
+        )
+        .expect("json");
+        let mut titles: Vec<&str> = package["projects"]
+            .as_array()
+            .expect("projects")
+            .iter()
+            .filter(|p| p["id"] == "oc4ids-dup-1")
+            .filter_map(|p| p["title"].as_str())
+            .collect();
+        titles.sort();
+        assert_eq!(titles, ["Puente A", "Puente B"], "run {run}");
+    }
+}
