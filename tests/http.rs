@@ -41,6 +41,11 @@ impl Server {
         self.rt.block_on(m.mount(&self.mock));
     }
 
+    /// Answers every request for `at` (any method) with `answer`.
+    pub fn serve(&self, at: &str, answer: ResponseTemplate) {
+        self.mount(Mock::given(path(at)).respond_with(answer));
+    }
+
     pub fn reset(&self) {
         self.rt.block_on(self.mock.reset());
     }
@@ -1231,9 +1236,9 @@ fn api_pages_go_through_the_reader_bulk_files_use() {
     let s = Server::start();
     let uri = s.uri();
     for (p, wrapped) in [("/page", true), ("/bulk.json.gz", false)] {
-        s.mount(
-            Mock::given(path(p))
-                .respond_with(ResponseTemplate::new(200).set_body_bytes(awkward_page(wrapped))),
+        s.serve(
+            p,
+            ResponseTemplate::new(200).set_body_bytes(awkward_page(wrapped)),
         );
     }
     let dir = tempfile::tempdir().expect("tmp");
@@ -1304,9 +1309,7 @@ fn a_page_larger_than_the_page_limit_is_quarantined_unread() {
     let uri = s.uri();
     let big = package(0, 4000).to_string();
     assert!(big.len() > 1024 * 1024, "{}", big.len());
-    s.mount(
-        Mock::given(path("/big")).respond_with(ResponseTemplate::new(200).set_body_string(big)),
-    );
+    s.serve("/big", ResponseTemplate::new(200).set_body_string(big));
     let dir = tempfile::tempdir().expect("tmp");
     let c = config(
         dir.path(),
@@ -1325,10 +1328,9 @@ fn a_file_of_links_with_a_bad_record_keeps_its_links_and_a_page_without_ocds_is_
     let s = Server::start();
     let uri = s.uri();
     // A JSON error message where a page should be: nothing of it is OCDS.
-    s.mount(
-        Mock::given(path("/oops")).respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"error": "mantenimiento"})),
-        ),
+    s.serve(
+        "/oops",
+        ResponseTemplate::new(200).set_body_json(json!({"error": "mantenimiento"})),
     );
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("links.json");
@@ -1384,15 +1386,12 @@ fn one_project_id_from_two_oc4ids_sources_stays_two_projects_run_after_run() {
     };
     let mount = |releases: u32| {
         s.reset();
-        s.mount(
-            Mock::given(path("/r"))
-                .respond_with(ResponseTemplate::new(200).set_body_json(package(0, releases))),
+        s.serve(
+            "/r",
+            ResponseTemplate::new(200).set_body_json(package(0, releases)),
         );
         for (p, title) in [("/a.json", "Puente A"), ("/b.json", "Puente B")] {
-            s.mount(
-                Mock::given(path(p))
-                    .respond_with(ResponseTemplate::new(200).set_body_json(projects(title))),
-            );
+            s.serve(p, ResponseTemplate::new(200).set_body_json(projects(title)));
         }
     };
     let dir = tempfile::tempdir().expect("tmp");
