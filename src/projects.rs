@@ -393,12 +393,9 @@ impl Work<'_> {
         if !self.reuse.allowed {
             return Ok(None);
         }
-        let Some(k) = self.store.kept_project(key)? else {
+        let Some(k) = self.store.kept_project(key, fingerprint)? else {
             return Ok(None);
         };
-        if k.fingerprint != fingerprint {
-            return Ok(None);
-        }
         // A tally an older version wrote, or one that does not read, is made again.
         Ok(serde_json::from_str::<Tally>(&k.tally).ok().map(|mut t| {
             t.kept = t.kept.with_stamp_text(&k.stamp);

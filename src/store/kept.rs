@@ -24,8 +24,6 @@ pub struct KeptRow<'a> {
 
 /// A kept project as stored.
 pub struct KeptText {
-    /// The fingerprint it was made from.
-    pub fingerprint: String,
     /// Its tally, JSON.
     pub tally: String,
     /// Its stamp, JSON.
@@ -33,21 +31,20 @@ pub struct KeptText {
 }
 
 impl Store {
-    /// The kept project under `key`, if one was kept and its tally and stamp were written for
-    /// the same fingerprint.
-    pub fn kept_project(&self, key: &str) -> Result<Option<KeptText>, Error> {
+    /// The project kept under `key` when it was made from `fingerprint` (its tally and its
+    /// stamp both written for it); a project made from anything else is not read at all.
+    pub fn kept_project(&self, key: &str, fingerprint: &str) -> Result<Option<KeptText>, Error> {
         self.conn
             .prepare_cached(
-                "SELECT t.fingerprint, t.tally, s.stamp FROM kept_tallies t
+                "SELECT t.tally, s.stamp FROM kept_tallies t
                  JOIN kept_stamps s ON s.key = t.key AND s.fingerprint = t.fingerprint
-                 WHERE t.key = ?1",
+                 WHERE t.key = ?1 AND t.fingerprint = ?2",
             )
             .and_then(|mut stmt| {
-                stmt.query_row(params![key], |r| {
+                stmt.query_row(params![key, fingerprint], |r| {
                     Ok(KeptText {
-                        fingerprint: r.get(0)?,
-                        tally: r.get::<_, Stored>(1)?.0,
-                        stamp: r.get(2)?,
+                        tally: r.get::<_, Stored>(0)?.0,
+                        stamp: r.get(1)?,
                     })
                 })
                 .optional()
@@ -123,11 +120,9 @@ mod tests {
                 ],
             )
             .expect("keep");
-        let a = store.kept_project("a").expect("read").expect("kept");
-        assert_eq!(
-            (a.fingerprint.as_str(), a.tally.as_str()),
-            ("f1", "{\"t\":1}")
-        );
+        let a = store.kept_project("a", "f1").expect("read").expect("kept");
+        assert_eq!(a.tally.as_str(), "{\"t\":1}");
+        assert!(store.kept_project("a", "f0").expect("read").is_none());
         // A reused project keeps its tally; only its stamp moves.
         let (run2, _) = store.begin_run("2025-01-02T00:00:00Z").expect("run");
         store
@@ -150,14 +145,14 @@ mod tests {
                 }],
             )
             .expect("keep");
-        assert!(store.kept_project("b").expect("read").is_none());
+        assert!(store.kept_project("b", "f1").expect("read").is_none());
         store.forget_projects_not_in(run2).expect("forget");
-        let a = store.kept_project("a").expect("read").expect("kept");
+        let a = store.kept_project("a", "f1").expect("read").expect("kept");
         assert_eq!(
             (a.tally.as_str(), a.stamp.as_str()),
             ("{\"t\":1}", "{\"s\":2}")
         );
         // Not published in run 2: forgotten.
-        assert!(store.kept_project("c").expect("read").is_none());
+        assert!(store.kept_project("c", "f1").expect("read").is_none());
     }
 }

@@ -706,7 +706,7 @@ impl Store {
         let mut out = Vec::new();
         let mut stmt = self
             .conn
-            .prepare("SELECT data, history, releases, run_id FROM compiled WHERE ocid = ?1")
+            .prepare_cached("SELECT data, history, releases, run_id FROM compiled WHERE ocid = ?1")
             .map_err(|e| self.sq(e))?;
         for ocid in ocids {
             let row = stmt
