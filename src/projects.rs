@@ -268,6 +268,7 @@ impl Work<'_> {
                         continue;
                     }
                     // Its files are not what they were: made again, here.
+                    tracing::info!(project = %key, "published files changed since they were written; the project is made again");
                     let mut job = *job;
                     self.read(&mut job)?;
                     let again = self.make(vec![job], seconds)?.into_iter().next();

@@ -66,7 +66,7 @@ impl Problem {
     pub fn words(self, lang: Lang) -> &'static str {
         let [es, en] = match self {
             Problem::NotAnObject => ["no es un objeto JSON", "is not a JSON object"],
-            Problem::NoId => ["no tiene identificador (`id`)", "has no `id`"],
+            Problem::NoId => ["no tiene identificador (id)", "has no id"],
             Problem::NotAnArray => ["no es una lista", "is not a list"],
             Problem::NotACode => [
                 "no es un código de la lista cerrada del estándar",

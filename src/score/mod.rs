@@ -372,8 +372,9 @@ pub fn compute(
     let project_rows: Vec<ProjectScore> = entity_of
         .into_iter()
         .filter_map(|(project, entity, id)| {
-            let (score, lenient, applicable) = *headline.get(&vec![id])?;
-            let strict = |f: &Figures| f.get(&vec![id]).map(|x| x.0);
+            let key = std::slice::from_ref(&id);
+            let (score, lenient, applicable) = *headline.get(key)?;
+            let strict = |f: &Figures| f.get(key).map(|x| x.0);
             Some(ProjectScore {
                 reactive: strict(&reactive),
                 project_level: strict(&project_level),

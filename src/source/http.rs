@@ -405,8 +405,9 @@ impl Client {
                     Some(code),
                     "too_large",
                     format!(
-                        "page larger than {} bytes (http.max_page_mib)",
-                        self.settings.max_page_bytes
+                        "page larger than {} MiB (http.max_page_mib = {0}); raise it if the \
+                         API's pages are that large",
+                        self.settings.max_page_bytes / (1024 * 1024)
                     ),
                     false,
                 ));
