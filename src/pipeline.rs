@@ -71,6 +71,8 @@ struct Run<'c> {
     seconds: StageSeconds,
     clock: Instant,
     as_of: String,
+    /// What every output depends on: the program build, the settings and `as_of`, hashed.
+    made_by: String,
     /// When the publish stage started (it spans pages, tables and the swap).
     publish_clock: Option<Instant>,
 }
@@ -103,6 +105,9 @@ impl<'c> Run<'c> {
             report,
             seconds: StageSeconds::default(),
             clock,
+            made_by: crate::util::sha256_hex(
+                format!("{}\n{config:?}\n{as_of}", crate::util::build_id()).as_bytes(),
+            ),
             as_of,
             publish_clock: None,
         })
@@ -138,9 +143,7 @@ impl<'c> Run<'c> {
         self.report.compiled = compiled.ocids;
         self.report.merge_warnings = compiled.merge_warnings;
         StageSeconds::add(&mut self.seconds.compile, clock);
-        self.report.fingerprint =
-            self.report
-                .fingerprint_of(self.config, &self.as_of, &self.store)?;
+        self.report.fingerprint = self.report.fingerprint_of(&self.made_by, &self.store)?;
         Ok(())
     }
 
@@ -187,10 +190,8 @@ impl<'c> Run<'c> {
             as_of: crate::util::parse_instant(&self.as_of).unwrap_or_default(),
             sectors: config.sectors.clone(),
         };
-        // What every project's outputs depend on: the program, its settings, the date.
-        let base = format!("{}\n{config:?}\n{}", crate::util::build_id(), self.as_of);
         let reuse = projects::Reuse {
-            base: crate::util::sha256_hex(base.as_bytes()),
+            base: self.made_by.clone(),
             allowed: !opts.full,
         };
         let published = projects::publish_all(
@@ -324,6 +325,7 @@ fn finish(
     tracing::info!(
         status,
         projects = report.projects,
+        reused = report.reused_projects,
         out_of_scope = report.out_of_scope.projects,
         entities = report.entities,
         quarantined = report.quarantined.len(),

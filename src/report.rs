@@ -333,13 +333,12 @@ impl RunReport {
         Ok(())
     }
 
-    /// Hashes everything the outputs are made from (see [`RunReport::fingerprint`]): the
-    /// program, the settings, the status date, the stored data, the quarantine and the
-    /// sources' health.
+    /// Hashes everything the outputs are made from (see [`RunReport::fingerprint`]): what
+    /// every output depends on (`made_by`: the program build, the settings, the status date,
+    /// hashed), the stored data, the quarantine and the sources' health.
     pub fn fingerprint_of(
         &self,
-        config: &crate::config::Config,
-        as_of: &str,
+        made_by: &str,
         store: &crate::store::Store,
     ) -> Result<String, crate::store::Error> {
         let sources: Vec<String> = self
@@ -355,8 +354,7 @@ impl RunReport {
             })
             .collect();
         let text = format!(
-            "{}\n{config:?}\n{as_of}\n{}\n{}\n{sources:?}",
-            crate::util::build_id(),
+            "{made_by}\n{}\n{}\n{sources:?}",
             store.data_version()?,
             serde_json::to_string(&self.quarantined).unwrap_or_default(),
         );
