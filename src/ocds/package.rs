@@ -327,31 +327,45 @@ pub fn probe<R: Read>(
     input: R,
     encoding: Encoding,
     pointers: &[String],
-) -> Result<Vec<Option<Value>>, String> {
-    let opened = open(input, encoding).map_err(|e| e.to_string())?;
+) -> Result<Vec<Option<Value>>, ProbeError> {
+    let opened = open(input, encoding).map_err(|e| ProbeError::Unreadable(e.to_string()))?;
     let Some(text) = opened.text else {
-        return Err("UTF-16/UTF-32 byte-order mark: re-encode the page as UTF-8".into());
+        return Err(ProbeError::Unreadable(
+            "UTF-16/UTF-32 byte-order mark: the page is not in an encoding costwatch reads".into(),
+        ));
     };
     let mut found = vec![None; pointers.len()];
     // The parser does not look inside the strings it skips: bytes that are not UTF-8 are
     // watched for here, so that a page the reader would refuse is refused (and retried) now.
     let mut watched = BufReader::new(Utf8Watch::new(Counting::new(text, None)));
     let mut de = serde_json::Deserializer::from_reader(&mut watched);
-    Probe {
+    let parsed = Probe {
         at: String::new(),
         wanted: pointers,
         found: &mut found,
         here: None,
     }
     .deserialize(&mut de)
-    .and_then(|()| de.end())
-    .map_err(|e| e.to_string())?;
+    .and_then(|()| de.end());
+    // Bad bytes first: they may be what broke the parse.
     if encoding == Encoding::Utf8
         && let Some(at) = watched.get_ref().bad_at
     {
-        return Err(format!("bytes that are not UTF-8 at byte {at}"));
+        return Err(ProbeError::NotUtf8(at));
     }
+    parsed.map_err(|e| ProbeError::Unreadable(e.to_string()))?;
     Ok(found)
+}
+
+/// Why a page could not be probed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProbeError {
+    /// Bytes that are not UTF-8, at this offset of the decompressed text.
+    #[error("bytes that are not UTF-8 at byte {0} of the decompressed page")]
+    NotUtf8(u64),
+    /// Not whole JSON (cut short, trailing data), or not readable at all.
+    #[error("{0}")]
+    Unreadable(String),
 }
 
 /// One node of a probed document: noted when a pointer names it, walked when a pointer runs
@@ -374,10 +388,12 @@ impl Probe<'_> {
         }
     }
 
-    fn note(self, v: Value) {
+    /// Keeps `v` when a pointer names this node.
+    fn note<Er>(self, v: impl Into<Value>) -> Result<(), Er> {
         if let Some(i) = self.here {
-            self.found[i] = Some(v);
+            self.found[i] = Some(v.into());
         }
+        Ok(())
     }
 }
 
@@ -417,8 +433,7 @@ impl<'de> Visitor<'de> for Probe<'_> {
             let at = format!("{}/{token}", self.at);
             map.next_value_seed(self.child(at))?;
         }
-        self.note(Value::Bool(true));
-        Ok(())
+        self.note(true)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
@@ -430,33 +445,26 @@ impl<'de> Visitor<'de> for Probe<'_> {
             }
             i += 1;
         }
-        self.note(Value::Bool(true));
-        Ok(())
+        self.note(true)
     }
 
     fn visit_bool<Er: de::Error>(self, v: bool) -> Result<(), Er> {
-        self.note(Value::from(v));
-        Ok(())
+        self.note(v)
     }
     fn visit_i64<Er: de::Error>(self, v: i64) -> Result<(), Er> {
-        self.note(Value::from(v));
-        Ok(())
+        self.note(v)
     }
     fn visit_u64<Er: de::Error>(self, v: u64) -> Result<(), Er> {
-        self.note(Value::from(v));
-        Ok(())
+        self.note(v)
     }
     fn visit_f64<Er: de::Error>(self, v: f64) -> Result<(), Er> {
-        self.note(Value::from(v));
-        Ok(())
+        self.note(v)
     }
     fn visit_str<Er: de::Error>(self, v: &str) -> Result<(), Er> {
-        self.note(Value::from(v));
-        Ok(())
+        self.note(v)
     }
     fn visit_unit<Er: de::Error>(self) -> Result<(), Er> {
-        self.note(Value::Null);
-        Ok(())
+        self.note(())
     }
 }
 
@@ -1972,7 +1980,7 @@ mod tests {
         // Also where the bad byte sits in a value the probe skips.
         let skipped = b"{\"releases\": [{\"title\": \"Cami\xf3n\"}], \"links\": {}}";
         let e = probe(&skipped[..], Encoding::Utf8, &wanted).expect_err("not UTF-8");
-        assert!(e.contains("not UTF-8"), "{e}");
+        assert!(matches!(e, ProbeError::NotUtf8(_)), "{e}");
         assert!(probe(&skipped[..], Encoding::Latin1, &wanted).is_ok());
         let found = probe(&gz[..], Encoding::Latin1, &wanted).expect("latin1");
         assert_eq!(found[0], Some(Value::from("pá")));

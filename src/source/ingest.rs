@@ -78,33 +78,36 @@ impl Target<'_> {
         open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
         hook: Hook<'_>,
     ) -> Result<Taken, Error> {
-        self.read_input(record, None, open, hook)
+        self.read_input(record, None, None, open, hook)
     }
 
     /// Reads an API page (spooled to a file) into the store: one document with its package at
-    /// `package_pointer`. A page that holds no OCDS at all is rejected whole.
+    /// `package_pointer`, in the encoding its probe found. A page that holds no OCDS at all is
+    /// rejected whole.
     pub fn stream_page(
         &mut self,
         record: &InputRecord<'_>,
         package_pointer: &str,
+        encoding: Encoding,
         open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
         hook: Hook<'_>,
     ) -> Result<Taken, Error> {
-        self.read_input(record, Some(package_pointer), open, hook)
+        self.read_input(record, Some(package_pointer), Some(encoding), open, hook)
     }
 
     fn read_input(
         &mut self,
         record: &InputRecord<'_>,
         package_pointer: Option<&str>,
+        known: Option<Encoding>,
         open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
         hook: Hook<'_>,
     ) -> Result<Taken, Error> {
-        let mut attempt = match self.source.encoding {
+        let mut attempt = known.or(match self.source.encoding {
             EncodingName::Auto => None,
             EncodingName::Utf8 => Some(Encoding::Utf8),
             EncodingName::Latin1 => Some(Encoding::Latin1),
-        };
+        });
         loop {
             self.store.begin_input()?;
             let input_id = self.store.record_input(self.run_id, record)?;

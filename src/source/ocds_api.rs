@@ -27,6 +27,8 @@ pub(super) struct Seen {
     pub total: Option<Value>,
     /// True when the package holds no release and no record (or is not there).
     pub empty: bool,
+    /// The encoding the page read in.
+    pub encoding: crate::ocds::package::Encoding,
 }
 
 pub(super) async fn fetch(ctx: &mut Ctx<'_>, api: &Api, client: &Shared) -> Result<(), Error> {
@@ -73,30 +75,44 @@ impl Look {
     }
 }
 
-/// Reads what `look` wants from a spooled page, and checks that the page is whole JSON.
-/// With `auto` encoding a page that fails as UTF-8 is tried as ISO-8859-1.
+/// Reads what `look` wants from a spooled page, and checks that the page is whole JSON in
+/// the source's encoding. With `auto`, a page that is not UTF-8 is read as ISO-8859-1; the
+/// encoding found is the one the page is then stored with.
 fn probe(body: &Body, look: &Look, encoding: EncodingName) -> Result<Seen, String> {
-    use crate::ocds::package::{self, Encoding};
+    use crate::ocds::package::{self, Encoding, ProbeError};
     let pointers = look.pointers();
-    let run = |enc: Encoding| -> Result<Vec<Option<Value>>, String> {
-        let file = std::fs::File::open(body.path()).map_err(|e| format!("spooled page: {e}"))?;
+    let run = |enc: Encoding| -> Result<Vec<Option<Value>>, ProbeError> {
+        let file = std::fs::File::open(body.path())
+            .map_err(|e| ProbeError::Unreadable(format!("spooled page: {e}")))?;
         package::probe(file, enc, &pointers)
     };
-    let found = match encoding {
-        EncodingName::Latin1 => run(Encoding::Latin1)?,
-        EncodingName::Utf8 => run(Encoding::Utf8)?,
+    let (found, encoding) = match encoding {
+        EncodingName::Latin1 => (run(Encoding::Latin1), Encoding::Latin1),
+        EncodingName::Utf8 => match run(Encoding::Utf8) {
+            Err(e @ ProbeError::NotUtf8(_)) => {
+                return Err(format!(
+                    "{e}; the source says `encoding = \"utf-8\"` (\"auto\" reads such pages \
+                     as ISO-8859-1)"
+                ));
+            }
+            other => (other, Encoding::Utf8),
+        },
         EncodingName::Auto => match run(Encoding::Utf8) {
-            Ok(found) => found,
-            Err(e) => run(Encoding::Latin1)
-                .map_err(|e2| format!("{e2} (read as ISO-8859-1 after: {e})"))?,
+            Err(ProbeError::NotUtf8(_)) => (run(Encoding::Latin1), Encoding::Latin1),
+            other => (other, Encoding::Utf8),
         },
     };
-    let mut found = found.into_iter();
-    let mut take = |wanted: bool| found.next().flatten().filter(|_| wanted);
-    let next = take(look.next.as_deref().is_some_and(|p| !p.is_empty()));
-    let total = take(look.total.as_deref().is_some_and(|p| !p.is_empty()));
-    let empty = (0..3).all(|_| take(true).is_none());
-    Ok(Seen { next, total, empty })
+    // next, total, then the package's first release, record or element.
+    let [next, total, release, record, element]: [Option<Value>; 5] = found
+        .map_err(|e| e.to_string())?
+        .try_into()
+        .map_err(|_| "the probe gave another number of values".to_string())?;
+    Ok(Seen {
+        next,
+        total,
+        empty: release.is_none() && record.is_none() && element.is_none(),
+        encoding,
+    })
 }
 
 /// Fetches one page to disk and probes it; a body that is not whole JSON is fetched again
@@ -131,15 +147,16 @@ pub(super) fn take_page(
     let mut open =
         || -> std::io::Result<Box<dyn std::io::Read>> { Ok(Box::new(std::fs::File::open(&path)?)) };
     let mut hook = ctx.hook_for(cursor.clone());
-    let taken = ctx
-        .target
-        .stream_page(&record, pointer, &mut open, &mut hook)?;
+    let taken =
+        ctx.target
+            .stream_page(&record, pointer, page.seen.encoding, &mut open, &mut hook)?;
     if taken.stored {
         ctx.checkpoint.cursor = cursor;
     }
     ctx.stored(&fetched.url, Some(fetched.status), fetched.size, &taken, ms);
     Ok(taken)
 }
+
 fn str_at(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
 }
