@@ -267,8 +267,17 @@ where
     if package_pointer.is_none() {
         read_text(text, encoding.is_none(), &mut state, sink)?;
     } else {
-        // A page is one document, whatever its first lines look like.
+        // A page is one document, whatever its first lines look like; a page that holds no
+        // OCDS at all (an error message in JSON, a package of something else) is rejected for
+        // its first problem. A file keeps what it holds (a record's links, say).
         read_document(text, 0, encoding.is_none(), &mut state, sink)?;
+        let summary = &mut state.summary;
+        if summary.items == 0
+            && summary.linked_releases == 0
+            && let Some(first) = summary.issues.first_mut()
+        {
+            first.fatal = true;
+        }
     }
     Ok(state.summary)
 }

@@ -148,14 +148,7 @@ impl Target<'_> {
                     return self.reject(record, reason, offset, None, detail);
                 }
             };
-            return self.finish(
-                record,
-                input_id,
-                summary,
-                taken,
-                package_pointer.is_some(),
-                hook,
-            );
+            return self.finish(record, input_id, summary, taken, hook);
         }
     }
 
@@ -165,20 +158,8 @@ impl Target<'_> {
         input_id: i64,
         summary: Summary,
         mut taken: Taken,
-        page: bool,
         hook: Hook<'_>,
     ) -> Result<Taken, Error> {
-        let mut summary = summary;
-        // A page holding no OCDS at all (an error page in JSON, a package of something else)
-        // is rejected for its first problem, as pages always were; a file keeps what it holds
-        // (a record's links, say) and lists its problems.
-        if page
-            && summary.items == 0
-            && summary.linked_releases == 0
-            && let Some(first) = summary.issues.first_mut()
-        {
-            first.fatal = true;
-        }
         let mut format = match summary.layout {
             Layout::Document => "document".to_string(),
             Layout::JsonLines => "json-lines".to_string(),
