@@ -1408,11 +1408,7 @@ fn one_project_id_from_two_oc4ids_sources_stays_two_projects_run_after_run() {
         mount(releases);
         let r = go(&c);
         assert!(!r.output_kept, "run {run}");
-        let package: Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.path().join("out/oc4ids/project-package.json"))
-                .expect("package"),
-        )
-        .expect("json");
+        let package = crate::util::json(&dir.path().join("out/oc4ids/project-package.json"));
         let mut titles: Vec<&str> = package["projects"]
             .as_array()
             .expect("projects")

@@ -214,10 +214,7 @@ fn a_kept_project_whose_files_changed_is_made_again() {
         assert_eq!(after.get(name), made.get(name), "{name} is whole again");
     }
     // The package still holds every project once.
-    let package: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(out.join("oc4ids/project-package.json")).expect("package"),
-    )
-    .expect("package is JSON");
+    let package = crate::util::json(&out.join("oc4ids/project-package.json"));
     assert_eq!(
         package["projects"].as_array().map(Vec::len),
         Some(second.report.projects as usize)

@@ -455,7 +455,7 @@ impl Staging {
             mut kept,
         } = r;
         let package = match &package_entry {
-            Some(entry) => Some(self.put_entry(entry)?),
+            Some(entry) => Some(self.put_entry(entry, None)?),
             None => None,
         };
         for (name, bytes) in [
@@ -508,13 +508,14 @@ impl Staging {
         let entry = match &stamp.package {
             None => None,
             Some((offset, len, sha)) => match self.published_entry(*offset, *len, sha) {
-                Some(entry) => Some(entry),
+                Some(entry) => Some((entry, sha.clone())),
                 None => return Ok(None),
             },
         };
         let mut kept = kept.clone();
-        let package = match &entry {
-            Some(entry) => Some(self.put_entry(entry)?),
+        let package = match entry {
+            // Checked against its hash just now: the hash is not worked out again.
+            Some((entry, sha)) => Some(self.put_entry(&entry, Some(sha))?),
             None => None,
         };
         for name in [&kept.json_name, &kept.html_name] {
@@ -543,8 +544,9 @@ impl Staging {
             .flatten()
     }
 
-    /// Appends one project to the package; its offset, length and hash there.
-    fn put_entry(&mut self, entry: &str) -> Result<(u64, u64, String), Error> {
+    /// Appends one project to the package; its offset, length and hash there (`sha`, when the
+    /// caller already has it).
+    fn put_entry(&mut self, entry: &str, sha: Option<String>) -> Result<(u64, u64, String), Error> {
         let sep = if self.in_package == 0 {
             "\n    "
         } else {
@@ -554,11 +556,8 @@ impl Staging {
         let offset = self.package_bytes + sep.len() as u64;
         self.package_bytes = offset + entry.len() as u64;
         self.in_package += 1;
-        Ok((
-            offset,
-            entry.len() as u64,
-            crate::util::sha256_hex(entry.as_bytes()),
-        ))
+        let sha = sha.unwrap_or_else(|| crate::util::sha256_hex(entry.as_bytes()));
+        Ok((offset, entry.len() as u64, sha))
     }
 
     /// The project's rows in the tables and its line on the pages.
