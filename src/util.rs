@@ -251,6 +251,61 @@ pub fn pattern_root(pattern: &str) -> std::path::PathBuf {
     root
 }
 
+/// Batches worked on the thread pool while the calling thread goes on with its own, serial part
+/// (reading the next batch, storing the previous one's results): see [`overlap`].
+pub struct Relay<'a, 'scope, T, R> {
+    scope: &'a rayon::Scope<'scope>,
+    work: &'scope (dyn Fn(T) -> R + Sync),
+    pending: Option<std::sync::mpsc::Receiver<Vec<R>>>,
+}
+
+impl<'scope, T: Send + 'scope, R: Send + 'scope> Relay<'_, 'scope, T, R> {
+    /// Starts `batch` on the pool and gives back the results of the batch handed in before it
+    /// (waiting for them), in the order of that batch's items.
+    pub fn hand(&mut self, batch: Vec<T>) -> Option<Vec<R>> {
+        use rayon::prelude::*;
+        let previous = self.take();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let work = self.work;
+        self.scope.spawn(move |_| {
+            let out: Vec<R> = batch.into_par_iter().map(work).collect();
+            // The receiver is gone only when the caller stopped early; nothing waits then.
+            let _ = tx.send(out);
+        });
+        self.pending = Some(rx);
+        previous
+    }
+
+    /// The results of the last batch handed in, once it is done; `None` if there is none.
+    pub fn take(&mut self) -> Option<Vec<R>> {
+        // A closed channel means the work panicked: the scope raises that panic when it ends.
+        self.pending.take().and_then(|rx| rx.recv().ok())
+    }
+}
+
+/// Runs `body` with a [`Relay`] that applies `work` to each batch on the thread pool, one
+/// batch at a time, while `body` goes on: the caller's serial work (store reads and writes, on
+/// its own thread) overlaps the pool's parallel work instead of alternating with it. Results
+/// come back batch by batch in the order handed in, so what is stored does not depend on the
+/// number of threads. Everything handed in has finished when this returns.
+pub fn overlap<'scope, T, R, X>(
+    work: &'scope (dyn Fn(T) -> R + Sync),
+    body: impl FnOnce(&mut Relay<'_, 'scope, T, R>) -> X,
+) -> X
+where
+    T: Send + 'scope,
+    R: Send + 'scope,
+{
+    rayon::in_place_scope(|scope| {
+        let mut relay = Relay {
+            scope,
+            work,
+            pending: None,
+        };
+        body(&mut relay)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,5 +360,23 @@ mod tests {
         );
         assert!(parse_instant("2020-01-01").is_some());
         assert!(parse_instant("soon").is_none());
+    }
+
+    #[test]
+    fn overlap_gives_every_batch_back_in_order() {
+        let work = |x: u32| x * 2;
+        let mut seen = Vec::new();
+        overlap(&work, |relay| {
+            for start in (0..100u32).step_by(7) {
+                let batch: Vec<u32> = (start..(start + 7).min(100)).collect();
+                if let Some(done) = relay.hand(batch) {
+                    seen.extend(done);
+                }
+            }
+            if let Some(done) = relay.take() {
+                seen.extend(done);
+            }
+        });
+        assert_eq!(seen, (0..100u32).map(|x| x * 2).collect::<Vec<_>>());
     }
 }

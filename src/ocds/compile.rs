@@ -2,9 +2,9 @@
 //!
 //! The store is read and written on one thread, in ocid order; parsing, merging and
 //! serialising, which do not depend on one another, are spread over the cores a batch at a
-//! time. What is stored does not depend on the number of threads.
+//! time, while that thread reads the next batch and stores the previous one. What is stored
+//! does not depend on the number of threads.
 
-use rayon::prelude::*;
 use serde_json::Value;
 
 use super::{Merger, history};
@@ -75,44 +75,78 @@ pub fn compile(store: &Store, run_id: i64, full: bool) -> Result<Compiled, store
     let merger = Merger::default();
     let mut done = Compiled::default();
     let ocids = store.ocids_to_compile(run_id, full)?;
-    for chunk in ocids.chunks(BATCH) {
-        let mut batch = Vec::with_capacity(chunk.len());
-        for ocid in chunk {
-            let releases = store.release_texts_of(ocid)?;
-            let links = store.links_of(ocid)?;
-            // A record's compiled release is the whole story until every release it links is
-            // in the store: merging only some of them would lose what the others said.
-            let complete = links.is_empty() || store.unfetched_links(ocid)? == 0;
-            let record = if releases.is_empty() || !complete {
-                store.record_compiled_text_of(ocid)?
-            } else {
-                None
-            };
-            match record {
-                Some(text) => batch.push((ocid, Source::Record(text, links))),
-                None if !releases.is_empty() => {
-                    batch.push((ocid, Source::Releases(releases, links)));
-                }
-                None => {}
+    let path = store.path();
+    let work = worker(&merger, path);
+    // Reading batch k+1 and storing batch k-1 overlap the merging of batch k.
+    crate::util::overlap(&work, |relay| -> Result<(), store::Error> {
+        for chunk in ocids.chunks(BATCH) {
+            let batch = read(store, chunk)?;
+            if let Some(results) = relay.hand(batch) {
+                save(store, run_id, results, &mut done)?;
             }
         }
-        let path = store.path();
-        let results: Vec<_> = batch
-            .into_par_iter()
-            .map(|(ocid, source)| one(&merger, ocid, source, path).map(|r| (ocid, r)))
-            .collect();
-        for result in results {
-            let (ocid, (serialized, warnings)) = result?;
-            for w in &warnings {
-                tracing::debug!(ocid = %ocid, path = %w.path, "{}", w.message);
-            }
-            done.merge_warnings += warnings.len() as u64;
-            store.save_serialized(ocid, &serialized, run_id)?;
-            done.ocids += 1;
+        if let Some(results) = relay.take() {
+            save(store, run_id, results, &mut done)?;
         }
-    }
+        Ok(())
+    })?;
     store.mark_compiled(run_id)?;
     Ok(done)
+}
+
+/// What the ocids of one batch are compiled from, read from the store.
+fn read<'o>(store: &Store, chunk: &'o [String]) -> Result<Vec<(&'o str, Source)>, store::Error> {
+    let mut batch = Vec::with_capacity(chunk.len());
+    for ocid in chunk {
+        let releases = store.release_texts_of(ocid)?;
+        let links = store.links_of(ocid)?;
+        // A record's compiled release is the whole story until every release it links is in
+        // the store: merging only some of them would lose what the others said.
+        let complete = links.is_empty() || store.unfetched_links(ocid)? == 0;
+        let record = if releases.is_empty() || !complete {
+            store.record_compiled_text_of(ocid)?
+        } else {
+            None
+        };
+        match record {
+            Some(text) => batch.push((ocid.as_str(), Source::Record(text, links))),
+            None if !releases.is_empty() => {
+                batch.push((ocid.as_str(), Source::Releases(releases, links)));
+            }
+            None => {}
+        }
+    }
+    Ok(batch)
+}
+
+/// One ocid compiled, or why it could not be.
+type Outcome<'o> = Result<(&'o str, (SerializedCompiled, Vec<super::MergeWarning>)), store::Error>;
+
+/// Stores a batch's compiled releases, in ocid order.
+fn save(
+    store: &Store,
+    run_id: i64,
+    results: Vec<Outcome<'_>>,
+    done: &mut Compiled,
+) -> Result<(), store::Error> {
+    for result in results {
+        let (ocid, (serialized, warnings)) = result?;
+        for w in &warnings {
+            tracing::debug!(ocid = %ocid, path = %w.path, "{}", w.message);
+        }
+        done.merge_warnings += warnings.len() as u64;
+        store.save_serialized(ocid, &serialized, run_id)?;
+        done.ocids += 1;
+    }
+    Ok(())
+}
+
+/// Compiles one ocid of a batch, keeping its name with the outcome.
+fn worker<'o>(
+    merger: &'o Merger,
+    path: &'o std::path::Path,
+) -> impl Fn((&'o str, Source)) -> Outcome<'o> + Sync + 'o {
+    move |(ocid, source)| one(merger, ocid, source, path).map(|r| (ocid, r))
 }
 
 /// Compiles one ocid from its stored text.

@@ -5,8 +5,6 @@
 
 use std::io::Read;
 
-use rayon::prelude::*;
-
 use serde_json::Value;
 
 use super::Error;
@@ -14,6 +12,7 @@ use crate::config::{EncodingName, Source};
 use crate::ocds::package::{self, Encoding, Item, Layout, ReadError, Summary};
 use crate::report::{InputReport, RunReport};
 use crate::store::{self, InputRecord, Inserted, Prepared, QuarantineRow, Store};
+use crate::util::Relay;
 
 /// What one input gave.
 #[derive(Debug, Clone, Default)]
@@ -111,17 +110,22 @@ impl Target<'_> {
         loop {
             self.store.begin_input()?;
             let input_id = self.store.record_input(self.run_id, record)?;
-            let mut batch = Batch::new(self.store, input_id, self.run_id);
             let limit = self.source.max_item_bytes;
-            let result = open().map_err(ReadError::Io).and_then(|reader| {
-                let summary =
-                    package::read_at(reader, attempt, limit, package_pointer, &mut |item| {
-                        batch.push(item)
-                    })?;
-                batch.flush().map_err(ReadError::Sink)?;
-                Ok(summary)
+            let (store, run_id) = (self.store, self.run_id);
+            // Items are parsed and stored on this thread while the pool prepares the batch
+            // before (hash, canonical text, deflate).
+            let (result, taken) = crate::util::overlap(&prepare, |relay| {
+                let mut batch = Batch::new(store, input_id, run_id, relay);
+                let result = open().map_err(ReadError::Io).and_then(|reader| {
+                    let summary =
+                        package::read_at(reader, attempt, limit, package_pointer, &mut |item| {
+                            batch.push(item)
+                        })?;
+                    batch.finish().map_err(ReadError::Sink)?;
+                    Ok(summary)
+                });
+                (result, batch.taken)
             });
-            let taken = batch.taken;
             let summary = match result {
                 Ok(s) => s,
                 Err(ReadError::NotUtf8(at)) if attempt.is_none() => {
@@ -262,29 +266,46 @@ impl Target<'_> {
     }
 }
 
+/// Prepares one item for the store (on the pool): hash, canonical text, deflated.
+fn prepare((compiled, value): (bool, Value)) -> Prepared {
+    if compiled {
+        Prepared::compiled(&value)
+    } else {
+        Prepared::release(&value)
+    }
+}
+
 /// Items waiting to be stored. Hashing, serialising and deflating run on every core a batch at
-/// a time; the inserts follow on this thread in input order, so counts and conflicts are the
-/// same whatever the number of threads. A batch holds up to [`Batch::SIZE`] parsed items, each
-/// at most the source's `max_item_bytes` of text.
-struct Batch<'s> {
+/// a time while this thread parses the next batch; the inserts follow on this thread in input
+/// order, so counts and conflicts are the same whatever the number of threads. At most two
+/// batches of [`Batch::SIZE`] parsed items, each at most the source's `max_item_bytes` of text,
+/// are held besides the one being filled.
+struct Batch<'s, 'r, 'a, 'scope> {
     store: &'s Store,
     input_id: i64,
     run_id: i64,
     /// (compiled release?, value).
     items: Vec<(bool, Value)>,
+    relay: &'r mut Relay<'a, 'scope, (bool, Value), Prepared>,
     taken: Taken,
 }
 
-impl<'s> Batch<'s> {
+impl<'s, 'r, 'a, 'scope> Batch<'s, 'r, 'a, 'scope> {
     /// Enough items to keep two cores busy, few enough that memory stays small.
     const SIZE: usize = 256;
 
-    fn new(store: &'s Store, input_id: i64, run_id: i64) -> Self {
+    fn new(
+        store: &'s Store,
+        input_id: i64,
+        run_id: i64,
+        relay: &'r mut Relay<'a, 'scope, (bool, Value), Prepared>,
+    ) -> Self {
         Batch {
             store,
             input_id,
             run_id,
             items: Vec::with_capacity(Self::SIZE),
+            relay,
             taken: Taken::default(),
         }
     }
@@ -308,25 +329,30 @@ impl<'s> Batch<'s> {
         };
         self.items.push(item);
         if self.items.len() >= Self::SIZE {
-            self.flush()?;
+            let items = std::mem::replace(&mut self.items, Vec::with_capacity(Self::SIZE));
+            if let Some(prepared) = self.relay.hand(items) {
+                self.store(prepared)?;
+            }
         }
         Ok(())
     }
 
-    /// Stores what is waiting and counts it.
-    fn flush(&mut self) -> Result<(), store::Error> {
-        let prepared: Vec<Prepared> = self
-            .items
-            .par_iter()
-            .map(|(compiled, v)| {
-                if *compiled {
-                    Prepared::compiled(v)
-                } else {
-                    Prepared::release(v)
-                }
-            })
-            .collect();
-        self.items.clear();
+    /// Stores everything still waiting.
+    fn finish(&mut self) -> Result<(), store::Error> {
+        if !self.items.is_empty() {
+            let items = std::mem::take(&mut self.items);
+            if let Some(prepared) = self.relay.hand(items) {
+                self.store(prepared)?;
+            }
+        }
+        if let Some(prepared) = self.relay.take() {
+            self.store(prepared)?;
+        }
+        Ok(())
+    }
+
+    /// Stores prepared items, in input order, and counts them.
+    fn store(&mut self, prepared: Vec<Prepared>) -> Result<(), store::Error> {
         let taken = &mut self.taken;
         for item in &prepared {
             match self
