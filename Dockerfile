@@ -3,6 +3,8 @@ FROM rust:1.95-bookworm AS build
 WORKDIR /src
 # Dependencies first, so that editing the code does not rebuild them.
 COPY Cargo.toml Cargo.lock ./
+# jemalloc's built-in settings (the binary's allocator).
+COPY .cargo ./.cargo
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && echo '' > src/lib.rs \
     && mkdir tests && echo '' > tests/tests.rs \
     && cargo build --release --locked || true

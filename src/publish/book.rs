@@ -1,7 +1,7 @@
 //! `costwatch.xlsx`: the spreadsheets as one workbook, for auditors who work in a spreadsheet
 //! program. Every cell from the data is written as text or a number, never as a formula.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 
@@ -25,53 +25,139 @@ fn sheet_name(name: &str) -> String {
         .collect()
 }
 
-/// Writes the sheets into one workbook dated `as_of` (so that a rerun over the same data
-/// writes the same bytes).
-pub fn write(path: &Path, sheets: &[Sheet], as_of: &str) -> Result<(), Error> {
-    let err = |e: rust_xlsxwriter::XlsxError| Error::Xlsx {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    };
-    let mut book = Workbook::new();
-    if let Ok(when) = ExcelDateTime::parse_from_str(as_of.get(..19).unwrap_or(as_of)) {
-        book.set_properties(&DocProperties::new().set_creation_datetime(&when));
+/// Excel's last row (0-based): a sheet holds at most 1,048,576 rows.
+const LAST_ROW: u32 = 1_048_575;
+
+/// The workbook being written. Its sheets are made up front in the order a reader wants them
+/// and take their rows as they come (the project and flag tables project by project), in
+/// low-memory mode: each row goes to a temporary file once the next one starts, so no table is
+/// held in memory for the workbook.
+pub struct Book {
+    path: PathBuf,
+    book: Workbook,
+    sheets: Vec<Tab>,
+    bold: Format,
+}
+
+/// One sheet: its name and how far it is written.
+struct Tab {
+    name: String,
+    rows: u32,
+    columns: usize,
+    /// Rows left out past Excel's last row (the CSV file has them all).
+    cut: u64,
+}
+
+impl Book {
+    /// A workbook to be saved at `path`, dated `as_of` (so that a rerun over the same data
+    /// writes the same bytes), with the sheets `names` in that order.
+    pub fn new(path: &Path, names: &[&str], as_of: &str) -> Result<Book, Error> {
+        let mut book = Workbook::new();
+        if let Ok(when) = ExcelDateTime::parse_from_str(as_of.get(..19).unwrap_or(as_of)) {
+            book.set_properties(&DocProperties::new().set_creation_datetime(&when));
+        }
+        let mut this = Book {
+            path: path.to_path_buf(),
+            book,
+            sheets: Vec::new(),
+            bold: Format::new().set_bold(),
+        };
+        for name in names {
+            this.add(name)?;
+        }
+        Ok(this)
     }
-    let bold = Format::new().set_bold();
-    for sheet in sheets {
-        let ws = book.add_worksheet();
-        ws.set_name(sheet_name(&sheet.name)).map_err(err)?;
-        for (r, row) in sheet.rows.iter().enumerate() {
-            let r = u32::try_from(r).map_err(|_| Error::Xlsx {
-                path: path.to_path_buf(),
-                reason: format!("sheet {} has too many rows", sheet.name),
-            })?;
-            for (c, cell) in row.iter().enumerate() {
-                let c = u16::try_from(c).unwrap_or(u16::MAX);
-                if r == 0 {
-                    ws.write_string_with_format(r, c, cell, &bold)
-                        .map_err(err)?;
-                } else if let Some(x) = number(cell) {
-                    ws.write_number(r, c, x).map_err(err)?;
-                } else {
-                    ws.write_string(r, c, neutralise(cell).as_ref())
-                        .map_err(err)?;
-                }
+
+    fn add(&mut self, name: &str) -> Result<usize, Error> {
+        let ws = self.book.add_worksheet_with_low_memory();
+        ws.set_name(sheet_name(name)).map_err(xlsx(&self.path))?;
+        self.sheets.push(Tab {
+            name: name.to_string(),
+            rows: 0,
+            columns: 0,
+            cut: 0,
+        });
+        Ok(self.sheets.len() - 1)
+    }
+
+    /// Writes the next row of the sheet `name` (a sheet not named at the start goes last);
+    /// its first row is the header, in bold. Every cell from the data is text or a number,
+    /// never a formula.
+    pub fn row<S: AsRef<str>>(&mut self, name: &str, cells: &[S]) -> Result<(), Error> {
+        let i = match self.sheets.iter().position(|t| t.name == name) {
+            Some(i) => i,
+            None => self.add(name)?,
+        };
+        let r = self.sheets[i].rows;
+        if r > LAST_ROW {
+            if self.sheets[i].cut == 0 {
+                tracing::warn!(
+                    sheet = name,
+                    "the workbook sheet is full (Excel's row limit); the CSV file holds every row"
+                );
+            }
+            self.sheets[i].cut += 1;
+            return Ok(());
+        }
+        let err = xlsx(&self.path);
+        let ws = self.book.worksheet_from_index(i).map_err(&err)?;
+        for (c, cell) in cells.iter().enumerate() {
+            let c = u16::try_from(c).unwrap_or(u16::MAX);
+            let cell = cell.as_ref();
+            if r == 0 {
+                ws.write_string_with_format(r, c, cell, &self.bold)
+                    .map_err(&err)?;
+            } else if let Some(x) = number(cell) {
+                ws.write_number(r, c, x).map_err(&err)?;
+            } else {
+                ws.write_string(r, c, neutralise(cell).as_ref())
+                    .map_err(&err)?;
             }
         }
-        if !sheet.rows.is_empty() {
-            ws.set_freeze_panes(1, 0).map_err(err)?;
-            let last_col = sheet.rows[0].len().saturating_sub(1);
-            let last_row = sheet.rows.len().saturating_sub(1);
+        let tab = &mut self.sheets[i];
+        if r == 0 {
+            tab.columns = cells.len();
+        }
+        tab.rows = r + 1;
+        Ok(())
+    }
+
+    /// Writes a whole table into its sheet.
+    pub fn sheet(&mut self, sheet: &Sheet) -> Result<(), Error> {
+        for row in &sheet.rows {
+            self.row(&sheet.name, row)?;
+        }
+        Ok(())
+    }
+
+    /// Freezes and filters each sheet's header and saves the workbook.
+    pub fn save(&mut self) -> Result<(), Error> {
+        for i in 0..self.sheets.len() {
+            let (rows, columns) = (self.sheets[i].rows, self.sheets[i].columns);
+            if rows == 0 {
+                continue;
+            }
+            let err = xlsx(&self.path);
+            let ws = self.book.worksheet_from_index(i).map_err(&err)?;
+            ws.set_freeze_panes(1, 0).map_err(&err)?;
             ws.autofilter(
                 0,
                 0,
-                u32::try_from(last_row).unwrap_or(u32::MAX),
-                u16::try_from(last_col).unwrap_or(u16::MAX),
+                rows - 1,
+                u16::try_from(columns.saturating_sub(1)).unwrap_or(u16::MAX),
             )
-            .map_err(err)?;
+            .map_err(&err)?;
         }
+        self.book.save(&self.path).map_err(xlsx(&self.path))
     }
-    book.save(path).map_err(err)
+}
+
+/// An error of the workbook library, with the workbook's path.
+fn xlsx(path: &Path) -> impl Fn(rust_xlsxwriter::XlsxError) -> Error + '_ {
+    move |e| Error::Xlsx {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -98,9 +184,50 @@ mod tests {
                 vec!["=1+1".into(), "50.5".into()],
             ],
         };
-        write(&path, &[sheet], "2025-06-30T00:00:00Z").expect("write");
+        let mut book = Book::new(&path, &[], "2025-06-30T00:00:00Z").expect("book");
+        book.sheet(&sheet).expect("sheet");
+        book.save().expect("save");
         let bytes = std::fs::read(&path).expect("read");
         // An XLSX file is a zip archive.
         assert!(bytes.starts_with(b"PK"));
+    }
+
+    #[test]
+    fn rows_written_as_they_come_land_in_the_sheets_in_order() {
+        use std::io::Read;
+        let t = tempfile::tempdir().expect("tempdir");
+        let path = t.path().join("x.xlsx");
+        let mut book =
+            Book::new(&path, &["primera", "segunda"], "2025-06-30T00:00:00Z").expect("book");
+        book.row("segunda", &["titulo", "puntaje"]).expect("header");
+        book.row("segunda", &["=1+1", "50.5"]).expect("row");
+        book.row("otra", &["x"])
+            .expect("a sheet not named goes last");
+        book.row("primera", &["a"]).expect("header");
+        book.save().expect("save");
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).expect("open"))
+            .expect("an XLSX file is a zip archive");
+        let mut text = |name: &str| {
+            let mut s = String::new();
+            zip.by_name(name)
+                .expect(name)
+                .read_to_string(&mut s)
+                .expect("utf-8");
+            s
+        };
+        let workbook = text("xl/workbook.xml");
+        let at = |n: &str| workbook.find(&format!("name=\"{n}\"")).expect(n);
+        assert!(at("primera") < at("segunda") && at("segunda") < at("otra"));
+        let strings = text("xl/sharedStrings.xml");
+        assert!(
+            strings.contains("'=1+1"),
+            "a formula is written as text: {strings}"
+        );
+        let second = text("xl/worksheets/sheet2.xml");
+        assert!(
+            second.contains("<v>50.5</v>"),
+            "numbers stay numbers: {second}"
+        );
+        assert!(second.contains("autoFilter ref=\"A1:B2\""), "{second}");
     }
 }

@@ -148,7 +148,9 @@ pub struct Staging {
     report: ReportOptions,
     /// What each project contributes to the league table and the entity pages.
     lines: Vec<ProjectLine>,
-    /// Tables kept for the workbook.
+    /// The workbook, written table by table (the project and flag tables row by row).
+    book: book::Book,
+    /// Tables made at the end of the run, kept for the workbook until it is saved.
     sheets: Vec<Sheet>,
 }
 
@@ -284,8 +286,11 @@ impl Staging {
         package
             .write_all(open.as_bytes())
             .map_err(io(&package_path))?;
-        let flags = Csv::mirrored(&dir.join("flags.csv"), FLAG_HEADER, "alertas")?;
-        let project_table = Csv::mirrored(&dir.join("proyectos.csv"), PROJECT_HEADER, "proyectos")?;
+        let flags = Csv::create(&dir.join("flags.csv"), FLAG_HEADER)?;
+        let project_table = Csv::create(&dir.join("proyectos.csv"), PROJECT_HEADER)?;
+        let mut book = book::Book::new(&dir.join("costwatch.xlsx"), &SHEET_ORDER, &report.as_of)?;
+        book.row("alertas", &FLAG_HEADER)?;
+        book.row("proyectos", &PROJECT_HEADER)?;
         let footer = format!(
             "{} · {} {}",
             meta.publisher,
@@ -313,6 +318,7 @@ impl Staging {
             pages,
             report,
             lines: Vec::new(),
+            book,
             sheets: Vec::new(),
         })
     }
@@ -564,9 +570,11 @@ impl Staging {
     fn add_rows(&mut self, kept: &Kept) -> Result<(), Error> {
         self.projects += 1;
         for row in &kept.flag_rows {
-            self.flags.row(row.clone())?;
+            self.flags.row(row)?;
+            self.book.row("alertas", row)?;
         }
-        self.project_table.row(kept.table_row.clone())?;
+        self.project_table.row(&kept.table_row)?;
+        self.book.row("proyectos", &kept.table_row)?;
         self.lines.push(kept.line.clone());
         Ok(())
     }
@@ -824,22 +832,13 @@ impl Staging {
         self.sheets.extend(w.finish()?);
         write!(self.package, "\n  ]\n}}\n").map_err(io(&self.package_path))?;
         self.package.flush().map_err(io(&self.package_path))?;
+        self.project_table.finish()?;
+        self.flags.finish()?;
         // The workbook holds every table, the report's quarantine included.
-        let mut sheets = std::mem::take(&mut self.sheets);
-        sheets.extend(self.project_table.finish()?);
-        sheets.extend(self.flags.finish()?);
-        sheets.sort_by_key(|s| {
-            SHEET_ORDER
-                .iter()
-                .position(|n| *n == s.name)
-                .unwrap_or(usize::MAX)
-        });
-        book::write(
-            &self.dir.join("costwatch.xlsx"),
-            &sheets,
-            &self.report.as_of,
-        )?;
-        Ok(())
+        for sheet in std::mem::take(&mut self.sheets) {
+            self.book.sheet(&sheet)?;
+        }
+        self.book.save()
     }
 
     /// Writes the run report and the metrics, and moves the folder into place.
