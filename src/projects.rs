@@ -17,10 +17,12 @@ use crate::ids::{self, Outcome, Verdict};
 use crate::ocds::CompiledProcess;
 use crate::publish::sheet;
 use crate::publish::{
-    EntityInfo, Kept, ProjectFigures, ProjectSheet, Rendered, Staging, StaleMark,
+    EntityInfo, Kept, ProjectFigures, ProjectSheet, Rendered, Staging, StaleMark, Unchanged,
 };
 use crate::report::{RunReport, StageSeconds};
-use crate::store::{CompiledHead, KeptRow, ProjectScoreRow, Provenance, QuarantineRow, Store};
+use crate::store::{
+    CompiledHead, KeptRow, KeptText, ProjectScoreRow, Provenance, QuarantineRow, Store,
+};
 use crate::{Error, flags, oc4ids, scope, score};
 
 /// How many projects are gathered before a batch is worked on; bounds memory.
@@ -178,10 +180,11 @@ struct Done {
     rendered: Rendered,
 }
 
-/// A project of a batch, in project order: made in this run, or kept as it was.
+/// A project of a batch, in project order: made in this run, or kept as it was (key,
+/// fingerprint, tally, and its entry as the published package holds it).
 enum Slot {
     Made(String, String),
-    Kept(Box<Job>, String, Box<Tally>),
+    Kept(String, String, Box<Tally>, Unchanged),
 }
 
 struct Work<'a> {
@@ -217,14 +220,44 @@ impl Work<'_> {
         if jobs.is_empty() {
             return Ok(());
         }
+        // Which projects may be taken as they are: fingerprints, then the tallies kept with
+        // them (read here, parsed and checked against the published output on every core).
+        let (reuse, stale) = (self.reuse, self.stale);
+        let fingerprints: Vec<String> = jobs
+            .par_iter()
+            .map(|job| fingerprint(reuse, stale, job))
+            .collect();
+        let mut texts = Vec::with_capacity(jobs.len());
+        for (job, fingerprint) in jobs.iter().zip(&fingerprints) {
+            texts.push(if reuse.allowed {
+                self.store.kept_project(&kept_key(job), fingerprint)?
+            } else {
+                None
+            });
+        }
+        let staging = &*self.staging;
+        let kept: Vec<Option<(Tally, Option<Unchanged>)>> = texts
+            .into_par_iter()
+            .map(|text| {
+                let tally = read_tally(text?)?;
+                let unchanged = staging.check(&tally.kept);
+                Some((tally, unchanged))
+            })
+            .collect();
+
         let mut slots = Vec::with_capacity(jobs.len());
         let mut todo = Vec::new();
-        for mut job in jobs {
+        for ((mut job, fingerprint), kept) in jobs.into_iter().zip(fingerprints).zip(kept) {
             let key = kept_key(&job);
-            let fingerprint = self.fingerprint(&job);
-            if let Some(tally) = self.kept(&key, &fingerprint)? {
-                slots.push(Slot::Kept(Box::new(job), fingerprint, Box::new(tally)));
-                continue;
+            match kept {
+                Some((tally, Some(unchanged))) => {
+                    slots.push(Slot::Kept(key, fingerprint, Box::new(tally), unchanged));
+                    continue;
+                }
+                Some((_, None)) => {
+                    tracing::info!(project = %key, "published files changed since they were written; the project is made again");
+                }
+                None => {}
             }
             self.read(&mut job)?;
             // OC4IDS projects are infrastructure by what they are; grouped processes are
@@ -259,21 +292,12 @@ impl Work<'_> {
                     };
                     (key, fingerprint, done?)
                 }
-                Slot::Kept(job, fingerprint, tally) => {
-                    let key = kept_key(&job);
-                    if let Some(kept) = self.staging.reuse(&tally.kept)? {
-                        self.account(&tally, report)?;
-                        report.reused_projects += 1;
-                        rows.push((key, fingerprint, None, kept.stamp_text()));
-                        continue;
-                    }
-                    // Its files are not what they were: made again, here.
-                    tracing::info!(project = %key, "published files changed since they were written; the project is made again");
-                    let mut job = *job;
-                    self.read(&mut job)?;
-                    let again = self.make(vec![job], seconds)?.into_iter().next();
-                    let Some(done) = again else { continue };
-                    (key, fingerprint, done?)
+                Slot::Kept(key, fingerprint, tally, unchanged) => {
+                    let kept = self.staging.reuse(&tally.kept, unchanged)?;
+                    self.account(&tally, report)?;
+                    report.reused_projects += 1;
+                    rows.push((key, fingerprint, None, kept.stamp_text()));
+                    continue;
                 }
             };
             let Done {
@@ -364,46 +388,6 @@ impl Work<'_> {
         Ok(done)
     }
 
-    /// Everything a project's outputs are made from besides the run-wide `reuse.base`: its
-    /// key, each process with the run that compiled it, an OC4IDS project's text and origin,
-    /// and whether it rests on a source that is down.
-    fn fingerprint(&self, job: &Job) -> String {
-        use std::fmt::Write as _;
-        let mut text = format!("{}\n{}\n{}", self.reuse.base, job.key, job.processes);
-        for h in &job.heads {
-            let _ = write!(text, "\n{}:{}:{}", h.ocid, h.releases, h.run);
-        }
-        let provenance = job.oc4ids.as_ref().map(|(_, p)| p);
-        if let Some((project, p)) = &job.oc4ids {
-            let _ = write!(
-                text,
-                "\n{}\n{}\n{}\n{}",
-                serde_json::to_string(project).unwrap_or_default(),
-                p.source,
-                p.location,
-                p.fetched_at
-            );
-        }
-        let ocids: Vec<&str> = job.heads.iter().map(|h| h.ocid.as_str()).collect();
-        let _ = write!(text, "\n{:?}", self.stale.of(&ocids, provenance));
-        crate::util::sha256_hex(text.as_bytes())
-    }
-
-    /// The tally kept under `key` when it was made from `fingerprint` (and reuse is allowed).
-    fn kept(&self, key: &str, fingerprint: &str) -> Result<Option<Tally>, Error> {
-        if !self.reuse.allowed {
-            return Ok(None);
-        }
-        let Some(k) = self.store.kept_project(key, fingerprint)? else {
-            return Ok(None);
-        };
-        // A tally an older version wrote, or one that does not read, is made again.
-        Ok(serde_json::from_str::<Tally>(&k.tally).ok().map(|mut t| {
-            t.kept = t.kept.with_stamp_text(&k.stamp);
-            t
-        }))
-    }
-
     /// Adds a project's figures to the run: scores, counts, entities, history, quarantine.
     fn account(&mut self, t: &Tally, report: &mut RunReport) -> Result<(), Error> {
         if let Some((source, detail)) = &t.invalid {
@@ -454,6 +438,42 @@ impl Work<'_> {
         }
         Ok(())
     }
+}
+
+/// Everything a project's outputs are made from besides the run-wide `reuse.base` (which it
+/// includes): its key, each process with the run that compiled it, an OC4IDS project's text
+/// and origin, and whether it rests on a source that is down.
+fn fingerprint(reuse: &Reuse, stale: &Stale, job: &Job) -> String {
+    use std::fmt::Write as _;
+    let mut text = format!("{}\n{}\n{}", reuse.base, job.key, job.processes);
+    for h in &job.heads {
+        let _ = write!(text, "\n{}:{}:{}", h.ocid, h.releases, h.run);
+    }
+    let provenance = job.oc4ids.as_ref().map(|(_, p)| p);
+    if let Some((project, p)) = &job.oc4ids {
+        let _ = write!(
+            text,
+            "\n{}\n{}\n{}\n{}",
+            serde_json::to_string(project).unwrap_or_default(),
+            p.source,
+            p.location,
+            p.fetched_at
+        );
+    }
+    let ocids: Vec<&str> = job.heads.iter().map(|h| h.ocid.as_str()).collect();
+    let _ = write!(text, "\n{:?}", stale.of(&ocids, provenance));
+    crate::util::sha256_hex(text.as_bytes())
+}
+
+/// A kept tally with its files' stamp; `None` for one an older version wrote, or one that does
+/// not read (the project is made again).
+fn read_tally(kept: KeptText) -> Option<Tally> {
+    serde_json::from_str::<Tally>(&kept.tally)
+        .ok()
+        .map(|mut t| {
+            t.kept = t.kept.with_stamp_text(&kept.stamp);
+            t
+        })
 }
 
 /// What a project is kept under in the store: OC4IDS projects and grouped ones apart.

@@ -135,7 +135,7 @@ pub struct Staging {
     /// Bytes written to the package so far: where the next entry starts.
     package_bytes: u64,
     /// The published package, opened when a project is reused from it.
-    published_package: Option<Option<File>>,
+    published_package: Option<File>,
     projects: u64,
     /// Projects written into the package (those with schema errors are not).
     in_package: u64,
@@ -310,7 +310,7 @@ impl Staging {
             package,
             package_path,
             package_bytes: open.len() as u64,
-            published_package: None,
+            published_package: File::open(final_dir.join("oc4ids/project-package.json")).ok(),
             projects: 0,
             in_package: 0,
             flags,
@@ -496,53 +496,47 @@ impl Staging {
         self.add_rows(kept)
     }
 
-    /// Takes a project as the published output holds it, when its files and package entry are
-    /// still those `kept` describes: the files are linked (or copied), the entry copied, the
-    /// rows added, and the project's new stamp returned. `None` (with nothing written) when
-    /// anything differs: the caller makes the project again.
-    pub fn reuse(&mut self, kept: &Kept) -> Result<Option<Kept>, Error> {
-        let Some(stamp) = &kept.stamp else {
-            return Ok(None);
-        };
-        let final_dir = self.final_dir.clone();
-        let published = |name: &str| final_dir.join(name);
-        if file_stamp(&published(&kept.json_name)) != Some(stamp.json)
-            || file_stamp(&published(&kept.html_name)) != Some(stamp.html)
+    /// Whether a kept project's files and package entry in the published output are still
+    /// those `kept` describes (the entry is read and its hash checked); `None` when anything
+    /// differs, and the project is made again. Reads only, so many projects are checked at once.
+    pub fn check(&self, kept: &Kept) -> Option<Unchanged> {
+        let stamp = kept.stamp.as_ref()?;
+        let published = |name: &str| file_stamp(&self.final_dir.join(name));
+        if published(&kept.json_name) != Some(stamp.json)
+            || published(&kept.html_name) != Some(stamp.html)
         {
-            return Ok(None);
+            return None;
         }
         let entry = match &stamp.package {
             None => None,
-            Some((offset, len, sha)) => match self.published_entry(*offset, *len, sha) {
-                Some(entry) => Some((entry, sha.clone())),
-                None => return Ok(None),
-            },
+            Some((offset, len, sha)) => {
+                Some((self.published_entry(*offset, *len, sha)?, sha.clone()))
+            }
         };
+        Some(Unchanged { entry })
+    }
+
+    /// Takes a project as the published output holds it, once [`Staging::check`] found it
+    /// unchanged: its entry is copied into the package, its files linked (or copied), its rows
+    /// added, and its new stamp returned.
+    pub fn reuse(&mut self, kept: &Kept, unchanged: Unchanged) -> Result<Kept, Error> {
         let mut kept = kept.clone();
-        let package = match entry {
+        let package = match unchanged.entry {
             // Checked against its hash just now: the hash is not worked out again.
             Some((entry, sha)) => Some(self.put_entry(&entry, Some(sha))?),
             None => None,
         };
         for name in [&kept.json_name, &kept.html_name] {
-            let (from, to) = (published(name), self.dir.join(name));
-            clear(&to)?;
-            if fs::hard_link(&from, &to).is_err() {
-                fs::copy(&from, &to).map_err(io(&to))?;
-            }
+            link_or_copy(&self.final_dir.join(name), &self.dir.join(name))?;
         }
         self.settle(&mut kept, package)?;
-        Ok(Some(kept))
+        Ok(kept)
     }
 
     /// A project's entry in the published package, if it is still there as written.
-    fn published_entry(&mut self, offset: u64, len: u64, sha: &str) -> Option<String> {
+    fn published_entry(&self, offset: u64, len: u64, sha: &str) -> Option<String> {
         use std::os::unix::fs::FileExt;
-        if self.published_package.is_none() {
-            let path = self.final_dir.join("oc4ids/project-package.json");
-            self.published_package = Some(File::open(path).ok());
-        }
-        let file = self.published_package.as_ref()?.as_ref()?;
+        let file = self.published_package.as_ref()?;
         let mut bytes = vec![0u8; usize::try_from(len).ok()?];
         file.read_exact_at(&mut bytes, offset).ok()?;
         (crate::util::sha256_hex(&bytes) == sha)
@@ -937,6 +931,25 @@ fn file_stamp(path: &Path) -> Option<FileStamp> {
     let m = fs::symlink_metadata(path).ok()?;
     m.is_file()
         .then(|| (m.ino(), m.len(), m.mtime(), m.mtime_nsec()))
+}
+
+/// A kept project's package entry, found unchanged by [`Staging::check`], with its hash.
+pub struct Unchanged {
+    entry: Option<(String, String)>,
+}
+
+/// Links a published file into the staging folder, or copies it where a link cannot be made.
+fn link_or_copy(from: &Path, to: &Path) -> Result<(), Error> {
+    if fs::hard_link(from, to).is_ok() {
+        return Ok(());
+    }
+    // Another project's file of the same name may be there: it is removed, never written
+    // through (it may itself be a link to a published file).
+    clear(to)?;
+    if fs::hard_link(from, to).is_err() {
+        fs::copy(from, to).map_err(io(to))?;
+    }
+    Ok(())
 }
 
 /// Makes room for a staged file: a file already at that name in the staging folder (another
