@@ -60,6 +60,10 @@ pub fn publish_all(
         convert,
         reuse,
     } = given;
+    // Converting and judging are timed where they run; everything else this stage does
+    // (reading the store, recognising kept projects, writing) counts as publishing.
+    let clock = Instant::now();
+    let (convert_before, assess_before) = (seconds.convert, seconds.assess);
     let mut work = Work {
         config,
         store,
@@ -109,6 +113,8 @@ pub fn publish_all(
     })?;
     work.flush(report, seconds)?;
     store.forget_projects_not_in(report.run_id)?;
+    let timed = (seconds.convert - convert_before) + (seconds.assess - assess_before);
+    seconds.publish += (clock.elapsed().as_secs_f64() - timed).max(0.0);
     Ok(work.out)
 }
 
@@ -281,7 +287,6 @@ impl Work<'_> {
         let mut made = self.make(todo, seconds)?.into_iter();
 
         // Write and tally, in order.
-        let clock = Instant::now();
         let mut rows: Vec<(String, String, Option<String>, String)> = Vec::new();
         for slot in slots {
             let (key, fingerprint, done) = match slot {
@@ -319,7 +324,6 @@ impl Work<'_> {
             })
             .collect();
         self.store.keep_projects(report.run_id, &rows)?;
-        StageSeconds::add(&mut seconds.publish, clock);
         Ok(())
     }
 
