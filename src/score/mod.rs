@@ -39,8 +39,11 @@ pub struct Input {
     process: Vec<u32>,
     is_process: Vec<bool>,
     reactive: Vec<bool>,
-    strict: Vec<f64>,
-    lenient: Vec<f64>,
+    /// Disclosed (strict) and disclosed or partial (lenient): flags, read as 0 and 1 where
+    /// the scores are worked out; a row of floats for each would be a third of the run's
+    /// memory at a million releases.
+    strict: Vec<bool>,
+    lenient: Vec<bool>,
     weight: Vec<f64>,
 }
 
@@ -136,12 +139,9 @@ impl Input {
         self.process.push(n.processes.id(&s.process));
         self.is_process.push(s.is_process);
         self.reactive.push(s.reactive);
-        self.strict
-            .push(f64::from(u8::from(s.outcome == Outcome::Disclosed)));
-        self.lenient.push(f64::from(u8::from(matches!(
-            s.outcome,
-            Outcome::Disclosed | Outcome::Partial
-        ))));
+        self.strict.push(s.outcome == Outcome::Disclosed);
+        self.lenient
+            .push(matches!(s.outcome, Outcome::Disclosed | Outcome::Partial));
         self.weight.push(weight);
     }
 
@@ -316,6 +316,16 @@ fn figure(rows: LazyFrame, keys: &[&str]) -> PolarsResult<Figures> {
         .collect())
 }
 
+/// A verdict's strict figure, 1 when disclosed, else 0.
+fn strict() -> Expr {
+    col("strict").cast(DataType::Float64)
+}
+
+/// A verdict's lenient figure, 1 when disclosed or partial, else 0.
+fn lenient() -> Expr {
+    col("lenient").cast(DataType::Float64)
+}
+
 /// Computes every score. `process_counts` gives each project's number of processes; `sample`
 /// the index-style sample, when one was drawn.
 pub fn compute(
@@ -337,8 +347,8 @@ pub fn compute(
             col("is_process"),
         ])
         .agg([
-            col("strict").mean().alias("s"),
-            col("lenient").mean().alias("l"),
+            strict().mean().alias("s"),
+            lenient().mean().alias("l"),
             col("weight").first().alias("w"),
         ]);
     let proactive = per_element.clone().filter(col("reactive").not());
@@ -393,8 +403,8 @@ pub fn compute(
         col("project"),
         col("process"),
         col("reactive"),
-        col("strict").alias("s"),
-        col("lenient").alias("l"),
+        strict().alias("s"),
+        lenient().alias("l"),
         col("weight").alias("w"),
     ]);
     let process_proactive = figure(
@@ -417,8 +427,8 @@ pub fn compute(
     let shares = verdicts
         .group_by([col("entity"), col("code")])
         .agg([
-            col("strict").sum().alias("disclosed"),
-            (col("lenient") - col("strict")).sum().alias("partial"),
+            strict().sum().alias("disclosed"),
+            (lenient() - strict()).sum().alias("partial"),
             col("strict").count().alias("applicable"),
         ])
         .collect()?;
