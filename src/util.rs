@@ -278,8 +278,13 @@ impl<'scope, T: Send + 'scope, R: Send + 'scope> Relay<'_, 'scope, T, R> {
 
     /// The results of the last batch handed in, once it is done; `None` if there is none.
     pub fn take(&mut self) -> Option<Vec<R>> {
-        // A closed channel means the work panicked: the scope raises that panic when it ends.
-        self.pending.take().and_then(|rx| rx.recv().ok())
+        let rx = self.pending.take()?;
+        match rx.recv() {
+            Ok(results) => Some(results),
+            // The work panicked (a bug, never the data): stop here rather than go on without
+            // that batch until the scope raises the panic at its end.
+            Err(_) => panic!("a batch worked on the thread pool panicked"),
+        }
     }
 }
 

@@ -52,7 +52,17 @@ impl Book {
     /// A workbook to be saved at `path`, dated `as_of` (so that a rerun over the same data
     /// writes the same bytes), with the sheets `names` in that order.
     pub fn new(path: &Path, names: &[&str], as_of: &str) -> Result<Book, Error> {
+        // With low-memory sheets the library opens a temporary file for every sheet in the
+        // system's temporary folder and cannot report failing to: checked here instead.
+        tempfile::tempfile().map_err(|e| Error::Xlsx {
+            path: std::env::temp_dir(),
+            reason: format!("the workbook needs a writable temporary folder (TMPDIR): {e}"),
+        })?;
         let mut book = Workbook::new();
+        // The rows of the large sheets wait beside the output, on its disk.
+        if let Some(dir) = path.parent() {
+            book.set_tempdir(dir).map_err(xlsx(path))?;
+        }
         if let Ok(when) = ExcelDateTime::parse_from_str(as_of.get(..19).unwrap_or(as_of)) {
             book.set_properties(&DocProperties::new().set_creation_datetime(&when));
         }
