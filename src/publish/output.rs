@@ -273,7 +273,7 @@ pub(super) fn swap(staged: &Path, final_dir: &Path) -> std::io::Result<()> {
         use rustix::fs::{CWD, RenameFlags, renameat_with};
         if renameat_with(CWD, staged, CWD, final_dir, RenameFlags::EXCHANGE).is_ok() {
             // `staged` now holds the old output.
-            return fs::remove_dir_all(staged);
+            return remove_tree(staged);
         }
     }
     let old = sibling(final_dir, "previous", std::process::id());
@@ -283,7 +283,25 @@ pub(super) fn swap(staged: &Path, final_dir: &Path) -> std::io::Result<()> {
         let _ = fs::rename(&old, final_dir);
         return Err(e);
     }
-    fs::remove_dir_all(&old)
+    remove_tree(&old)
+}
+
+/// Removes a previous output: its top-level entries on every core (two of them are folders of
+/// a file per project, most of a nightly swap at a million releases), links removed and never
+/// followed.
+fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let entries = fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    entries.par_iter().try_for_each(|path| {
+        if fs::symlink_metadata(path)?.is_dir() {
+            fs::remove_dir_all(path)
+        } else {
+            fs::remove_file(path)
+        }
+    })?;
+    fs::remove_dir(dir)
 }
 
 #[cfg(test)]
@@ -346,6 +364,24 @@ mod tests {
         assert!(!staged.exists() && !old.exists());
         // A second call finds nothing to do.
         assert_eq!(recover(&out).expect("again"), Recovered::default());
+    }
+
+    #[test]
+    fn removing_an_old_output_removes_links_never_what_they_point_to() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let old = t.path().join("old");
+        touch(&old.join("projects/a.json"));
+        touch(&old.join("proyectos/a.html"));
+        touch(&old.join("index.html"));
+        let elsewhere = t.path().join("elsewhere");
+        touch(&elsewhere.join("keep.txt"));
+        std::os::unix::fs::symlink(&elsewhere, old.join("linked")).expect("symlink");
+        remove_tree(&old).expect("remove");
+        assert!(!old.exists());
+        assert!(
+            elsewhere.join("keep.txt").is_file(),
+            "a link is removed, not followed"
+        );
     }
 
     #[test]
