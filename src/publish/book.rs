@@ -54,9 +54,9 @@ impl Book {
     pub fn new(path: &Path, names: &[&str], as_of: &str) -> Result<Book, Error> {
         // With low-memory sheets the library opens a temporary file for every sheet in the
         // system's temporary folder and cannot report failing to: checked here instead.
-        tempfile::tempfile().map_err(|e| Error::Xlsx {
+        tempfile::tempfile().map_err(|source| Error::TempFolder {
             path: std::env::temp_dir(),
-            reason: format!("the workbook needs a writable temporary folder (TMPDIR): {e}"),
+            source,
         })?;
         let mut book = Workbook::new();
         // The rows of the large sheets wait beside the output, on its disk.

@@ -52,6 +52,16 @@ pub enum Error {
         /// The template error.
         source: minijinja::Error,
     },
+    /// The temporary folder the workbook needs cannot be written.
+    #[error(
+        "temporary folder {path} (TMPDIR) cannot be written, and costwatch.xlsx needs it: {source}"
+    )]
+    TempFolder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The workbook could not be written.
     #[error("output {path}: {reason}")]
     Xlsx {
@@ -947,7 +957,11 @@ fn link_or_copy(from: &Path, to: &Path) -> Result<(), Error> {
     // through (it may itself be a link to a published file).
     clear(to)?;
     if fs::hard_link(from, to).is_err() {
-        fs::copy(from, to).map_err(io(to))?;
+        // Name the file at fault: the published one gone since it was checked, or the copy.
+        fs::copy(from, to).map_err(|e| match from.exists() {
+            true => io(to)(e),
+            false => io(from)(e),
+        })?;
     }
     Ok(())
 }

@@ -273,7 +273,8 @@ pub(super) fn swap(staged: &Path, final_dir: &Path) -> std::io::Result<()> {
         use rustix::fs::{CWD, RenameFlags, renameat_with};
         if renameat_with(CWD, staged, CWD, final_dir, RenameFlags::EXCHANGE).is_ok() {
             // `staged` now holds the old output.
-            return remove_tree(staged);
+            remove_previous(staged);
+            return Ok(());
         }
     }
     let old = sibling(final_dir, "previous", std::process::id());
@@ -283,7 +284,17 @@ pub(super) fn swap(staged: &Path, final_dir: &Path) -> std::io::Result<()> {
         let _ = fs::rename(&old, final_dir);
         return Err(e);
     }
-    remove_tree(&old)
+    remove_previous(&old);
+    Ok(())
+}
+
+/// Removes the previous output once the new one is in place. A failure no longer concerns
+/// the run (its output is published): the folder is left, said so, and removed at the next
+/// start (`recover`).
+fn remove_previous(dir: &Path) {
+    if let Err(e) = remove_tree(dir) {
+        tracing::warn!(path = %dir.display(), error = %e, "the previous output could not be removed; the next run removes it");
+    }
 }
 
 /// Removes a previous output: its top-level entries on every core (two of them are folders of
