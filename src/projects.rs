@@ -233,10 +233,11 @@ impl Work<'_> {
             .par_iter()
             .map(|job| fingerprint(reuse, stale, job))
             .collect();
+        let keys: Vec<String> = jobs.iter().map(kept_key).collect();
         let mut texts = Vec::with_capacity(jobs.len());
-        for (job, fingerprint) in jobs.iter().zip(&fingerprints) {
+        for (key, fingerprint) in keys.iter().zip(&fingerprints) {
             texts.push(if reuse.allowed {
-                self.store.kept_project(&kept_key(job), fingerprint)?
+                self.store.kept_project(key, fingerprint)?
             } else {
                 None
             });
@@ -253,8 +254,8 @@ impl Work<'_> {
 
         let mut slots = Vec::with_capacity(jobs.len());
         let mut todo = Vec::new();
-        for ((mut job, fingerprint), kept) in jobs.into_iter().zip(fingerprints).zip(kept) {
-            let key = kept_key(&job);
+        let each = jobs.into_iter().zip(keys).zip(fingerprints).zip(kept);
+        for (((mut job, key), fingerprint), kept) in each {
             match kept {
                 Some((tally, Some(unchanged))) => {
                     slots.push(Slot::Kept(key, fingerprint, Box::new(tally), unchanged));
@@ -297,11 +298,11 @@ impl Work<'_> {
                     };
                     (key, fingerprint, done?)
                 }
-                Slot::Kept(key, fingerprint, tally, unchanged) => {
-                    let kept = self.staging.reuse(&tally.kept, unchanged)?;
+                Slot::Kept(key, fingerprint, mut tally, unchanged) => {
+                    self.staging.reuse(&mut tally.kept, unchanged)?;
                     self.account(&tally, report)?;
                     report.reused_projects += 1;
-                    rows.push((key, fingerprint, None, kept.stamp_text()));
+                    rows.push((key, fingerprint, None, tally.kept.stamp_text()));
                     continue;
                 }
             };
@@ -309,7 +310,7 @@ impl Work<'_> {
                 mut tally,
                 rendered,
             } = done;
-            tally.kept = self.staging.add(rendered)?;
+            self.staging.add(rendered, &mut tally.kept)?;
             self.account(&tally, report)?;
             let text = serde_json::to_string(&tally).ok();
             rows.push((key, fingerprint, text, tally.kept.stamp_text()));
@@ -524,7 +525,7 @@ fn assess_and_render(config: &Config, staging: &Staging, p: Placed) -> Result<Do
     let progress = sheet::progress(project, &job.rows);
     let figures = figures(&verdicts, config, presence.figure());
     let provenance = job.oc4ids.as_ref().map(|(_, p)| p);
-    let rendered = staging.render(&ProjectSheet {
+    let (rendered, kept) = staging.render(&ProjectSheet {
         project,
         entity: &entity,
         score: figures,
@@ -547,7 +548,6 @@ fn assess_and_render(config: &Config, staging: &Staging, p: Placed) -> Result<Do
             .join("; ");
         (source, detail)
     });
-    let kept = rendered.kept().clone();
     Ok(Done {
         tally: Tally {
             processes: job.processes,

@@ -334,8 +334,9 @@ impl Staging {
     }
 
     /// Makes one project's files and table rows without writing anything, so that several
-    /// projects can be rendered at once; [`Staging::add`] writes them, in order.
-    pub fn render(&self, sheet: &ProjectSheet<'_>) -> Result<Rendered, Error> {
+    /// projects can be rendered at once; [`Staging::add`] writes them, in order. The files
+    /// come apart from what the run's tables and pages take from the project.
+    pub fn render(&self, sheet: &ProjectSheet<'_>) -> Result<(Rendered, Kept), Error> {
         let package_entry = sheet.errors.is_empty().then(|| {
             serde_json::to_string_pretty(sheet.project)
                 .unwrap_or_default()
@@ -447,11 +448,13 @@ impl Staging {
             unknown: unknown as u32,
             contact: ficha.contact,
         };
-        Ok(Rendered {
-            package_entry,
-            json,
-            html,
-            kept: Kept {
+        Ok((
+            Rendered {
+                package_entry,
+                json,
+                html,
+            },
+            Kept {
                 json_name,
                 html_name: html_path,
                 flag_rows,
@@ -459,16 +462,16 @@ impl Staging {
                 line,
                 stamp: None,
             },
-        })
+        ))
     }
 
-    /// Writes a rendered project: its entry in the package, its two files, its table rows.
-    pub fn add(&mut self, r: Rendered) -> Result<Kept, Error> {
+    /// Writes a rendered project: its entry in the package, its two files, its table rows;
+    /// `kept` gets the stamp of what was written.
+    pub fn add(&mut self, r: Rendered, kept: &mut Kept) -> Result<(), Error> {
         let Rendered {
             package_entry,
             json,
             html,
-            mut kept,
         } = r;
         let package = match &package_entry {
             Some(entry) => Some(self.put_entry(entry, None)?),
@@ -484,8 +487,7 @@ impl Staging {
                 fs::write(&path, bytes).map_err(io(&path))?;
             }
         }
-        self.settle(&mut kept, package)?;
-        Ok(kept)
+        self.settle(kept, package)
     }
 
     /// Stamps a project whose files are in the staging folder and adds its rows.
@@ -528,9 +530,8 @@ impl Staging {
 
     /// Takes a project as the published output holds it, once [`Staging::check`] found it
     /// unchanged: its entry is copied into the package, its files linked (or copied), its rows
-    /// added, and its new stamp returned.
-    pub fn reuse(&mut self, kept: &Kept, unchanged: Unchanged) -> Result<Kept, Error> {
-        let mut kept = kept.clone();
+    /// added, and `kept` given its new stamp.
+    pub fn reuse(&mut self, kept: &mut Kept, unchanged: Unchanged) -> Result<(), Error> {
         let package = match unchanged.entry {
             // Checked against its hash just now: the hash is not worked out again.
             Some((entry, sha)) => Some(self.put_entry(&entry, Some(sha))?),
@@ -539,8 +540,7 @@ impl Staging {
         for name in [&kept.json_name, &kept.html_name] {
             link_or_copy(&self.final_dir.join(name), &self.dir.join(name))?;
         }
-        self.settle(&mut kept, package)?;
-        Ok(kept)
+        self.settle(kept, package)
     }
 
     /// A project's entry in the published package, if it is still there as written.
@@ -880,8 +880,6 @@ pub struct Rendered {
     package_entry: Option<String>,
     json: Vec<u8>,
     html: String,
-    /// What the run's tables and pages take from the project.
-    kept: Kept,
 }
 
 /// What a project adds to the run's tables and pages besides its files, and where its files
@@ -897,13 +895,6 @@ pub struct Kept {
     /// Filled in when the files are written; stored apart (see [`Kept::stamp_text`]).
     #[serde(skip)]
     stamp: Option<Stamp>,
-}
-
-impl Rendered {
-    /// What the run's tables and pages take from the project.
-    pub fn kept(&self) -> &Kept {
-        &self.kept
-    }
 }
 
 impl Kept {
