@@ -412,14 +412,10 @@ impl Work<'_> {
         for (code, state) in &t.flags {
             report.flags.count(code, *state);
         }
-        for s in &t.scored {
-            out.input.push_scored(
-                &t.project_id,
-                &t.entity.entity,
-                s,
-                weight(self.config, s.code()),
-            );
-        }
+        out.input
+            .push_project(&t.project_id, &t.entity.entity, &t.scored, |code| {
+                weight(self.config, code)
+            });
         out.ocp.add_presence(&t.entity.entity, &t.presence);
         out.values
             .push((t.entity.entity.clone(), t.project_id.clone(), t.value));

@@ -132,9 +132,35 @@ impl Input {
 
     /// Adds one due verdict as [`Scored`] keeps it.
     pub fn push_scored(&mut self, project: &str, entity: &str, s: &Scored, weight: f64) {
+        let ids = (
+            self.names.projects.id(project),
+            self.names.entities.id(entity),
+        );
+        self.push_row(ids, s, weight);
+    }
+
+    /// Adds a project's due verdicts, each weighted by its element's `weight`; the project
+    /// and its entity are looked up once, not once per verdict.
+    pub fn push_project(
+        &mut self,
+        project: &str,
+        entity: &str,
+        scored: &[Scored],
+        weight: impl Fn(&str) -> f64,
+    ) {
+        let ids = (
+            self.names.projects.id(project),
+            self.names.entities.id(entity),
+        );
+        for s in scored {
+            self.push_row(ids, s, weight(&s.code));
+        }
+    }
+
+    fn push_row(&mut self, (project, entity): (u32, u32), s: &Scored, weight: f64) {
         let n = &mut self.names;
-        self.project.push(n.projects.id(project));
-        self.entity.push(n.entities.id(entity));
+        self.project.push(project);
+        self.entity.push(entity);
         self.code.push(n.codes.id(&s.code));
         self.process.push(n.processes.id(&s.process));
         self.is_process.push(s.is_process);
