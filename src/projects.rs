@@ -17,7 +17,8 @@ use crate::ids::{self, Outcome, Verdict};
 use crate::ocds::CompiledProcess;
 use crate::publish::sheet;
 use crate::publish::{
-    EntityInfo, Kept, ProjectFigures, ProjectSheet, Rendered, Staging, StaleMark, Unchanged,
+    Changed, EntityInfo, Kept, ProjectFigures, ProjectSheet, Rendered, Staging, StaleMark,
+    Unchanged,
 };
 use crate::report::{RunReport, StageSeconds};
 use crate::store::{
@@ -73,6 +74,7 @@ pub fn publish_all(
         convert,
         out: Published::default(),
         batch: Vec::with_capacity(BATCH),
+        changed: BTreeMap::new(),
     };
     let mut claimed: HashSet<String> = HashSet::new();
     store.for_each_oc4ids_project(|project, provenance| {
@@ -112,6 +114,14 @@ pub fn publish_all(
         work.push(job, report, seconds)
     })?;
     work.flush(report, seconds)?;
+    // One line per reason, not one per project: a moved output folder changes them all.
+    for (reason, projects) in &work.changed {
+        tracing::info!(
+            projects,
+            reason = reason.as_str(),
+            "kept projects made again: their published output changed"
+        );
+    }
     store.forget_projects_not_in(report.run_id)?;
     let timed = (seconds.convert - convert_before) + (seconds.assess - assess_before);
     seconds.publish += (clock.elapsed().as_secs_f64() - timed).max(0.0);
@@ -202,6 +212,8 @@ struct Work<'a> {
     convert: &'a oc4ids::Options,
     out: Published,
     batch: Vec<Job>,
+    /// Kept projects made again because their published output changed, by reason.
+    changed: BTreeMap<Changed, u64>,
 }
 
 impl Work<'_> {
@@ -243,7 +255,7 @@ impl Work<'_> {
             });
         }
         let staging = &*self.staging;
-        let kept: Vec<Option<(Tally, Option<Unchanged>)>> = texts
+        let kept: Vec<Option<(Tally, Result<Unchanged, Changed>)>> = texts
             .into_par_iter()
             .map(|text| {
                 let tally = read_tally(text?)?;
@@ -257,12 +269,13 @@ impl Work<'_> {
         let each = jobs.into_iter().zip(keys).zip(fingerprints).zip(kept);
         for (((mut job, key), fingerprint), kept) in each {
             match kept {
-                Some((tally, Some(unchanged))) => {
+                Some((tally, Ok(unchanged))) => {
                     slots.push(Slot::Kept(key, fingerprint, Box::new(tally), unchanged));
                     continue;
                 }
-                Some((_, None)) => {
-                    tracing::info!(project = %key, "published files changed since they were written; the project is made again");
+                Some((_, Err(changed))) => {
+                    tracing::debug!(project = %key, reason = changed.as_str(), "published output changed; the project is made again");
+                    *self.changed.entry(changed).or_default() += 1;
                 }
                 None => {}
             }

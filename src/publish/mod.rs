@@ -320,7 +320,7 @@ impl Staging {
             package,
             package_path,
             package_bytes: open.len() as u64,
-            published_package: File::open(final_dir.join("oc4ids/project-package.json")).ok(),
+            published_package: open_published_package(final_dir),
             projects: 0,
             in_package: 0,
             flags,
@@ -509,23 +509,24 @@ impl Staging {
     }
 
     /// Whether a kept project's files and package entry in the published output are still
-    /// those `kept` describes (the entry is read and its hash checked); `None` when anything
-    /// differs, and the project is made again. Reads only, so many projects are checked at once.
-    pub fn check(&self, kept: &Kept) -> Option<Unchanged> {
-        let stamp = kept.stamp.as_ref()?;
-        let published = |name: &str| file_stamp(&self.final_dir.join(name));
-        if published(&kept.json_name) != Some(stamp.json)
-            || published(&kept.html_name) != Some(stamp.html)
-        {
-            return None;
+    /// those `kept` describes (the entry is read and its hash checked), or what differs: the
+    /// project is then made again. Reads only, so many projects are checked at once.
+    pub fn check(&self, kept: &Kept) -> Result<Unchanged, Changed> {
+        let stamp = kept.stamp.as_ref().ok_or(Changed::NoStamp)?;
+        for (name, written) in [(&kept.json_name, stamp.json), (&kept.html_name, stamp.html)] {
+            if file_stamp(&self.final_dir.join(name)) != Some(written) {
+                return Err(Changed::File);
+            }
         }
         let entry = match &stamp.package {
             None => None,
-            Some((offset, len, sha)) => {
-                Some((self.published_entry(*offset, *len, sha)?, sha.clone()))
-            }
+            Some((offset, len, sha)) => Some((
+                self.published_entry(*offset, *len, sha)
+                    .ok_or(Changed::Entry)?,
+                sha.clone(),
+            )),
         };
-        Some(Unchanged { entry })
+        Ok(Unchanged { entry })
     }
 
     /// Takes a project as the published output holds it, once [`Staging::check`] found it
@@ -934,9 +935,45 @@ fn file_stamp(path: &Path) -> Option<FileStamp> {
         .then(|| (m.ino(), m.len(), m.mtime(), m.mtime_nsec()))
 }
 
+/// Why [`Staging::check`] found a kept project's published output changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Changed {
+    /// Where its files went was not recorded (an older version kept it).
+    NoStamp,
+    /// Its file or sheet is not the one written (edited, replaced, deleted).
+    File,
+    /// Its entry in the published package is not the one written, or the package is unreadable.
+    Entry,
+}
+
+impl Changed {
+    /// The reason in words, for the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Changed::NoStamp => "no record of its files",
+            Changed::File => "its file or sheet changed",
+            Changed::Entry => "its package entry changed",
+        }
+    }
+}
+
 /// A kept project's package entry, found unchanged by [`Staging::check`], with its hash.
 pub struct Unchanged {
     entry: Option<(String, String)>,
+}
+
+/// The published package, for kept projects' entries; `None` when there is none (a first run)
+/// or it cannot be read, which is said once (every kept project is then made again).
+fn open_published_package(final_dir: &Path) -> Option<File> {
+    let path = final_dir.join("oc4ids/project-package.json");
+    match File::open(&path) {
+        Ok(f) => Some(f),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "the published package cannot be read; its projects are made again");
+            None
+        }
+    }
 }
 
 /// Links a published file into the staging folder, or copies it where a link cannot be made.
