@@ -260,8 +260,10 @@ pub struct Relay<'a, 'scope, T, R> {
 }
 
 impl<'scope, T: Send + 'scope, R: Send + 'scope> Relay<'_, 'scope, T, R> {
-    /// Starts `batch` on the pool and gives back the results of the batch handed in before it
-    /// (waiting for them), in the order of that batch's items.
+    /// Waits for the batch handed in before (if any), starts `batch` on the pool, and gives
+    /// back the earlier batch's results in the order of its items: the caller stores them
+    /// while the pool works on `batch`. The last batch's results come from [`Relay::take`].
+    #[must_use = "the results of the batch handed in before are lost unless stored"]
     pub fn hand(&mut self, batch: Vec<T>) -> Option<Vec<R>> {
         use rayon::prelude::*;
         let previous = self.take();
@@ -277,6 +279,7 @@ impl<'scope, T: Send + 'scope, R: Send + 'scope> Relay<'_, 'scope, T, R> {
     }
 
     /// The results of the last batch handed in, once it is done; `None` if there is none.
+    #[must_use = "the results of the last batch are lost unless stored"]
     pub fn take(&mut self) -> Option<Vec<R>> {
         let rx = self.pending.take()?;
         match rx.recv() {
