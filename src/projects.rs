@@ -172,21 +172,18 @@ struct Placed {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Tally {
     processes: u32,
-    project_id: String,
     entity: EntityInfo,
     scored: Vec<score::Scored>,
     flags: Vec<(String, flags::FlagState)>,
     presence: score::Presence,
     #[serde(with = "crate::util::exact_f64")]
     value: f64,
-    #[serde(with = "crate::util::exact_f64")]
-    score: f64,
-    stage: String,
     notes: u64,
     /// The source and schema errors (in English) of a pass-through project left out of the
     /// package.
     invalid: Option<(String, String)>,
-    /// Its rows in the tables, its line on the pages and where its files went.
+    /// Its rows in the tables, its line on the pages (which give its id, score and stage)
+    /// and where its files went.
     kept: Kept,
 }
 
@@ -408,11 +405,12 @@ impl Work<'_> {
 
     /// Adds a project's figures to the run: scores, counts, entities, history, quarantine.
     fn account(&mut self, t: &Tally, report: &mut RunReport) -> Result<(), Error> {
+        let line = t.kept.line();
         if let Some((source, detail)) = &t.invalid {
-            tracing::warn!(project = %t.project_id, source = %source, "project left out of the package: schema errors");
+            tracing::warn!(project = %line.id, source = %source, "project left out of the package: schema errors");
             let row = QuarantineRow {
                 source_id: source.clone(),
-                location: t.project_id.clone(),
+                location: line.id.clone(),
                 line: None,
                 byte_offset: None,
                 reason: "invalid_project".into(),
@@ -426,21 +424,21 @@ impl Work<'_> {
             report.flags.count(code, *state);
         }
         out.input
-            .push_project(&t.project_id, &t.entity.entity, &t.scored, |code| {
+            .push_project(&line.id, &t.entity.entity, &t.scored, |code| {
                 weight(self.config, code)
             });
         out.ocp.add_presence(&t.entity.entity, &t.presence);
         out.values
-            .push((t.entity.entity.clone(), t.project_id.clone(), t.value));
+            .push((t.entity.entity.clone(), line.id.clone(), t.value));
         out.process_counts
-            .push((t.project_id.clone(), t.entity.entity.clone(), t.processes));
+            .push((line.id.clone(), t.entity.entity.clone(), t.processes));
         report.processes += u64::from(t.processes);
         report.conversion_notes += t.notes;
         out.history.push(ProjectScoreRow {
-            project: t.project_id.clone(),
+            project: line.id.clone(),
             entity: t.entity.entity.clone(),
-            score: t.score,
-            stage: t.stage.clone(),
+            score: line.score,
+            stage: line.stage.code().to_string(),
         });
         // An entity is stale when any of its projects rests on a source that is down.
         let e = out
@@ -544,7 +542,7 @@ fn assess_and_render(config: &Config, staging: &Staging, p: Placed) -> Result<Do
         errors: &converted.errors,
         provenance,
         stale: stale.as_ref(),
-        progress: progress.clone(),
+        progress,
     })?;
     let invalid = (!converted.errors.is_empty()).then(|| {
         // A converted project rests on several sources' releases: none is named.
@@ -560,7 +558,6 @@ fn assess_and_render(config: &Config, staging: &Staging, p: Placed) -> Result<Do
     Ok(Done {
         tally: Tally {
             processes: job.processes,
-            project_id: project["id"].as_str().unwrap_or("-").to_string(),
             flags: flags
                 .iter()
                 .map(|f| (f.code.to_string(), f.state))
@@ -568,8 +565,6 @@ fn assess_and_render(config: &Config, staging: &Staging, p: Placed) -> Result<Do
             scored: verdicts.iter().filter_map(score::Scored::of).collect(),
             presence,
             value: score::project_value(project),
-            score: figures.score,
-            stage: progress.stage.code().to_string(),
             notes: converted.notes.len() as u64,
             invalid,
             entity,

@@ -899,6 +899,11 @@ pub struct Kept {
 }
 
 impl Kept {
+    /// The project's line on the pages: its id, title, entity, stage and score.
+    pub fn line(&self) -> &ProjectLine {
+        &self.line
+    }
+
     /// Where the files went, as JSON text: it changes every run (the package entry moves when
     /// an earlier project changes), so the store keeps it apart from the rest.
     pub fn stamp_text(&self) -> String {
