@@ -43,7 +43,8 @@ impl Merger {
     /// Orders releases by `date` (instants when they parse, else text), keeping input order
     /// for equal dates so that the later input wins.
     pub fn sort(releases: &mut [Value]) {
-        releases.sort_by_key(date_key);
+        // Cached: a key parses a date, and a stable sort asks for it twice per comparison.
+        releases.sort_by_cached_key(date_key);
     }
 
     /// Compiles releases of one ocid. They are sorted first (see [`Merger::sort`]).
@@ -59,7 +60,7 @@ impl Merger {
         visit: &mut dyn FnMut(&Map<String, Value>, &Value),
     ) -> (Value, Vec<MergeWarning>) {
         let mut sorted: Vec<&Value> = releases.iter().collect();
-        sorted.sort_by_key(|r| date_key(r));
+        sorted.sort_by_cached_key(|r| date_key(r));
         let mut warnings = Vec::new();
         let mut merged = Map::new();
         merged.insert("tag".into(), Value::Array(vec![Value::from("compiled")]));
@@ -88,94 +89,126 @@ impl Merger {
                     merged.entry("id").or_insert_with(|| Value::from(ocid));
                 }
             }
-            let mut body = obj.clone();
-            body.remove("tag");
-            self.merge_object(&mut merged, &body, "", &mut warnings);
+            // Every field but `tag`, in the order a swap-remove of `tag` leaves them (the last
+            // field takes its place): compiled releases have always been built in that order,
+            // and borrowing the fields spares a copy of each release.
+            let mut fields: Vec<(&String, &Value)> = obj.iter().collect();
+            if let Some(i) = fields.iter().position(|(k, _)| k.as_str() == "tag") {
+                fields.swap_remove(i);
+            }
+            let mut path = String::new();
+            self.merge_fields(&mut merged, fields, &mut path, &mut warnings);
             visit(&merged, release);
         }
         (Value::Object(merged), warnings)
     }
 
+    /// Merges `source` into `target`; `path` is where they are, and is the same on return.
     fn merge_object(
         &self,
         target: &mut Map<String, Value>,
         source: &Map<String, Value>,
-        prefix: &str,
+        path: &mut String,
         warnings: &mut Vec<MergeWarning>,
     ) {
+        self.merge_fields(target, source, path, warnings);
+    }
+
+    fn merge_fields<'a>(
+        &self,
+        target: &mut Map<String, Value>,
+        source: impl IntoIterator<Item = (&'a String, &'a Value)>,
+        path: &mut String,
+        warnings: &mut Vec<MergeWarning>,
+    ) {
+        // One path buffer for the whole release, extended per key and cut back after it.
+        let prefix_len = path.len();
         for (key, value) in source {
-            let path = if prefix.is_empty() {
-                key.clone()
+            path.truncate(prefix_len);
+            if prefix_len > 0 {
+                path.push('/');
+            }
+            path.push_str(key);
+            self.merge_value(target, key, value, path, warnings);
+        }
+        path.truncate(prefix_len);
+    }
+
+    /// Merges one field of a release (`key` at `path`) into `target`.
+    fn merge_value(
+        &self,
+        target: &mut Map<String, Value>,
+        key: &String,
+        value: &Value,
+        path: &mut String,
+        warnings: &mut Vec<MergeWarning>,
+    ) {
+        let rule = self.rules.get(path);
+        if rule == Some(Rule::Omit) {
+            return;
+        }
+        let empty = match value {
+            Value::Object(o) => o.is_empty(),
+            Value::Array(a) => a.is_empty() && rule != Some(Rule::WholeList),
+            _ => false,
+        };
+        if empty {
+            // An empty object or identifier-merged array changes nothing.
+            return;
+        }
+        if self.is_leaf(value, rule) {
+            if value.is_null() {
+                // A null removes a value, but not an object or identifier-merged array
+                // assembled from earlier releases (the reference implementations agree).
+                if let Some(existing) = target.get(key)
+                    && !self.is_container(existing, rule)
+                {
+                    target.remove(key);
+                }
             } else {
-                format!("{prefix}/{key}")
-            };
-            let rule = self.rules.get(&path);
-            if rule == Some(Rule::Omit) {
-                continue;
+                target.insert(key.clone(), value.clone());
             }
-            let empty = match value {
-                Value::Object(o) => o.is_empty(),
-                Value::Array(a) => a.is_empty() && rule != Some(Rule::WholeList),
-                _ => false,
-            };
-            if empty {
-                // An empty object or identifier-merged array changes nothing.
-                continue;
-            }
-            if self.is_leaf(value, rule) {
-                if value.is_null() {
-                    // A null removes a value, but not an object or identifier-merged array
-                    // assembled from earlier releases (the reference implementations agree).
-                    if let Some(existing) = target.get(key)
-                        && !self.is_container(existing, rule)
-                    {
+            return;
+        }
+        match value {
+            Value::Object(obj) => {
+                let slot = target
+                    .entry(key.clone())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if !slot.is_object() {
+                    warnings.push(MergeWarning {
+                        path: path.clone(),
+                        message: "an object replaced a value of another type".into(),
+                    });
+                    *slot = Value::Object(Map::new());
+                }
+                if let Value::Object(inner) = slot {
+                    self.merge_object(inner, obj, path, warnings);
+                    if inner.is_empty() {
                         target.remove(key);
                     }
-                } else {
-                    target.insert(key.clone(), value.clone());
                 }
-                continue;
             }
-            match value {
-                Value::Object(obj) => {
-                    let slot = target
-                        .entry(key.clone())
-                        .or_insert_with(|| Value::Object(Map::new()));
-                    if !slot.is_object() {
-                        warnings.push(MergeWarning {
-                            path: path.clone(),
-                            message: "an object replaced a value of another type".into(),
-                        });
-                        *slot = Value::Object(Map::new());
-                    }
-                    if let Value::Object(inner) = slot {
-                        self.merge_object(inner, obj, &path, warnings);
-                        if inner.is_empty() {
-                            target.remove(key);
-                        }
+            Value::Array(items) => {
+                let slot = target
+                    .entry(key.clone())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if !slot.is_array() {
+                    warnings.push(MergeWarning {
+                        path: path.clone(),
+                        message: "an array replaced a value of another type".into(),
+                    });
+                    *slot = Value::Array(Vec::new());
+                }
+                if let Value::Array(existing) = slot {
+                    self.merge_array(existing, items, path, rule, warnings);
+                    if existing.is_empty() {
+                        target.remove(key);
                     }
                 }
-                Value::Array(items) => {
-                    let slot = target
-                        .entry(key.clone())
-                        .or_insert_with(|| Value::Array(Vec::new()));
-                    if !slot.is_array() {
-                        warnings.push(MergeWarning {
-                            path: path.clone(),
-                            message: "an array replaced a value of another type".into(),
-                        });
-                        *slot = Value::Array(Vec::new());
-                    }
-                    if let Value::Array(existing) = slot {
-                        self.merge_array(existing, items, &path, rule, warnings);
-                        if existing.is_empty() {
-                            target.remove(key);
-                        }
-                    }
-                }
-                // is_leaf() is true for every other kind of value.
-                _ => {}
             }
+            // is_leaf() is true for every other kind of value.
+            _ => {}
         }
     }
 
@@ -205,7 +238,7 @@ impl Merger {
         &self,
         existing: &mut Vec<Value>,
         items: &[Value],
-        path: &str,
+        path: &mut String,
         rule: Option<Rule>,
         warnings: &mut Vec<MergeWarning>,
     ) {
@@ -221,7 +254,7 @@ impl Merger {
                         Some(key) => {
                             if seen_in_release.contains(&key) {
                                 warnings.push(MergeWarning {
-                                    path: path.to_string(),
+                                    path: path.clone(),
                                     message: format!(
                                         "id {key} occurs more than once in one release; the objects were merged"
                                     ),
@@ -229,9 +262,9 @@ impl Merger {
                             } else {
                                 seen_in_release.push(key.clone());
                             }
-                            existing.iter().position(|e| {
-                                e.get("id").and_then(id_key).as_deref() == Some(key.as_str())
-                            })
+                            existing
+                                .iter()
+                                .position(|e| e.get("id").is_some_and(|id| has_id(id, &key)))
                         }
                         None => {
                             warnings.push(MergeWarning {
@@ -280,6 +313,15 @@ fn id_key(id: &Value) -> Option<String> {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
+    }
+}
+
+/// Whether `id` is `key` compared as a string, without making a string of a text id (this runs
+/// once per member already merged, for every member of a release).
+fn has_id(id: &Value, key: &str) -> bool {
+    match id {
+        Value::String(s) => s == key,
+        other => id_key(other).as_deref() == Some(key),
     }
 }
 
