@@ -22,7 +22,8 @@ use crate::publish::{
 };
 use crate::report::{RunReport, StageSeconds};
 use crate::store::{
-    CompiledHead, KeptRow, KeptText, ProjectScoreRow, Provenance, QuarantineRow, Store,
+    CompiledHead, KeptRow, KeptText, PackedTally, ProjectScoreRow, Provenance, QuarantineRow,
+    Store, StoredCompiled,
 };
 use crate::{Error, flags, oc4ids, scope, score};
 
@@ -92,6 +93,7 @@ pub fn publish_all(
                 processes: ocids.len() as u32,
                 heads: rows.iter().map(CompiledProcess::head).collect(),
                 rows,
+                stored: Vec::new(),
                 oc4ids: Some((project, provenance)),
             },
             report,
@@ -109,6 +111,7 @@ pub fn publish_all(
             heads,
             // Read only if the project is made again.
             rows: Vec::new(),
+            stored: Vec::new(),
             oc4ids: None,
         };
         work.push(job, report, seconds)
@@ -155,6 +158,8 @@ struct Job {
     heads: Vec<CompiledHead>,
     /// Its processes read and parsed: only once it is known to be made again.
     rows: Vec<CompiledProcess>,
+    /// Its processes read from the store but not yet parsed (that is done on every core).
+    stored: Vec<StoredCompiled>,
     /// A project from an OC4IDS source, and where it came from.
     oc4ids: Option<(Value, Provenance)>,
 }
@@ -191,6 +196,16 @@ struct Tally {
 struct Done {
     tally: Tally,
     rendered: Rendered,
+    /// The tally as the store keeps it; `None` if it could not be written as JSON (the
+    /// project is then made again next run).
+    packed: Option<PackedTally>,
+}
+
+/// A project being made, step by step; one that `[scope]` leaves out stays out, with the
+/// reason of each of its processes.
+enum Making<T> {
+    Project(T),
+    OutOfScope(Vec<String>),
 }
 
 /// A project of a batch, in project order: made in this run, or kept as it was (key,
@@ -277,36 +292,29 @@ impl Work<'_> {
                 None => {}
             }
             self.read(&mut job)?;
-            // OC4IDS projects are infrastructure by what they are; grouped processes are
-            // judged by `[scope]` (a kept project was in scope when it was made, and nothing it
-            // is made from has changed since).
-            if job.oc4ids.is_none()
-                && let scope::Judged::Out(reasons) =
-                    scope::judge(self.config.scope.as_ref(), &job.rows)
-            {
-                tracing::debug!(
-                    project = job.key,
-                    ?reasons,
-                    "not infrastructure by [scope]; left out"
-                );
-                report.out_of_scope.add(&reasons);
-                continue;
-            }
             slots.push(Slot::Made(key, fingerprint));
             todo.push(job);
         }
-        let mut made = self.make(todo, seconds)?.into_iter();
+        let mut made = self.make(todo, seconds)?;
+        write_files(&*self.staging, &slots, &mut made);
+        let mut made = made.into_iter();
 
         // Write and tally, in order.
-        let mut rows: Vec<(String, String, Option<String>, String)> = Vec::new();
+        let mut rows: Vec<(String, String, Option<PackedTally>, String)> = Vec::new();
         for slot in slots {
             let (key, fingerprint, done) = match slot {
                 Slot::Made(key, fingerprint) => {
-                    let Some(done) = made.next() else {
+                    let Some(made) = made.next() else {
                         // `make` gives one result per job it was given.
                         continue;
                     };
-                    (key, fingerprint, done?)
+                    match made? {
+                        Making::Project(done) => (key, fingerprint, done),
+                        Making::OutOfScope(reasons) => {
+                            report.out_of_scope.add(&reasons);
+                            continue;
+                        }
+                    }
                 }
                 Slot::Kept(key, fingerprint, mut tally, unchanged) => {
                     self.staging.reuse(&mut tally.kept, unchanged)?;
@@ -319,18 +327,18 @@ impl Work<'_> {
             let Done {
                 mut tally,
                 rendered,
+                packed,
             } = done;
             self.staging.add(rendered, &mut tally.kept)?;
             self.account(&tally, report)?;
-            let text = serde_json::to_string(&tally).ok();
-            rows.push((key, fingerprint, text, tally.kept.stamp_text()));
+            rows.push((key, fingerprint, packed, tally.kept.stamp_text()));
         }
         let rows: Vec<KeptRow<'_>> = rows
             .iter()
             .map(|(key, fingerprint, tally, stamp)| KeptRow {
                 key,
                 fingerprint,
-                tally: tally.as_deref(),
+                tally: tally.as_ref(),
                 stamp,
             })
             .collect();
@@ -338,66 +346,67 @@ impl Work<'_> {
         Ok(())
     }
 
-    /// Reads a project's processes from the store, when they were not read yet.
+    /// Reads a project's processes from the store, when they were not read yet; they are
+    /// parsed in [`Work::make`], on every core.
     fn read(&self, job: &mut Job) -> Result<(), Error> {
         if job.rows.is_empty() && !job.heads.is_empty() {
             let ocids: Vec<String> = job.heads.iter().map(|h| h.ocid.clone()).collect();
-            job.rows = self.store.compiled_of(&ocids)?;
+            job.stored = self.store.compiled_stored_of(&ocids)?;
         }
         Ok(())
     }
 
-    /// Converts, places and judges `jobs` (on every core), one result per job, in order.
+    /// Parses, converts, places and judges `jobs` (on every core), one result per job, in
+    /// order. A project whose processes cannot be read back stops the run.
     fn make(
         &self,
         jobs: Vec<Job>,
         seconds: &mut StageSeconds,
-    ) -> Result<Vec<Result<Done, Error>>, Error> {
+    ) -> Result<Vec<Result<Making<Done>, Error>>, Error> {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
-        // Convert, on every core.
+        // Parse, judge the scope and convert, on every core.
         let clock = Instant::now();
-        let opts = self.convert;
-        let converted: Vec<(Job, oc4ids::Converted)> = jobs
+        let (opts, scope) = (self.convert, self.config.scope.as_ref());
+        let converted = jobs
             .into_par_iter()
-            .map(|mut job| {
-                let converted = match job.oc4ids.as_mut() {
-                    // An OC4IDS project, completed from the processes it names when stored.
-                    Some((project, _)) => {
-                        let from_ocds = (!job.rows.is_empty())
-                            .then(|| oc4ids::convert(&job.key, &job.rows, opts));
-                        oc4ids::enrich(std::mem::take(project), from_ocds.as_ref())
-                    }
-                    None => oc4ids::convert(&job.key, &job.rows, opts),
-                };
-                (job, oc4ids::publishable(converted))
-            })
-            .collect();
+            .map(|job| convert(job, scope, opts))
+            .collect::<Result<Vec<_>, Error>>()?;
         StageSeconds::add(&mut seconds.convert, clock);
 
         // Where the data came from: the store, on this thread.
         let clock = Instant::now();
         let mut placed = Vec::with_capacity(converted.len());
-        for (job, converted) in converted {
+        for making in converted {
+            let (job, converted) = match making {
+                Making::Project(p) => p,
+                Making::OutOfScope(reasons) => {
+                    placed.push(Making::OutOfScope(reasons));
+                    continue;
+                }
+            };
             let ocids: Vec<&str> = job.rows.iter().map(|r| r.ocid.as_str()).collect();
             let provenance = job.oc4ids.as_ref().map(|(_, p)| p);
             let origins = Origins::load(self.store, &converted.project, &ocids, provenance)?;
             let stale = self.stale.of(&ocids, provenance);
-            placed.push(Placed {
+            placed.push(Making::Project(Placed {
                 job,
                 converted,
                 origins,
                 stale,
-            });
+            }));
         }
 
         // Judge and render, on every core.
         let config = self.config;
         let staging = &*self.staging;
-        let done: Vec<Result<Done, Error>> = placed
+        let done: Vec<Result<Making<Done>, Error>> = placed
             .into_par_iter()
-            .map(|p| assess_and_render(config, staging, p))
+            .map(|p| match p {
+                Making::Project(p) => assess_and_render(config, staging, p).map(Making::Project),
+                Making::OutOfScope(reasons) => Ok(Making::OutOfScope(reasons)),
+            })
             .collect();
         StageSeconds::add(&mut seconds.assess, clock);
         Ok(done)
@@ -480,7 +489,7 @@ fn fingerprint(reuse: &Reuse, stale: &Stale, job: &Job) -> String {
 /// A kept tally with its files' stamp; `None` for one an older version wrote, or one that does
 /// not read (the project is made again).
 fn read_tally(kept: KeptText) -> Option<Tally> {
-    serde_json::from_str::<Tally>(&kept.tally)
+    serde_json::from_str::<Tally>(&kept.tally.text().ok()?)
         .ok()
         .map(|mut t| {
             t.kept = t.kept.with_stamp_text(&kept.stamp);
@@ -495,6 +504,74 @@ fn kept_key(job: &Job) -> String {
         Some((_, provenance)) => format!("oc4ids:{}:{}", provenance.source, job.key),
         None => format!("ocds:{}", job.key),
     }
+}
+
+/// Parses a project's processes, judges whether `[scope]` keeps it, and converts it.
+fn convert(
+    mut job: Job,
+    scope: Option<&crate::config::ScopeSettings>,
+    opts: &oc4ids::Options,
+) -> Result<Making<(Job, oc4ids::Converted)>, Error> {
+    if !job.stored.is_empty() {
+        job.rows = std::mem::take(&mut job.stored)
+            .into_iter()
+            .map(StoredCompiled::open)
+            .collect::<Result<_, _>>()?;
+    }
+    // OC4IDS projects are infrastructure by what they are; grouped processes are judged by
+    // `[scope]` (a kept project was in scope when it was made, and nothing it is made from
+    // has changed since).
+    if job.oc4ids.is_none()
+        && let scope::Judged::Out(reasons) = scope::judge(scope, &job.rows)
+    {
+        tracing::debug!(
+            project = job.key,
+            ?reasons,
+            "not infrastructure by [scope]; left out"
+        );
+        return Ok(Making::OutOfScope(reasons));
+    }
+    let converted = match job.oc4ids.as_mut() {
+        // An OC4IDS project, completed from the processes it names when stored.
+        Some((project, _)) => {
+            let from_ocds =
+                (!job.rows.is_empty()).then(|| oc4ids::convert(&job.key, &job.rows, opts));
+            oc4ids::enrich(std::mem::take(project), from_ocds.as_ref())
+        }
+        None => oc4ids::convert(&job.key, &job.rows, opts),
+    };
+    Ok(Making::Project((job, oc4ids::publishable(converted))))
+}
+
+/// Writes the files of a batch's made projects on every core, when no two projects of the
+/// batch have a file of the same name: then the order they are written in cannot matter.
+/// Otherwise (one project id published by two sources) [`Staging::add`] writes them in
+/// project order, so that the later one wins as it always has. A failed write stays with
+/// its project and stops the run when that project's turn comes.
+fn write_files(staging: &Staging, slots: &[Slot], made: &mut [Result<Making<Done>, Error>]) {
+    let mut names: HashSet<&str> = HashSet::new();
+    let kept = slots.iter().filter_map(|slot| match slot {
+        Slot::Kept(_, _, tally, _) => Some(&tally.kept),
+        Slot::Made(..) => None,
+    });
+    let fresh = made.iter().filter_map(|m| match m {
+        Ok(Making::Project(done)) => Some(&done.tally.kept),
+        _ => None,
+    });
+    for k in kept.chain(fresh) {
+        if !k.file_names().into_iter().all(|name| names.insert(name)) {
+            return;
+        }
+    }
+    made.par_iter_mut().for_each(|m| {
+        let written = match m {
+            Ok(Making::Project(done)) => staging.write_files(&mut done.rendered, &done.tally.kept),
+            _ => Ok(()),
+        };
+        if let Err(e) = written {
+            *m = Err(e.into());
+        }
+    });
 }
 
 /// Judges one project (IDS verdicts, red flags, figures) and renders its files.
@@ -555,22 +632,28 @@ fn assess_and_render(config: &Config, staging: &Staging, p: Placed) -> Result<Do
             .join("; ");
         (source, detail)
     });
+    let tally = Tally {
+        processes: job.processes,
+        flags: flags
+            .iter()
+            .map(|f| (f.code.to_string(), f.state))
+            .collect(),
+        scored: verdicts.iter().filter_map(score::Scored::of).collect(),
+        presence,
+        value: score::project_value(project),
+        notes: converted.notes.len() as u64,
+        invalid,
+        entity,
+        kept,
+    };
+    // Deflated here, on every core: the thread writing the store only writes.
+    let packed = serde_json::to_string(&tally)
+        .ok()
+        .map(|text| PackedTally::of(&text));
     Ok(Done {
-        tally: Tally {
-            processes: job.processes,
-            flags: flags
-                .iter()
-                .map(|f| (f.code.to_string(), f.state))
-                .collect(),
-            scored: verdicts.iter().filter_map(score::Scored::of).collect(),
-            presence,
-            value: score::project_value(project),
-            notes: converted.notes.len() as u64,
-            invalid,
-            entity,
-            kept,
-        },
+        tally,
         rendered,
+        packed,
     })
 }
 

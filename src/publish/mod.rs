@@ -453,6 +453,7 @@ impl Staging {
                 package_entry,
                 json,
                 html,
+                written: false,
             },
             Kept {
                 json_name,
@@ -465,18 +466,28 @@ impl Staging {
         ))
     }
 
-    /// Writes a rendered project: its entry in the package, its two files, its table rows;
-    /// `kept` gets the stamp of what was written.
-    pub fn add(&mut self, r: Rendered, kept: &mut Kept) -> Result<(), Error> {
-        let Rendered {
-            package_entry,
-            json,
-            html,
-        } = r;
-        let package = match &package_entry {
+    /// Writes a rendered project: its entry in the package, its two files (unless
+    /// [`Staging::write_files`] did), its table rows; `kept` gets the stamp of what was
+    /// written.
+    pub fn add(&mut self, mut r: Rendered, kept: &mut Kept) -> Result<(), Error> {
+        self.write_files(&mut r, kept)?;
+        let package = match &r.package_entry {
             Some(entry) => Some(self.put_entry(entry, None)?),
             None => None,
         };
+        self.settle(kept, package)
+    }
+
+    /// Writes a rendered project's two files into the staging folder (linked from the
+    /// published output when it holds the same bytes) and lets their bytes go. It touches
+    /// those two names only, so projects whose names differ are written at once, on every
+    /// core; [`Staging::add`] then does the rest in project order.
+    pub fn write_files(&self, r: &mut Rendered, kept: &Kept) -> Result<(), Error> {
+        if r.written {
+            return Ok(());
+        }
+        let json = std::mem::take(&mut r.json);
+        let html = std::mem::take(&mut r.html);
         for (name, bytes) in [
             (&kept.json_name, json.as_slice()),
             (&kept.html_name, html.as_bytes()),
@@ -487,7 +498,8 @@ impl Staging {
                 fs::write(&path, bytes).map_err(io(&path))?;
             }
         }
-        self.settle(kept, package)
+        r.written = true;
+        Ok(())
     }
 
     /// Stamps a project whose files are in the staging folder and adds its rows.
@@ -881,6 +893,8 @@ pub struct Rendered {
     package_entry: Option<String>,
     json: Vec<u8>,
     html: String,
+    /// Its files are in the staging folder already ([`Staging::write_files`]).
+    written: bool,
 }
 
 /// What a project adds to the run's tables and pages besides its files, and where its files
@@ -899,6 +913,11 @@ pub struct Kept {
 }
 
 impl Kept {
+    /// The names of its two files in the output folder (JSON, then the sheet).
+    pub fn file_names(&self) -> [&str; 2] {
+        [&self.json_name, &self.html_name]
+    }
+
     /// The project's line on the pages: its id, title, entity, stage and score.
     pub fn line(&self) -> &ProjectLine {
         &self.line

@@ -6,7 +6,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::packed::{Stored, pack_dense};
+use super::packed::{Packed, PackedTally};
 use super::{Error, Store};
 
 /// One project to keep: its key, fingerprint and stamp, and its tally when it was made in this
@@ -16,16 +16,16 @@ pub struct KeptRow<'a> {
     pub key: &'a str,
     /// Everything its outputs are made from, hashed.
     pub fingerprint: &'a str,
-    /// The tally, JSON.
-    pub tally: Option<&'a str>,
+    /// The tally, deflated.
+    pub tally: Option<&'a PackedTally>,
     /// Where its files went, JSON.
     pub stamp: &'a str,
 }
 
 /// A kept project as stored.
 pub struct KeptText {
-    /// Its tally, JSON.
-    pub tally: String,
+    /// Its tally, JSON as stored (inflated by whoever reads it, on any thread).
+    pub tally: Packed,
     /// Its stamp, JSON.
     pub stamp: String,
 }
@@ -43,7 +43,7 @@ impl Store {
             .and_then(|mut stmt| {
                 stmt.query_row(params![key, fingerprint], |r| {
                     Ok(KeptText {
-                        tally: r.get::<_, Stored>(0)?.0,
+                        tally: r.get(0)?,
                         stamp: r.get(1)?,
                     })
                 })
@@ -64,7 +64,7 @@ impl Store {
                              ON CONFLICT(key) DO UPDATE SET fingerprint = excluded.fingerprint,
                                tally = excluded.tally",
                         )?
-                        .execute(params![row.key, row.fingerprint, pack_dense(tally)])?;
+                        .execute(params![row.key, row.fingerprint, tally.0])?;
                 }
                 self.conn
                     .prepare_cached(
@@ -104,6 +104,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::open(&dir.path().join("s.sqlite")).expect("open");
         let (run, _) = store.begin_run("2025-01-01T00:00:00Z").expect("run");
+        let (t1, empty) = (PackedTally::of("{\"t\":1}"), PackedTally::of("{}"));
         let row = |key, tally| KeptRow {
             key,
             fingerprint: "f1",
@@ -114,14 +115,14 @@ mod tests {
             .keep_projects(
                 run,
                 &[
-                    row("a", Some("{\"t\":1}")),
-                    row("b", Some("{}")),
-                    row("c", Some("{}")),
+                    row("a", Some(&t1)),
+                    row("b", Some(&empty)),
+                    row("c", Some(&empty)),
                 ],
             )
             .expect("keep");
         let a = store.kept_project("a", "f1").expect("read").expect("kept");
-        assert_eq!(a.tally.as_str(), "{\"t\":1}");
+        assert_eq!(a.tally.text().expect("inflates"), "{\"t\":1}");
         assert!(store.kept_project("a", "f0").expect("read").is_none());
         // A reused project keeps its tally; only its stamp moves.
         let (run2, _) = store.begin_run("2025-01-02T00:00:00Z").expect("run");
@@ -149,7 +150,7 @@ mod tests {
         store.forget_projects_not_in(run2).expect("forget");
         let a = store.kept_project("a", "f1").expect("read").expect("kept");
         assert_eq!(
-            (a.tally.as_str(), a.stamp.as_str()),
+            (a.tally.text().expect("inflates").as_str(), a.stamp.as_str()),
             ("{\"t\":1}", "{\"s\":2}")
         );
         // Not published in run 2: forgotten.

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 pub use kept::{KeptRow, KeptText};
-pub use packed::Prepared;
+pub use packed::{Packed, PackedTally, Prepared};
 pub use schema::SCHEMA_VERSION;
 pub use sources::{Checkpoint, Provenance};
 
@@ -61,6 +61,16 @@ pub enum Error {
         what: String,
         /// Parser error.
         source: serde_json::Error,
+    },
+    /// Stored text could not be inflated or is not UTF-8 (the file was damaged?).
+    #[error("store {path}: stored text for {what} is unreadable: {reason}")]
+    Unpack {
+        /// The database file.
+        path: PathBuf,
+        /// Which row.
+        what: String,
+        /// Why.
+        reason: String,
     },
 }
 
@@ -145,6 +155,51 @@ pub struct CompiledHead {
     pub releases: u64,
     /// The run that saved it last.
     pub run: i64,
+}
+
+/// A compiled release as the store holds it, read but not yet inflated or parsed (the costly
+/// part, left to whichever thread needs it).
+#[derive(Debug, Clone)]
+pub struct StoredCompiled {
+    ocid: String,
+    data: Packed,
+    history: Option<Packed>,
+    releases: u64,
+    run: i64,
+    /// The database file, to name in an error.
+    store: PathBuf,
+}
+
+impl StoredCompiled {
+    /// Inflates and parses it into the caller's type.
+    pub fn open<T: FromCompiled>(self) -> Result<T, Error> {
+        let StoredCompiled {
+            ocid,
+            data,
+            history,
+            releases,
+            run,
+            store,
+        } = self;
+        let parse = |packed: Packed, what: &str| -> Result<Value, Error> {
+            let text = packed.text().map_err(|reason| Error::Unpack {
+                path: store.clone(),
+                what: format!("{what} {ocid}"),
+                reason,
+            })?;
+            serde_json::from_str(&text).map_err(|source| Error::Json {
+                path: store.clone(),
+                what: format!("{what} {ocid}"),
+                source,
+            })
+        };
+        let data = parse(data, "compiled release")?;
+        let history = match history {
+            Some(h) => parse(h, "history of")?,
+            None => Value::Null,
+        };
+        Ok(T::from_stored(ocid, data, history, releases, run))
+    }
 }
 
 /// How compiled releases are grouped into projects (`projects.grouping` in the configuration).
@@ -714,6 +769,15 @@ impl Store {
 
     /// The stored compiled releases of these ocids (those that are stored), ordered by ocid.
     pub fn compiled_of<T: FromCompiled>(&self, ocids: &[String]) -> Result<Vec<T>, Error> {
+        self.compiled_stored_of(ocids)?
+            .into_iter()
+            .map(StoredCompiled::open)
+            .collect()
+    }
+
+    /// The stored compiled releases of these ocids (those there are, in this order), read but
+    /// not inflated or parsed: [`StoredCompiled::open`] does that, on any thread.
+    pub fn compiled_stored_of(&self, ocids: &[String]) -> Result<Vec<StoredCompiled>, Error> {
         let mut out = Vec::new();
         let mut stmt = self
             .conn
@@ -722,30 +786,18 @@ impl Store {
         for ocid in ocids {
             let row = stmt
                 .query_row(params![ocid], |r| {
-                    Ok((
-                        r.get::<_, Stored>(0)?.0,
-                        r.get::<_, Option<Stored>>(1)?.map(|s| s.0),
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(3)?,
-                    ))
+                    Ok(StoredCompiled {
+                        ocid: ocid.clone(),
+                        data: r.get(0)?,
+                        history: r.get(1)?,
+                        releases: r.get::<_, i64>(2)? as u64,
+                        run: r.get(3)?,
+                        store: self.path.clone(),
+                    })
                 })
                 .optional()
                 .map_err(|e| self.sq(e))?;
-            let Some((data, history, releases, run)) = row else {
-                continue;
-            };
-            let data = self.parse(&data, || format!("compiled release {ocid}"))?;
-            let history = match history {
-                Some(h) => self.parse(&h, || format!("history of {ocid}"))?,
-                None => Value::Null,
-            };
-            out.push(T::from_stored(
-                ocid.clone(),
-                data,
-                history,
-                releases as u64,
-                run,
-            ));
+            out.extend(row);
         }
         Ok(out)
     }

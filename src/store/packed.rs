@@ -86,15 +86,54 @@ pub struct Stored(pub String);
 
 impl FromSql for Stored {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        Packed::column_result(value)?
+            .text()
+            .map(Stored)
+            .map_err(|e| FromSqlError::Other(e.into()))
+    }
+}
+
+/// Stored JSON text as read, not yet inflated: the thread holding the connection only copies
+/// the bytes, and [`Packed::text`] runs wherever the text is needed (on every core).
+#[derive(Debug, Clone)]
+pub enum Packed {
+    /// Plain text, as earlier versions wrote it.
+    Plain(Vec<u8>),
+    /// A zlib blob.
+    Deflated(Vec<u8>),
+}
+
+impl Packed {
+    /// The text, inflated when it is a blob; why not, when it cannot be read.
+    pub fn text(self) -> Result<String, String> {
+        match self {
+            Packed::Plain(bytes) => {
+                String::from_utf8(bytes).map_err(|e| format!("the stored text is not UTF-8: {e}"))
+            }
+            Packed::Deflated(blob) => unpack(&blob),
+        }
+    }
+}
+
+impl FromSql for Packed {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         match value {
-            ValueRef::Text(t) => std::str::from_utf8(t)
-                .map(|s| Stored(s.to_string()))
-                .map_err(|e| FromSqlError::Other(Box::new(e))),
-            ValueRef::Blob(b) => unpack(b)
-                .map(Stored)
-                .map_err(|e| FromSqlError::Other(e.into())),
+            ValueRef::Text(t) => Ok(Packed::Plain(t.to_vec())),
+            ValueRef::Blob(b) => Ok(Packed::Deflated(b.to_vec())),
             _ => Err(FromSqlError::InvalidType),
         }
+    }
+}
+
+/// A project's tally deflated for the store (see [`pack_dense`]): made wherever the tally is,
+/// so that the thread writing the store only writes.
+#[derive(Debug, Clone)]
+pub struct PackedTally(pub(crate) Vec<u8>);
+
+impl PackedTally {
+    /// Deflates a tally's text.
+    pub fn of(text: &str) -> PackedTally {
+        PackedTally(pack_dense(text))
     }
 }
 
