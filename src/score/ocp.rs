@@ -18,29 +18,34 @@ use crate::ids::{Disclosure, catalogue};
 
 /// The set of key paths of a project, notebook style.
 pub fn project_paths(project: &Value) -> HashSet<String> {
-    fn walk(v: &Value, prefix: &str, out: &mut HashSet<String>) {
+    // One path buffer, extended per key and cut back after it; a path is copied into the set
+    // only the first time (the members of an array of objects repeat theirs).
+    fn walk(v: &Value, path: &mut String, out: &mut HashSet<String>) {
         match v {
             Value::Object(map) => {
+                let len = path.len();
                 for (k, child) in map {
-                    let path = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}/{k}")
-                    };
-                    walk(child, &path, out);
-                    out.insert(path);
+                    if len > 0 {
+                        path.push('/');
+                    }
+                    path.push_str(k);
+                    walk(child, path, out);
+                    if !out.contains(path.as_str()) {
+                        out.insert(path.clone());
+                    }
+                    path.truncate(len);
                 }
             }
             Value::Array(items) if items.first().is_some_and(Value::is_object) => {
                 for item in items {
-                    walk(item, prefix, out);
+                    walk(item, path, out);
                 }
             }
             _ => {}
         }
     }
     let mut out = HashSet::new();
-    walk(project, "", &mut out);
+    walk(project, &mut String::new(), &mut out);
     out
 }
 
