@@ -122,23 +122,25 @@ fn read<'o>(store: &Store, chunk: &'o [String]) -> Result<Vec<(&'o str, Source)>
 /// One ocid compiled, or why it could not be.
 type Outcome<'o> = Result<(&'o str, (SerializedCompiled, Vec<super::MergeWarning>)), store::Error>;
 
-/// Stores a batch's compiled releases, in ocid order.
+/// Stores a batch's compiled releases, in ocid order, in one transaction.
 fn save(
     store: &Store,
     run_id: i64,
     results: Vec<Outcome<'_>>,
     done: &mut Compiled,
 ) -> Result<(), store::Error> {
-    for result in results {
-        let (ocid, (serialized, warnings)) = result?;
-        for w in &warnings {
-            tracing::debug!(ocid = %ocid, path = %w.path, "{}", w.message);
+    store.in_transaction(|| {
+        for result in results {
+            let (ocid, (serialized, warnings)) = result?;
+            for w in &warnings {
+                tracing::debug!(ocid = %ocid, path = %w.path, "{}", w.message);
+            }
+            done.merge_warnings += warnings.len() as u64;
+            store.save_serialized(ocid, &serialized, run_id)?;
+            done.ocids += 1;
         }
-        done.merge_warnings += warnings.len() as u64;
-        store.save_serialized(ocid, &serialized, run_id)?;
-        done.ocids += 1;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Compiles one ocid of a batch, keeping its name with the outcome.
