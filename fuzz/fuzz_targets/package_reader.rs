@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
             Ok(summary) => {
                 assert_eq!(summary.items, items.len() as u64);
                 for item in &items {
-                    let (Item::Release(v) | Item::Compiled(v) | Item::Link { link: v, .. }) = item;
+                    let (Item::Release(v, _) | Item::Compiled(v) | Item::Link { link: v, .. }) = item;
                     assert!(v.is_object());
                 }
             }

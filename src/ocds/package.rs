@@ -60,8 +60,9 @@ impl Budget {
 /// One unit of OCDS data found in an input.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
-    /// An individual release (it has `ocid` and `id`).
-    Release(Value),
+    /// An individual release (it has `ocid` and `id`), with its text as published when a line
+    /// of JSON lines held it alone: stored as it is instead of being written out again.
+    Release(Value, Option<String>),
     /// A `compiledRelease` taken from a record.
     Compiled(Value),
     /// A linked release in a record (`url`, `date`, `tag`; no data of its own), with the
@@ -743,7 +744,8 @@ where
 {
     use rayon::prelude::*;
     enum Parsed {
-        Json(Value),
+        /// With the line's text when it is one release.
+        Json(Value, Option<String>),
         NotUtf8(usize),
         Invalid(serde_json::Error),
     }
@@ -752,7 +754,10 @@ where
         .map(|line| match std::str::from_utf8(&line.bytes) {
             Err(e) => Parsed::NotUtf8(e.valid_up_to()),
             Ok(text) => match serde_json::from_str::<Value>(text) {
-                Ok(v) => Parsed::Json(v),
+                Ok(v) => {
+                    let own = is_release_alone(&v).then(|| text.trim().to_string());
+                    Parsed::Json(v, own)
+                }
                 Err(e) => Parsed::Invalid(e),
             },
         })
@@ -760,7 +765,11 @@ where
     for (line, parsed) in batch.drain(..).zip(parsed) {
         let line_no = line.no;
         match parsed {
-            Parsed::Json(value) => {
+            // What `dispatch` would make of it, without looking again.
+            Parsed::Json(value, Some(text)) => {
+                emit(Item::Release(value, Some(text)), state, sink).map_err(ReadError::Sink)?;
+            }
+            Parsed::Json(value, None) => {
                 let where_ = format!("line {line_no}");
                 dispatch(value, &where_, Some(line_no), state, sink)?;
             }
@@ -935,9 +944,20 @@ where
 {
     match item {
         Item::Link { .. } => state.summary.linked_releases += 1,
-        Item::Release(_) | Item::Compiled(_) => state.summary.items += 1,
+        Item::Release(..) | Item::Compiled(_) => state.summary.items += 1,
     }
     sink(item)
+}
+
+/// Whether a value is a release that [`classify_object`] would pass on as it is: one with
+/// `ocid` and `id` and none of the keys that make a package or a record.
+fn is_release_alone(value: &Value) -> bool {
+    value.as_object().is_some_and(|map| {
+        is_release(map)
+            && !["releases", "records", "compiledRelease"]
+                .iter()
+                .any(|k| map.contains_key(*k))
+    })
 }
 
 /// Turns a whole object into items: a package (releases or records), a record or a release.
@@ -983,7 +1003,7 @@ fn classify_object<E>(
         return;
     }
     if is_release(&map) {
-        out.push(Item::Release(Value::Object(map)));
+        out.push(Item::Release(Value::Object(map), None));
         return;
     }
     let (reason, detail) = if is_package_metadata(&map) {
@@ -1123,7 +1143,9 @@ fn release_value<E>(
     out: &mut Vec<Item>,
 ) {
     match v {
-        Value::Object(map) if is_release(&map) => out.push(Item::Release(Value::Object(map))),
+        Value::Object(map) if is_release(&map) => {
+            out.push(Item::Release(Value::Object(map), None));
+        }
         // `Some("")`: a record whose ocid is not known yet; the caller fills it in.
         Value::Object(map) if is_linked_release(&map) => match record_ocid {
             Some(ocid) => out.push(Item::Link {
@@ -1689,7 +1711,7 @@ mod tests {
         );
         let (items, s) = read_all(pkg.as_bytes(), None);
         assert_eq!(items.len(), 3);
-        assert!(matches!(items[0], Item::Release(_)));
+        assert!(matches!(items[0], Item::Release(..)));
         match &items[1] {
             Item::Link { ocid, link } => {
                 assert_eq!(ocid, "ocds-1");
@@ -1756,6 +1778,24 @@ mod tests {
             codes,
             vec![(Reason::InvalidJson, Some(2)), (Reason::NotOcds, Some(4))]
         );
+    }
+
+    #[test]
+    fn a_line_that_is_one_release_keeps_its_text() {
+        // Spaces and an escape the parser would not write back: the text is the line's own.
+        let alone = r#"  {"ocid": "ocds-1", "id": "1", "title": "Cami\u00f3n"}  "#;
+        let package = r#"{"releases": [{"ocid": "ocds-2", "id": "1"}]}"#;
+        let text = format!("{alone}\n{package}\n");
+        let (items, _) = read_all(text.as_bytes(), None);
+        assert_eq!(items.len(), 2);
+        let Item::Release(v, Some(own)) = &items[0] else {
+            panic!("a release with its text: {:?}", items[0])
+        };
+        assert_eq!(own, alone.trim());
+        assert_eq!(&serde_json::from_str::<Value>(own).expect("parses"), v);
+        assert_eq!(v["title"], "Camión");
+        // A release inside a package is written out again from its value.
+        assert!(matches!(&items[1], Item::Release(_, None)));
     }
 
     #[test]
@@ -1865,7 +1905,7 @@ mod tests {
         bytes.extend_from_slice(b"n\"}");
         let (items, s) = read_all(&bytes, None);
         assert_eq!(s.encoding, Encoding::Latin1);
-        let Item::Release(v) = &items[0] else {
+        let Item::Release(v, _) = &items[0] else {
             panic!("not a release")
         };
         assert_eq!(v["title"], "Camión");

@@ -266,12 +266,18 @@ impl Target<'_> {
     }
 }
 
+/// An item waiting to be stored: a compiled release from a record, or a release with its
+/// text as published when the reader had it.
+enum ToStore {
+    Compiled(Value),
+    Release(Value, Option<String>),
+}
+
 /// Prepares one item for the store (on the pool): hash, canonical text, deflated.
-fn prepare((compiled, value): (bool, Value)) -> Prepared {
-    if compiled {
-        Prepared::compiled(&value)
-    } else {
-        Prepared::release(&value)
+fn prepare(item: ToStore) -> Prepared {
+    match item {
+        ToStore::Compiled(value) => Prepared::compiled(&value),
+        ToStore::Release(value, text) => Prepared::release_as_published(&value, text),
     }
 }
 
@@ -285,8 +291,8 @@ struct Batch<'s, 'r, 'a, 'scope> {
     input_id: i64,
     run_id: i64,
     /// (compiled release?, value).
-    items: Vec<(bool, Value)>,
-    relay: &'r mut Relay<'a, 'scope, (bool, Value), Prepared>,
+    items: Vec<ToStore>,
+    relay: &'r mut Relay<'a, 'scope, ToStore, Prepared>,
     taken: Taken,
 }
 
@@ -298,7 +304,7 @@ impl<'s, 'r, 'a, 'scope> Batch<'s, 'r, 'a, 'scope> {
         store: &'s Store,
         input_id: i64,
         run_id: i64,
-        relay: &'r mut Relay<'a, 'scope, (bool, Value), Prepared>,
+        relay: &'r mut Relay<'a, 'scope, ToStore, Prepared>,
     ) -> Self {
         Batch {
             store,
@@ -312,8 +318,8 @@ impl<'s, 'r, 'a, 'scope> Batch<'s, 'r, 'a, 'scope> {
 
     fn push(&mut self, item: Item) -> Result<(), store::Error> {
         let item = match item {
-            Item::Release(v) => (false, v),
-            Item::Compiled(v) => (true, v),
+            Item::Release(v, text) => ToStore::Release(v, text),
+            Item::Compiled(v) => ToStore::Compiled(v),
             Item::Link { ocid, link } => {
                 return self.store.insert_link(
                     &ocid,

@@ -158,6 +158,12 @@ pub struct Prepared {
 impl Prepared {
     /// Prepares an individual release.
     pub fn release(release: &serde_json::Value) -> Prepared {
+        Prepared::release_as_published(release, None)
+    }
+
+    /// Prepares an individual release, storing `text` (the release as published, which
+    /// parses to `release`) when there is one instead of writing the release out again.
+    pub fn release_as_published(release: &serde_json::Value, text: Option<String>) -> Prepared {
         let release_id = match release.get("id") {
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
@@ -165,12 +171,16 @@ impl Prepared {
         };
         Prepared {
             release_id: Some(release_id),
-            ..Prepared::compiled(release)
+            ..Prepared::of(release, text)
         }
     }
 
     /// Prepares a compiled release taken from a record.
     pub fn compiled(compiled: &serde_json::Value) -> Prepared {
+        Prepared::of(compiled, None)
+    }
+
+    fn of(compiled: &serde_json::Value, text: Option<String>) -> Prepared {
         Prepared {
             ocid: compiled
                 .get("ocid")
@@ -183,7 +193,7 @@ impl Prepared {
                 .get("date")
                 .and_then(serde_json::Value::as_str)
                 .map(str::to_string),
-            data: pack(&compiled.to_string()),
+            data: pack(&text.unwrap_or_else(|| compiled.to_string())),
         }
     }
 }
