@@ -7,6 +7,7 @@
 //! fields are merged from them), or to the OC4IDS package that published the project.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -54,11 +55,11 @@ impl Origin {
 #[derive(Debug, Default)]
 pub struct Origins {
     /// ocid → where its latest release came from.
-    latest: HashMap<String, Origin>,
+    latest: HashMap<String, Arc<Origin>>,
     /// (ocid, release id) → where that release came from.
-    releases: HashMap<(String, String), Origin>,
+    releases: HashMap<(String, String), Arc<Origin>>,
     /// The OC4IDS package, for projects published as OC4IDS.
-    package: Option<Origin>,
+    package: Option<Arc<Origin>>,
     /// The processes in project order.
     order: Vec<String>,
 }
@@ -72,12 +73,12 @@ impl Origins {
         provenance: Option<&Provenance>,
     ) -> Result<Origins, Error> {
         let mut o = Origins {
-            package: provenance.map(|p| Origin::at(None, None, p.clone())),
+            package: provenance.map(|p| Arc::new(Origin::at(None, None, p.clone()))),
             ..Origins::default()
         };
         for (ocid, release, provenance) in store.origins_of(ocids)? {
             let origin = Origin::at(Some(ocid.clone()), release, provenance);
-            o.latest.insert(ocid, origin);
+            o.latest.insert(ocid, Arc::new(origin));
         }
         for (i, cp) in array(project.get("contractingProcesses"))
             .iter()
@@ -91,7 +92,8 @@ impl Origins {
                     && let Some(provenance) = store.release_origin(&ocid, r)?
                 {
                     let origin = Origin::at(Some(ocid.clone()), Some(r.to_string()), provenance);
-                    o.releases.insert((ocid.clone(), r.to_string()), origin);
+                    o.releases
+                        .insert((ocid.clone(), r.to_string()), Arc::new(origin));
                 }
             }
             o.order.push(ocid);
@@ -99,8 +101,9 @@ impl Origins {
         Ok(o)
     }
 
-    /// The origins behind a JSON pointer into the project.
-    pub fn of(&self, project: &Value, path: &str) -> Vec<Origin> {
+    /// The origins behind a JSON pointer into the project. Shared, not copied: a project's
+    /// hundred-odd verdicts point at the same few origins.
+    pub fn of(&self, project: &Value, path: &str) -> Vec<Arc<Origin>> {
         let mut parts = path.trim_start_matches('/').split('/');
         if parts.next() == Some("contractingProcesses")
             && let Some(i) = parts.next().and_then(|i| i.parse::<usize>().ok())
@@ -124,7 +127,7 @@ impl Origins {
                 None => self.package.iter().cloned().collect(),
             };
         }
-        let mut out: Vec<Origin> = self.package.iter().cloned().collect();
+        let mut out: Vec<Arc<Origin>> = self.package.iter().cloned().collect();
         out.extend(
             self.order
                 .iter()

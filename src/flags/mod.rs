@@ -126,7 +126,7 @@ pub struct Flag {
     /// Where the data came from (filled by the pipeline; a project's file writes it as
     /// indices into the file's one table of origins).
     #[serde(skip)]
-    pub evidence: Vec<Origin>,
+    pub evidence: Vec<std::sync::Arc<Origin>>,
 }
 
 /// Every flag code, in report order.

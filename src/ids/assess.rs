@@ -33,7 +33,7 @@ pub struct Verdict {
     /// Where the data at `path` came from (filled in by the pipeline, which knows the store;
     /// a project's file writes it as indices into the file's one table of origins).
     #[serde(skip)]
-    pub evidence: Vec<crate::evidence::Origin>,
+    pub evidence: Vec<std::sync::Arc<crate::evidence::Origin>>,
 }
 
 /// Judges every element on a project: project-level elements once, process-level

@@ -11,6 +11,7 @@
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -1087,8 +1088,8 @@ impl<'a, T> Pointing<'a, T> {
     /// Each item with its evidence turned into positions by `point`.
     fn all(
         items: &'a [T],
-        evidence: impl Fn(&'a T) -> &'a [crate::evidence::Origin],
-        point: &mut impl FnMut(&'a [crate::evidence::Origin]) -> Vec<usize>,
+        evidence: impl Fn(&'a T) -> &'a [Arc<crate::evidence::Origin>],
+        point: &mut impl FnMut(&'a [Arc<crate::evidence::Origin>]) -> Vec<usize>,
     ) -> Vec<Pointing<'a, T>> {
         items
             .iter()
@@ -1103,14 +1104,20 @@ impl<'a, T> Pointing<'a, T> {
 impl<'a> SheetFile<'a> {
     fn of(sheet: &'a ProjectSheet<'a>) -> SheetFile<'a> {
         let mut origins: Vec<&crate::evidence::Origin> = Vec::new();
-        let mut point = |evidence: &'a [crate::evidence::Origin]| -> Vec<usize> {
+        let mut point = |evidence: &'a [Arc<crate::evidence::Origin>]| -> Vec<usize> {
             evidence
                 .iter()
-                .map(|o| match origins.iter().position(|known| *known == o) {
-                    Some(i) => i,
-                    None => {
-                        origins.push(o);
-                        origins.len() - 1
+                // Most evidence is the same few shared origins: the address answers first.
+                .map(|o| {
+                    match origins
+                        .iter()
+                        .position(|known| std::ptr::eq(*known, &**o) || *known == &**o)
+                    {
+                        Some(i) => i,
+                        None => {
+                            origins.push(o);
+                            origins.len() - 1
+                        }
                     }
                 })
                 .collect()
