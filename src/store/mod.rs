@@ -1037,9 +1037,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn repeats_and_conflicts_are_told_apart() {
-        let dir = tempfile::tempdir().expect("tempdir");
+    /// A new store in `dir` with a run begun and one input recorded: (store, run, input).
+    fn store_with_input(dir: &tempfile::TempDir) -> (Store, i64, i64) {
         let store = Store::open(&dir.path().join("s.sqlite")).expect("open");
         let (run, _) = store.begin_run("2024-01-01T00:00:00Z").expect("run");
         let input = store
@@ -1056,6 +1055,13 @@ mod tests {
                 },
             )
             .expect("input");
+        (store, run, input)
+    }
+
+    #[test]
+    fn repeats_and_conflicts_are_told_apart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, run, input) = store_with_input(&dir);
         let r = json!({"ocid": "o", "id": "1", "date": "2024-01-01T00:00:00Z", "tag": ["tender"]});
         let reordered =
             json!({"tag": ["tender"], "date": "2024-01-01T00:00:00Z", "id": "1", "ocid": "o"});
@@ -1081,22 +1087,7 @@ mod tests {
     #[test]
     fn a_lookup_is_planned_once_whatever_values_it_is_given() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(&dir.path().join("s.sqlite")).expect("open");
-        let (run, _) = store.begin_run("2024-01-01T00:00:00Z").expect("run");
-        let input = store
-            .record_input(
-                run,
-                &InputRecord {
-                    source_id: "s",
-                    location: "f.json",
-                    size: 1,
-                    sha256: "x",
-                    modified_at: None,
-                    read_at: "2024-01-01T00:00:00Z",
-                    http_status: None,
-                },
-            )
-            .expect("input");
+        let (store, run, input) = store_with_input(&dir);
         for i in 0..50 {
             let r = json!({"ocid": format!("o-{i}"), "id": "1", "date": "2024-01-01T00:00:00Z"});
             store.insert_release(&r, input, run).expect("insert");
