@@ -369,9 +369,13 @@ impl Work<'_> {
         // Parse, judge the scope and convert, on every core.
         let clock = Instant::now();
         let (opts, scope) = (self.convert, self.config.scope.as_ref());
+        // Every result first, then the first error in project order (as reading them one by
+        // one would have stopped at).
         let converted = jobs
             .into_par_iter()
             .map(|job| convert(job, scope, opts))
+            .collect::<Vec<_>>()
+            .into_iter()
             .collect::<Result<Vec<_>, Error>>()?;
         StageSeconds::add(&mut seconds.convert, clock);
 
@@ -489,12 +493,18 @@ fn fingerprint(reuse: &Reuse, stale: &Stale, job: &Job) -> String {
 /// A kept tally with its files' stamp; `None` for one an older version wrote, or one that does
 /// not read (the project is made again).
 fn read_tally(kept: KeptText) -> Option<Tally> {
-    serde_json::from_str::<Tally>(&kept.tally.text().ok()?)
-        .ok()
-        .map(|mut t| {
-            t.kept = t.kept.with_stamp_text(&kept.stamp);
-            t
-        })
+    let text = match kept.tally.text() {
+        Ok(text) => text,
+        Err(reason) => {
+            // Damage in the store, not an older version: said, and the project made again.
+            tracing::warn!(%reason, "a kept project's tally is unreadable; the project is made again");
+            return None;
+        }
+    };
+    serde_json::from_str::<Tally>(&text).ok().map(|mut t| {
+        t.kept = t.kept.with_stamp_text(&kept.stamp);
+        t
+    })
 }
 
 /// What a project is kept under in the store: OC4IDS projects and grouped ones apart.
@@ -549,7 +559,8 @@ fn convert(
 /// project order, so that the later one wins as it always has. A failed write stays with
 /// its project and stops the run when that project's turn comes.
 fn write_files(staging: &Staging, slots: &[Slot], made: &mut [Result<Making<Done>, Error>]) {
-    let mut names: HashSet<&str> = HashSet::new();
+    // Compared without case: on a file system that ignores it, `A` and `a` are one file.
+    let mut names: HashSet<String> = HashSet::new();
     let kept = slots.iter().filter_map(|slot| match slot {
         Slot::Kept(_, _, tally, _) => Some(&tally.kept),
         Slot::Made(..) => None,
@@ -559,7 +570,11 @@ fn write_files(staging: &Staging, slots: &[Slot], made: &mut [Result<Making<Done
         _ => None,
     });
     for k in kept.chain(fresh) {
-        if !k.file_names().into_iter().all(|name| names.insert(name)) {
+        if !k
+            .file_names()
+            .into_iter()
+            .all(|name| names.insert(name.to_lowercase()))
+        {
             return;
         }
     }

@@ -481,19 +481,18 @@ impl Store {
         self.conn
             .execute_batch("SAVEPOINT batch")
             .map_err(|e| self.sq(e))?;
-        match f() {
-            Ok(value) => {
-                self.conn
-                    .execute_batch("RELEASE batch")
-                    .map_err(|e| self.sq(e))?;
-                Ok(value)
-            }
-            Err(e) => {
-                // The error that matters is the first one.
-                let _ = self.conn.execute_batch("ROLLBACK TO batch; RELEASE batch");
-                Err(e)
-            }
+        let result = f().and_then(|value| {
+            self.conn
+                .execute_batch("RELEASE batch")
+                .map_err(|e| E::from(self.sq(e)))?;
+            Ok(value)
+        });
+        if result.is_err() {
+            // Leave no half batch behind (a failed RELEASE included); the error that matters
+            // is the first one.
+            let _ = self.conn.execute_batch("ROLLBACK TO batch; RELEASE batch");
         }
+        result
     }
 
     /// Opens a savepoint around one input, so a rejected input leaves nothing behind.
@@ -1096,6 +1095,26 @@ mod tests {
         let find = store.conn.prepare_cached(FIND_HASHES).expect("cached");
         assert_eq!(find.get_status(rusqlite::StatementStatus::RePrepare), 0);
         assert_eq!(find.get_status(rusqlite::StatementStatus::Run), 50);
+    }
+
+    #[test]
+    fn a_failed_transaction_keeps_nothing_of_its_writes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, run, input) = store_with_input(&dir);
+        let release = json!({"ocid": "o", "id": "1", "date": "2024-01-01T00:00:00Z"});
+        let failed: Result<(), Error> = store.in_transaction(|| {
+            store.insert_release(&release, input, run)?;
+            Err(Error::Lock {
+                path: dir.path().to_path_buf(),
+                reason: "stop here".into(),
+            })
+        });
+        assert!(failed.is_err());
+        assert!(store.releases_of("o").expect("read").is_empty());
+        store
+            .in_transaction(|| store.insert_release(&release, input, run))
+            .expect("kept");
+        assert_eq!(store.releases_of("o").expect("read"), vec![release]);
     }
 
     #[test]
