@@ -158,13 +158,7 @@ fn one(
     source: Source,
     path: &std::path::Path,
 ) -> Result<(SerializedCompiled, Vec<super::MergeWarning>), store::Error> {
-    let parse = |text: &str, what: &dyn Fn() -> String| -> Result<Value, store::Error> {
-        serde_json::from_str(text).map_err(|source| store::Error::Json {
-            path: path.to_path_buf(),
-            what: what(),
-            source,
-        })
-    };
+    let parse = |text: &str, what: &dyn Fn() -> String| store::parse_stored(path, text, what);
     match source {
         Source::Record(text, links) => {
             let compiled = parse(&text, &|| format!("compiled release {ocid}"))?;

@@ -103,17 +103,8 @@ impl Merger {
         (Value::Object(merged), warnings)
     }
 
-    /// Merges `source` into `target`; `path` is where they are, and is the same on return.
-    fn merge_object(
-        &self,
-        target: &mut Map<String, Value>,
-        source: &Map<String, Value>,
-        path: &mut String,
-        warnings: &mut Vec<MergeWarning>,
-    ) {
-        self.merge_fields(target, source, path, warnings);
-    }
-
+    /// Merges `source`'s fields into `target`; `path` is where they are, and is the same on
+    /// return.
     fn merge_fields<'a>(
         &self,
         target: &mut Map<String, Value>,
@@ -183,7 +174,7 @@ impl Merger {
                     *slot = Value::Object(Map::new());
                 }
                 if let Value::Object(inner) = slot {
-                    self.merge_object(inner, obj, path, warnings);
+                    self.merge_fields(inner, obj, path, warnings);
                     if inner.is_empty() {
                         target.remove(key);
                     }
@@ -281,10 +272,10 @@ impl Merger {
             match target_index {
                 Some(i) => {
                     if let Value::Object(t) = &mut existing[i] {
-                        self.merge_object(t, obj, path, warnings);
+                        self.merge_fields(t, obj, path, warnings);
                     } else {
                         let mut fresh = Map::new();
-                        self.merge_object(&mut fresh, obj, path, warnings);
+                        self.merge_fields(&mut fresh, obj, path, warnings);
                         existing[i] = Value::Object(fresh);
                     }
                 }
@@ -297,7 +288,7 @@ impl Merger {
                     {
                         fresh.insert("id".into(), id.clone());
                     }
-                    self.merge_object(&mut fresh, obj, path, warnings);
+                    self.merge_fields(&mut fresh, obj, path, warnings);
                     if !fresh.is_empty() {
                         existing.push(Value::Object(fresh));
                     }

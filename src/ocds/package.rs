@@ -950,7 +950,8 @@ where
 }
 
 /// Whether a value is a release that [`classify_object`] would pass on as it is: one with
-/// `ocid` and `id` and none of the keys that make a package or a record.
+/// `ocid` and `id` and none of the keys that make a package or a record. It must say what
+/// `classify_object` decides (the keys it takes out first, then `is_release`).
 fn is_release_alone(value: &Value) -> bool {
     value.as_object().is_some_and(|map| {
         is_release(map)
@@ -961,6 +962,7 @@ fn is_release_alone(value: &Value) -> bool {
 }
 
 /// Turns a whole object into items: a package (releases or records), a record or a release.
+/// JSON lines skip it for a line [`is_release_alone`] accepts: change both together.
 fn classify_object<E>(
     mut map: Map<String, Value>,
     where_: &str,

@@ -290,7 +290,7 @@ struct Batch<'s, 'r, 'a, 'scope> {
     store: &'s Store,
     input_id: i64,
     run_id: i64,
-    /// (compiled release?, value).
+    /// Items read, waiting for the pool.
     items: Vec<ToStore>,
     relay: &'r mut Relay<'a, 'scope, ToStore, Prepared>,
     taken: Taken,

@@ -54,33 +54,30 @@ impl Store {
 
     /// Keeps a batch of projects, all or none.
     pub fn keep_projects(&self, run_id: i64, rows: &[KeptRow<'_>]) -> Result<(), Error> {
-        let write = || -> rusqlite::Result<()> {
-            self.conn.execute_batch("SAVEPOINT kept")?;
-            for row in rows {
-                if let Some(tally) = row.tally {
+        self.in_transaction(|| {
+            let write = || -> rusqlite::Result<()> {
+                for row in rows {
+                    if let Some(tally) = row.tally {
+                        self.conn
+                            .prepare_cached(
+                                "INSERT INTO kept_tallies (key, fingerprint, tally) VALUES (?1, ?2, ?3)
+                                 ON CONFLICT(key) DO UPDATE SET fingerprint = excluded.fingerprint,
+                                   tally = excluded.tally",
+                            )?
+                            .execute(params![row.key, row.fingerprint, tally.0])?;
+                    }
                     self.conn
                         .prepare_cached(
-                            "INSERT INTO kept_tallies (key, fingerprint, tally) VALUES (?1, ?2, ?3)
+                            "INSERT INTO kept_stamps (key, fingerprint, stamp, run_id)
+                             VALUES (?1, ?2, ?3, ?4)
                              ON CONFLICT(key) DO UPDATE SET fingerprint = excluded.fingerprint,
-                               tally = excluded.tally",
+                               stamp = excluded.stamp, run_id = excluded.run_id",
                         )?
-                        .execute(params![row.key, row.fingerprint, tally.0])?;
+                        .execute(params![row.key, row.fingerprint, row.stamp, run_id])?;
                 }
-                self.conn
-                    .prepare_cached(
-                        "INSERT INTO kept_stamps (key, fingerprint, stamp, run_id)
-                         VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT(key) DO UPDATE SET fingerprint = excluded.fingerprint,
-                           stamp = excluded.stamp, run_id = excluded.run_id",
-                    )?
-                    .execute(params![row.key, row.fingerprint, row.stamp, run_id])?;
-            }
-            self.conn.execute_batch("RELEASE kept")
-        };
-        write().map_err(|e| {
-            // Leave no half batch behind; the error that matters is the first one.
-            let _ = self.conn.execute_batch("ROLLBACK TO kept; RELEASE kept");
-            self.sq(e)
+                Ok(())
+            };
+            write().map_err(|e| self.sq(e))
         })
     }
 

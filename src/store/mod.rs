@@ -187,11 +187,7 @@ impl StoredCompiled {
                 what: format!("{what} {ocid}"),
                 reason,
             })?;
-            serde_json::from_str(&text).map_err(|source| Error::Json {
-                path: store.clone(),
-                what: format!("{what} {ocid}"),
-                source,
-            })
+            parse_stored(&store, &text, || format!("{what} {ocid}"))
         };
         let data = parse(data, "compiled release")?;
         let history = match history {
@@ -200,6 +196,20 @@ impl StoredCompiled {
         };
         Ok(T::from_stored(ocid, data, history, releases, run))
     }
+}
+
+/// Parses JSON text read back from the store at `path`; an error names the store and `what`
+/// row it was (worked out only then).
+pub fn parse_stored(
+    path: &Path,
+    text: &str,
+    what: impl FnOnce() -> String,
+) -> Result<Value, Error> {
+    serde_json::from_str(text).map_err(|source| Error::Json {
+        path: path.to_path_buf(),
+        what: what(),
+        source,
+    })
 }
 
 /// How compiled releases are grouped into projects (`projects.grouping` in the configuration).
@@ -487,10 +497,12 @@ impl Store {
                 .map_err(|e| E::from(self.sq(e)))?;
             Ok(value)
         });
-        if result.is_err() {
-            // Leave no half batch behind (a failed RELEASE included); the error that matters
-            // is the first one.
-            let _ = self.conn.execute_batch("ROLLBACK TO batch; RELEASE batch");
+        if result.is_err()
+            && let Err(e) = self.conn.execute_batch("ROLLBACK TO batch; RELEASE batch")
+        {
+            // Leave no half batch behind (a failed RELEASE included). The error returned is
+            // the first one; this one is said, since the connection may be left mid-batch.
+            tracing::warn!(store = %self.path.display(), error = %e, "undoing a failed batch failed");
         }
         result
     }
@@ -847,11 +859,7 @@ impl Store {
     }
 
     fn parse(&self, text: &str, what: impl Fn() -> String) -> Result<Value, Error> {
-        serde_json::from_str(text).map_err(|source| Error::Json {
-            path: self.path.clone(),
-            what: what(),
-            source,
-        })
+        parse_stored(&self.path, text, what)
     }
 
     /// Saves a compiled release serialised elsewhere.

@@ -87,10 +87,16 @@ pub struct Stored(pub String);
 
 impl FromSql for Stored {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        Packed::column_result(value)?
-            .text()
-            .map(Stored)
-            .map_err(|e| FromSqlError::Other(e.into()))
+        // Inflated from SQLite's own buffer: no copy of the blob first, as `Packed` needs.
+        match value {
+            ValueRef::Text(t) => std::str::from_utf8(t)
+                .map(|s| Stored(s.to_string()))
+                .map_err(|e| FromSqlError::Other(Box::new(e))),
+            ValueRef::Blob(b) => unpack(b)
+                .map(Stored)
+                .map_err(|e| FromSqlError::Other(e.into())),
+            _ => Err(FromSqlError::InvalidType),
+        }
     }
 }
 
