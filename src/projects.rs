@@ -80,7 +80,8 @@ pub fn publish_all(
     let mut claimed: HashSet<String> = HashSet::new();
     store.for_each_oc4ids_project(|project, provenance| {
         let ocids = oc4ids::ocids_of(&project);
-        let rows: Vec<CompiledProcess> = store.compiled_of(&ocids)?;
+        // Read here, parsed only if the project is made again (on every core).
+        let stored = store.compiled_stored_of(&ocids)?;
         let key = project
             .get("id")
             .and_then(Value::as_str)
@@ -91,9 +92,9 @@ pub fn publish_all(
             Job {
                 key,
                 processes: ocids.len() as u32,
-                heads: rows.iter().map(CompiledProcess::head).collect(),
-                rows,
-                stored: Vec::new(),
+                heads: stored.iter().map(StoredCompiled::head).collect(),
+                rows: Vec::new(),
+                stored,
                 oc4ids: Some((project, provenance)),
             },
             report,
@@ -269,8 +270,9 @@ impl Work<'_> {
         let staging = &*self.staging;
         let kept: Vec<Option<(Tally, Result<Unchanged, Changed>)>> = texts
             .into_par_iter()
-            .map(|text| {
-                let tally = read_tally(text?)?;
+            .zip(&keys)
+            .map(|(text, key)| {
+                let tally = read_tally(key, text?)?;
                 let unchanged = staging.check(&tally.kept);
                 Some((tally, unchanged))
             })
@@ -349,7 +351,7 @@ impl Work<'_> {
     /// Reads a project's processes from the store, when they were not read yet; they are
     /// parsed in [`Work::make`], on every core.
     fn read(&self, job: &mut Job) -> Result<(), Error> {
-        if job.rows.is_empty() && !job.heads.is_empty() {
+        if job.rows.is_empty() && job.stored.is_empty() && !job.heads.is_empty() {
             let ocids: Vec<String> = job.heads.iter().map(|h| h.ocid.clone()).collect();
             job.stored = self.store.compiled_stored_of(&ocids)?;
         }
@@ -492,19 +494,26 @@ fn fingerprint(reuse: &Reuse, stale: &Stale, job: &Job) -> String {
 
 /// A kept tally with its files' stamp; `None` for one an older version wrote, or one that does
 /// not read (the project is made again).
-fn read_tally(kept: KeptText) -> Option<Tally> {
+fn read_tally(key: &str, kept: KeptText) -> Option<Tally> {
     let text = match kept.tally.text() {
         Ok(text) => text,
         Err(reason) => {
             // Damage in the store, not an older version: said, and the project made again.
-            tracing::warn!(%reason, "a kept project's tally is unreadable; the project is made again");
+            tracing::warn!(project = %key, %reason, "a kept project's tally is unreadable; the project is made again");
             return None;
         }
     };
-    serde_json::from_str::<Tally>(&text).ok().map(|mut t| {
-        t.kept = t.kept.with_stamp_text(&kept.stamp);
-        t
-    })
+    match serde_json::from_str::<Tally>(&text) {
+        Ok(mut t) => {
+            t.kept = t.kept.with_stamp_text(&kept.stamp);
+            Some(t)
+        }
+        Err(e) => {
+            // Written by an older version as a rule: not worth more than a debug line.
+            tracing::debug!(project = %key, error = %e, "kept tally not read; the project is made again");
+            None
+        }
+    }
 }
 
 /// What a project is kept under in the store: OC4IDS projects and grouped ones apart.

@@ -29,17 +29,6 @@ pub struct CompiledProcess {
     pub compiled_in: i64,
 }
 
-impl CompiledProcess {
-    /// What the store knows of it without reading it.
-    pub fn head(&self) -> store::CompiledHead {
-        store::CompiledHead {
-            ocid: self.ocid.clone(),
-            releases: self.releases,
-            run: self.compiled_in,
-        }
-    }
-}
-
 impl store::FromCompiled for CompiledProcess {
     fn from_stored(ocid: String, data: Value, history: Value, releases: u64, run: i64) -> Self {
         CompiledProcess {

@@ -452,9 +452,7 @@ impl Staging {
         Ok((
             Rendered {
                 package_entry,
-                json,
-                html,
-                written: false,
+                files: Some((json, html)),
             },
             Kept {
                 json_name,
@@ -484,11 +482,9 @@ impl Staging {
     /// those two names only, so projects whose names differ are written at once, on every
     /// core; [`Staging::add`] then does the rest in project order.
     pub fn write_files(&self, r: &mut Rendered, kept: &Kept) -> Result<(), Error> {
-        if r.written {
+        let Some((json, html)) = r.files.take() else {
             return Ok(());
-        }
-        let json = std::mem::take(&mut r.json);
-        let html = std::mem::take(&mut r.html);
+        };
         for (name, bytes) in [
             (&kept.json_name, json.as_slice()),
             (&kept.html_name, html.as_bytes()),
@@ -499,7 +495,6 @@ impl Staging {
                 fs::write(&path, bytes).map_err(io(&path))?;
             }
         }
-        r.written = true;
         Ok(())
     }
 
@@ -892,10 +887,8 @@ impl Drop for Staging {
 pub struct Rendered {
     /// `None` for a project with schema errors: it stays out of the package.
     package_entry: Option<String>,
-    json: Vec<u8>,
-    html: String,
-    /// Its files are in the staging folder already ([`Staging::write_files`]).
-    written: bool,
+    /// Its JSON file and sheet, until [`Staging::write_files`] takes them to write.
+    files: Option<(Vec<u8>, String)>,
 }
 
 /// What a project adds to the run's tables and pages besides its files, and where its files

@@ -171,6 +171,15 @@ pub struct StoredCompiled {
 }
 
 impl StoredCompiled {
+    /// What the store knows of it without parsing it.
+    pub fn head(&self) -> CompiledHead {
+        CompiledHead {
+            ocid: self.ocid.clone(),
+            releases: self.releases,
+            run: self.run,
+        }
+    }
+
     /// Inflates and parses it into the caller's type.
     pub fn open<T: FromCompiled>(self) -> Result<T, Error> {
         let StoredCompiled {
@@ -811,14 +820,6 @@ impl Store {
         .map_err(|e| self.sq(e))
     }
 
-    /// The stored compiled releases of these ocids (those that are stored), ordered by ocid.
-    pub fn compiled_of<T: FromCompiled>(&self, ocids: &[String]) -> Result<Vec<T>, Error> {
-        self.compiled_stored_of(ocids)?
-            .into_iter()
-            .map(StoredCompiled::open)
-            .collect()
-    }
-
     /// The stored compiled releases of these ocids (those there are, in this order), read but
     /// not inflated or parsed: [`StoredCompiled::open`] does that, on any thread.
     pub fn compiled_stored_of(&self, ocids: &[String]) -> Result<Vec<StoredCompiled>, Error> {
@@ -899,7 +900,7 @@ impl Store {
 
     /// Walks projects in key order, handing each what is stored about its compiled releases
     /// (ordered by ocid) without reading them: the caller reads those it needs
-    /// ([`Store::compiled_of`]), so a project that has not changed costs no parsing.
+    /// ([`Store::compiled_stored_of`]), so a project that has not changed costs no parsing.
     pub fn for_each_project_head<E: From<Error>>(
         &self,
         grouping: Grouping,
