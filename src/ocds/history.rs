@@ -13,7 +13,7 @@ use super::{MergeWarning, Merger};
 pub fn compile(merger: &Merger, sorted_releases: &[Value]) -> (Value, Value, Vec<MergeWarning>) {
     let mut tracker = Tracker::default();
     let (compiled, warnings) =
-        merger.compile_visiting(sorted_releases, &mut |state, r| tracker.observe(state, r));
+        merger.compile_sorted_visiting(sorted_releases, &mut |state, r| tracker.observe(state, r));
     let mut history = extract(sorted_releases);
     let changes = tracker.finish();
     if let (Some(h), false) = (history.as_object_mut(), changes.is_empty()) {

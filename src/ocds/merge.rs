@@ -61,6 +61,16 @@ impl Merger {
     ) -> (Value, Vec<MergeWarning>) {
         let mut sorted: Vec<&Value> = releases.iter().collect();
         sorted.sort_by_cached_key(|r| date_key(r));
+        self.compile_sorted_visiting(sorted, visit)
+    }
+
+    /// Compiles like [`Merger::compile_visiting`] releases already in [`Merger::sort`]'s
+    /// order (the compile stage sorts them once, for the history too).
+    pub fn compile_sorted_visiting<'r>(
+        &self,
+        sorted: impl IntoIterator<Item = &'r Value>,
+        visit: &mut dyn FnMut(&Map<String, Value>, &Value),
+    ) -> (Value, Vec<MergeWarning>) {
         let mut warnings = Vec::new();
         let mut merged = Map::new();
         merged.insert("tag".into(), Value::Array(vec![Value::from("compiled")]));

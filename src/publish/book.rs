@@ -144,6 +144,15 @@ impl Book {
     pub fn save(&mut self) -> Result<(), Error> {
         for i in 0..self.sheets.len() {
             let (rows, columns) = (self.sheets[i].rows, self.sheets[i].columns);
+            if self.sheets[i].cut > 0 {
+                // How many, now that the sheet is done: what an auditor comparing the workbook
+                // with the CSV file needs to know.
+                tracing::warn!(
+                    sheet = %self.sheets[i].name,
+                    rows_left_out = self.sheets[i].cut,
+                    "rows past Excel's row limit are only in the CSV file"
+                );
+            }
             if rows == 0 {
                 continue;
             }
