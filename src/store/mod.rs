@@ -784,7 +784,15 @@ impl Store {
             })
         })
         .and_then(|rows| rows.collect())
-        .map_err(|e| self.sq(e))
+        .map_err(|e| match e {
+            // A blob that does not inflate: name the process, as for compiled releases.
+            rusqlite::Error::FromSqlConversionFailure(..) => Error::Unpack {
+                path: self.path.clone(),
+                what: format!("a release of {ocid}"),
+                reason: e.to_string(),
+            },
+            e => self.sq(e),
+        })
     }
 
     /// The releases of one ocid; of conflicting versions of one release, the last stored.
@@ -1124,6 +1132,24 @@ mod tests {
             .in_transaction(|| store.insert_release(&release, input, run))
             .expect("kept");
         assert_eq!(store.releases_of("o").expect("read"), vec![release]);
+    }
+
+    #[test]
+    fn a_damaged_release_is_named_with_its_process() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, run, input) = store_with_input(&dir);
+        let release = json!({"ocid": "ocds-x-1", "id": "1", "date": "2024-01-01T00:00:00Z"});
+        store.insert_release(&release, input, run).expect("insert");
+        store
+            .conn
+            .execute("UPDATE releases SET data = X'0011223344'", [])
+            .expect("damage");
+        let Err(err) = store.release_texts_of("ocds-x-1") else {
+            panic!("a damaged release read back");
+        };
+        let message = err.to_string();
+        assert!(matches!(err, Error::Unpack { .. }), "{message}");
+        assert!(message.contains("a release of ocds-x-1"), "{message}");
     }
 
     #[test]
