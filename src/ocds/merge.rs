@@ -173,17 +173,7 @@ impl Merger {
         }
         match value {
             Value::Object(obj) => {
-                let slot = target
-                    .entry(key.clone())
-                    .or_insert_with(|| Value::Object(Map::new()));
-                if !slot.is_object() {
-                    warnings.push(MergeWarning {
-                        path: path.clone(),
-                        message: "an object replaced a value of another type".into(),
-                    });
-                    *slot = Value::Object(Map::new());
-                }
-                if let Value::Object(inner) = slot {
+                if let Value::Object(inner) = container(target, key, value, path, warnings) {
                     self.merge_fields(inner, obj, path, warnings);
                     if inner.is_empty() {
                         target.remove(key);
@@ -191,17 +181,7 @@ impl Merger {
                 }
             }
             Value::Array(items) => {
-                let slot = target
-                    .entry(key.clone())
-                    .or_insert_with(|| Value::Array(Vec::new()));
-                if !slot.is_array() {
-                    warnings.push(MergeWarning {
-                        path: path.clone(),
-                        message: "an array replaced a value of another type".into(),
-                    });
-                    *slot = Value::Array(Vec::new());
-                }
-                if let Value::Array(existing) = slot {
+                if let Value::Array(existing) = container(target, key, value, path, warnings) {
                     self.merge_array(existing, items, path, rule, warnings);
                     if existing.is_empty() {
                         target.remove(key);
@@ -306,6 +286,30 @@ impl Merger {
             }
         }
     }
+}
+
+/// What `key` holds in `target`, made the kind of container `value` is (an empty one, with a
+/// warning, when it held something else), to merge `value` into.
+fn container<'t>(
+    target: &'t mut Map<String, Value>,
+    key: &str,
+    value: &Value,
+    path: &str,
+    warnings: &mut Vec<MergeWarning>,
+) -> &'t mut Value {
+    let (empty, kind) = match value {
+        Value::Object(_) => (Value::Object(Map::new()), "an object"),
+        _ => (Value::Array(Vec::new()), "an array"),
+    };
+    let slot = target.entry(key).or_insert_with(|| empty.clone());
+    if std::mem::discriminant(slot) != std::mem::discriminant(&empty) {
+        warnings.push(MergeWarning {
+            path: path.to_string(),
+            message: format!("{kind} replaced a value of another type"),
+        });
+        *slot = empty;
+    }
+    slot
 }
 
 /// The identity of an array member: ids are compared as strings, so `1` matches `"1"`.
