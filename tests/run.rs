@@ -503,3 +503,63 @@ fn conditional_elements_can_be_left_out_of_the_scores() {
         .expect("PC-PR-3 judged");
     assert_eq!(pcpr3["conditional"], true);
 }
+
+#[test]
+fn each_local_file_is_recorded_with_the_size_and_hash_of_its_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let extra = dir.path().join("extra");
+    std::fs::create_dir(&extra).expect("mkdir");
+    let release = |n: u32, name: &str| {
+        format!(
+            r#"{{"ocid":"ocds-cwtest-{n}","id":"{n}-1","date":"2024-0{n}-01T00:00:00Z","tag":["tender"],"initiationType":"tender","buyer":{{"name":"{name}"}}}}"#
+        )
+    };
+    // ISO-8859-1 bytes: read once as UTF-8, refused, and read again from the start.
+    let text = release(1, "Ministerio de Educaci\u{f3}n");
+    // Every character of the text is below U+0100: one byte each in ISO-8859-1.
+    let latin1: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
+    std::fs::write(extra.join("latin1.jsonl"), &latin1).expect("write");
+    // A package the parser stops reading at its closing brace, with bytes after it.
+    let document = format!(
+        "{{\"uri\":\"https://example.org/p.json\",\"publishedDate\":\"2024-01-01T00:00:00Z\",\"releases\":[{}]}}\n\n   \n",
+        release(2, "Alcaldía")
+    );
+    std::fs::write(extra.join("document.json"), document).expect("write");
+
+    let mut config = fixture_config(dir.path());
+    if let costwatch::config::SourceSpec::Local { paths } = &mut config.sources[0].spec {
+        paths.push(extra.display().to_string());
+    }
+    let report = run(&config, &RunOptions::default()).expect("run").report;
+    let conn = rusqlite::Connection::open(&config.store).expect("store");
+    let mut rows = conn
+        .prepare("SELECT location, size, sha256 FROM inputs")
+        .expect("prepare");
+    let rows: Vec<(String, i64, String)> = rows
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert!(rows.len() >= 17, "{rows:?}");
+    for (location, size, sha256) in &rows {
+        let bytes = std::fs::read(location).expect("read");
+        assert_eq!(*size, bytes.len() as i64, "{location}");
+        assert_eq!(*sha256, costwatch::util::sha256_hex(&bytes), "{location}");
+        let reported = report
+            .inputs
+            .iter()
+            .find(|i| &i.location == location)
+            .expect("reported");
+        assert_eq!(&reported.sha256, sha256, "{location}");
+        assert_eq!(reported.size, bytes.len() as u64, "{location}");
+    }
+    let encoding_of = |name: &str| {
+        report
+            .inputs
+            .iter()
+            .find(|i| i.location.ends_with(name))
+            .map(|i| (i.encoding.clone(), i.items))
+    };
+    assert_eq!(encoding_of("latin1.jsonl"), Some(("iso-8859-1".into(), 1)));
+    assert_eq!(encoding_of("document.json"), Some(("utf-8".into(), 1)));
+}

@@ -77,7 +77,19 @@ impl Target<'_> {
         open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
         hook: Hook<'_>,
     ) -> Result<Taken, Error> {
-        self.read_input(record, None, None, open, hook)
+        self.read_input(record, None, None, open, hook, None)
+    }
+
+    /// Reads a local file into the store, once: its size and SHA-256 come from `digest` as the
+    /// bytes are parsed, and replace `record`'s.
+    pub fn stream_file(
+        &mut self,
+        record: &InputRecord<'_>,
+        digest: &super::local::ReadDigest,
+        hook: Hook<'_>,
+    ) -> Result<Taken, Error> {
+        let mut open = || digest.reader();
+        self.read_input(record, None, None, &mut open, hook, Some(digest))
     }
 
     /// Reads an API page (spooled to a file) into the store: one document with its package at
@@ -91,7 +103,7 @@ impl Target<'_> {
         open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
         hook: Hook<'_>,
     ) -> Result<Taken, Error> {
-        self.read_input(record, Some(package_pointer), Some(encoding), open, hook)
+        self.read_input(record, Some(package_pointer), Some(encoding), open, hook, None)
     }
 
     fn read_input(
@@ -101,6 +113,7 @@ impl Target<'_> {
         known: Option<Encoding>,
         open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
         hook: Hook<'_>,
+        digest: Option<&super::local::ReadDigest>,
     ) -> Result<Taken, Error> {
         let mut attempt = known.or(match self.source.encoding {
             EncodingName::Auto => None,
@@ -126,14 +139,38 @@ impl Target<'_> {
                 });
                 (result, batch.taken)
             });
+            if let Err(ReadError::NotUtf8(at)) = result
+                && attempt.is_none()
+            {
+                self.store.rollback_input()?;
+                tracing::info!(location = %record.location, byte = at, "not UTF-8; reading as ISO-8859-1");
+                attempt = Some(Encoding::Latin1);
+                continue;
+            }
+            // The digest's figures, once the reader is done with the file.
+            let (sha256, settled);
+            let record = match digest.map(super::local::ReadDigest::finish) {
+                None => record,
+                Some(Ok((size, sha))) => {
+                    sha256 = sha;
+                    settled = InputRecord {
+                        size,
+                        sha256: &sha256,
+                        ..record.clone()
+                    };
+                    &settled
+                }
+                Some(Err(e)) => {
+                    self.store.rollback_input()?;
+                    return self.reject(record, "unreadable", None, None, e.to_string());
+                }
+            };
+            if digest.is_some() && result.is_ok() {
+                self.store
+                    .settle_input(input_id, record.size, record.sha256)?;
+            }
             let summary = match result {
                 Ok(s) => s,
-                Err(ReadError::NotUtf8(at)) if attempt.is_none() => {
-                    self.store.rollback_input()?;
-                    tracing::info!(location = %record.location, byte = at, "not UTF-8; reading as ISO-8859-1");
-                    attempt = Some(Encoding::Latin1);
-                    continue;
-                }
                 Err(e) => {
                     self.store.rollback_input()?;
                     let (reason, offset, detail) = match e {

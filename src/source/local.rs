@@ -2,6 +2,9 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
 
 use super::{Ctx, Error};
 use crate::store::InputRecord;
@@ -28,14 +31,15 @@ pub(super) fn files(ctx: &mut Ctx<'_>, paths: &[String]) -> Result<Vec<PathBuf>,
     Ok(listing.files)
 }
 
-/// Reads one file: hash and size first, then the content.
+/// Reads one file once: its size and SHA-256 are taken from the bytes the reader parses.
 pub(super) fn read_file(ctx: &mut Ctx<'_>, path: &Path) -> Result<(), Error> {
     let location = path.display().to_string();
     let started = std::time::Instant::now();
     let read_at = super::http::now_rfc3339();
+    let meta = std::fs::metadata(path);
     if !ctx.full
-        && let Ok(meta) = std::fs::metadata(path)
-        && let Some(modified) = modified_of(&meta)
+        && let Ok(meta) = &meta
+        && let Some(modified) = modified_of(meta)
         && ctx.target.store.file_unchanged(
             &ctx.target.source.id,
             &location,
@@ -48,44 +52,113 @@ pub(super) fn read_file(ctx: &mut Ctx<'_>, path: &Path) -> Result<(), Error> {
         tracing::debug!(location = %location, "unchanged since it was last read");
         return Ok(());
     }
-    let (size, sha256, modified_at) = match fingerprint(path) {
-        Ok(f) => f,
+    let opened = meta.and_then(|meta| Ok((ReadDigest::open(path)?, meta)));
+    let (digest, meta) = match opened {
+        Ok(opened) => opened,
         Err(e) => return ctx.failed(&location, None, "unreadable", e.to_string()),
     };
     let record = InputRecord {
         source_id: &ctx.target.source.id,
         location: &location,
-        size,
-        sha256: &sha256,
-        modified_at,
+        // Both are settled from the bytes read, once reading is done.
+        size: meta.len(),
+        sha256: "",
+        modified_at: modified_of(&meta),
         read_at: &read_at,
         http_status: None,
     };
-    let mut open =
-        || -> std::io::Result<Box<dyn Read>> { Ok(Box::new(std::fs::File::open(path)?)) };
     let mut hook = |_: &crate::store::Store, _: &super::Taken| Ok(());
-    let taken = ctx.target.stream(&record, &mut open, &mut hook)?;
+    let taken = ctx.target.stream_file(&record, &digest, &mut hook)?;
+    let size = digest.size();
     ctx.stored(&location, None, size, &taken, started.elapsed().as_millis());
     Ok(())
 }
 
-/// Size, SHA-256 and modification time, read as a stream.
-fn fingerprint(path: &Path) -> std::io::Result<(u64, String, Option<String>)> {
-    use sha2::{Digest, Sha256};
-    let mut file = std::fs::File::open(path)?;
-    let modified = file.metadata().ok().and_then(|m| modified_of(&m));
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        hasher.update(&buf[..n]);
+/// A local file's size and SHA-256, taken from the bytes as its reader reads them: a file of
+/// gigabytes is read from disk once, not once to hash and again to parse, and the hash is of
+/// exactly the bytes that were parsed even if the file changes meanwhile.
+#[derive(Clone)]
+pub struct ReadDigest(Arc<Mutex<Reading>>);
+
+struct Reading {
+    file: std::fs::File,
+    /// The file's end was reached.
+    done: bool,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl std::fmt::Debug for ReadDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReadDigest")
     }
-    Ok((size, crate::util::hex(&hasher.finalize()), modified))
+}
+
+impl ReadDigest {
+    /// Opens `path` (an error here means the file cannot be read at all).
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        Ok(ReadDigest(Arc::new(Mutex::new(Reading {
+            file: std::fs::File::open(path)?,
+            done: false,
+            hasher: Sha256::new(),
+            size: 0,
+        }))))
+    }
+
+    /// A reader of the file from its start, on the same open file; the digest starts again
+    /// with it (an ISO-8859-1 retry reads the file a second time).
+    pub fn reader(&self) -> std::io::Result<Box<dyn Read>> {
+        use std::io::Seek;
+        let mut reading = self.lock();
+        reading.file.rewind()?;
+        reading.done = false;
+        reading.hasher = Sha256::new();
+        reading.size = 0;
+        Ok(Box::new(Hashing(self.clone())))
+    }
+
+    /// Size and SHA-256 of the whole file: what a parser left unread (after the end of a
+    /// document) is read here.
+    pub fn finish(&self) -> std::io::Result<(u64, String)> {
+        let mut reading = self.lock();
+        let mut buf = vec![0u8; 64 * 1024];
+        while reading.take(&mut buf)? > 0 {}
+        Ok((reading.size, crate::util::hex(&reading.hasher.clone().finalize())))
+    }
+
+    /// Bytes read so far (the file's size once [`ReadDigest::finish`] returned).
+    pub fn size(&self) -> u64 {
+        self.lock().size
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Reading> {
+        // Nothing panics while holding the lock but a bug in these few lines; the state is
+        // still a digest of a prefix then, so go on with it.
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Reading {
+    /// Reads the next bytes into `buf`, feeding them to the digest; 0 at the end.
+    fn take(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.done || buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.file.read(buf)?;
+        self.done = n == 0;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+}
+
+/// Reads the file through its digest.
+struct Hashing(ReadDigest);
+
+impl Read for Hashing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.lock().take(buf)
+    }
 }
 
 /// A file's modification time to the nanosecond: two versions of a file written within one

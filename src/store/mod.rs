@@ -576,6 +576,17 @@ impl Store {
         Ok(())
     }
 
+    /// Sets an input's size and SHA-256 once they are known from the bytes read.
+    pub fn settle_input(&self, input_id: i64, size: u64, sha256: &str) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "UPDATE inputs SET size = ?2, sha256 = ?3 WHERE id = ?1",
+                params![input_id, size as i64, sha256],
+            )
+            .map_err(|e| self.sq(e))?;
+        Ok(())
+    }
+
     /// Records the `uri` of the package an input held.
     pub fn set_package_uri(&self, input_id: i64, uri: &str) -> Result<(), Error> {
         self.conn
