@@ -103,7 +103,14 @@ impl Target<'_> {
         open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
         hook: Hook<'_>,
     ) -> Result<Taken, Error> {
-        self.read_input(record, Some(package_pointer), Some(encoding), open, hook, None)
+        self.read_input(
+            record,
+            Some(package_pointer),
+            Some(encoding),
+            open,
+            hook,
+            None,
+        )
     }
 
     fn read_input(

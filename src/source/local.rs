@@ -123,7 +123,10 @@ impl ReadDigest {
         let mut reading = self.lock();
         let mut buf = vec![0u8; 64 * 1024];
         while reading.take(&mut buf)? > 0 {}
-        Ok((reading.size, crate::util::hex(&reading.hasher.clone().finalize())))
+        Ok((
+            reading.size,
+            crate::util::hex(&reading.hasher.clone().finalize()),
+        ))
     }
 
     /// Bytes read so far (the file's size once [`ReadDigest::finish`] returned).
@@ -134,7 +137,9 @@ impl ReadDigest {
     fn lock(&self) -> std::sync::MutexGuard<'_, Reading> {
         // Nothing panics while holding the lock but a bug in these few lines; the state is
         // still a digest of a prefix then, so go on with it.
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
