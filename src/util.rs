@@ -152,51 +152,6 @@ pub fn round_to(x: f64, places: i32) -> f64 {
     q as f64 / 10f64.powi(places)
 }
 
-/// Hash of a JSON value that ignores key order, so that the same release re-serialised by a
-/// publisher with keys in another order is recognised as an identical repeat.
-pub fn content_hash(value: &Value) -> String {
-    let mut buf = Vec::new();
-    write_canonical(value, &mut buf);
-    sha256_hex(&buf)
-}
-
-fn write_canonical(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Object(map) => {
-            // Entries, not keys looked up again: a lookup hashes the key.
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            out.push(b'{');
-            for (i, (k, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_scalar(k, out);
-                out.push(b':');
-                write_canonical(v, out);
-            }
-            out.push(b'}');
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(v, out);
-            }
-            out.push(b']');
-        }
-        other => write_scalar(other, out),
-    }
-}
-
-/// Writes a string or scalar as JSON straight into `out`.
-fn write_scalar<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
-    // Serialising a string or a scalar into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, v);
-}
-
 /// An amount with its currency as Panama writes it, thousands grouped: `PAB 1,498,125.00`
 /// (decimal point, comma for thousands); an amount no float holds is `-`.
 pub fn money(amount: f64, currency: &str) -> String {
@@ -351,13 +306,6 @@ mod tests {
         );
         assert_eq!(pattern_root("data/*/x.json"), PathBuf::from("data"));
         assert_eq!(pattern_root("*.json"), PathBuf::from("."));
-    }
-
-    #[test]
-    fn hash_ignores_key_order() {
-        let a: Value = serde_json::from_str(r#"{"a":1,"b":{"c":2,"d":[1,2]}}"#).expect("json");
-        let b: Value = serde_json::from_str(r#"{"b":{"d":[1,2],"c":2},"a":1}"#).expect("json");
-        assert_eq!(content_hash(&a), content_hash(&b));
     }
 
     #[test]

@@ -23,6 +23,56 @@ fn any_json() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A JSON string literal of `chars`, each written plainly or as a `\u` escape.
+fn string_literal(chars: &[(char, bool)]) -> String {
+    let mut out = String::from("\"");
+    for &(c, escaped) in chars {
+        if escaped || c < ' ' || c == '"' || c == '\\' {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Arbitrary JSON texts as publishers write them: spaces anywhere, keys repeated, escapes,
+/// numbers with more digits than a float holds.
+fn any_json_text() -> impl Strategy<Value = String> {
+    let space = "[ \t\r\n]{0,2}";
+    let chars = prop::collection::vec((any::<char>(), any::<bool>()), 0..5);
+    let leaf = prop_oneof![
+        Just("null".to_string()),
+        Just("true".to_string()),
+        Just("false".to_string()),
+        "-?(0|[1-9][0-9]{0,24})(\\.[0-9]{1,4})?([eE][+-]?[0-9]{1,3})?",
+        chars.prop_map(|c| string_literal(&c)),
+    ];
+    leaf.prop_recursive(3, 24, 4, move |inner| {
+        let member = ("[a-c]{1,2}", inner.clone(), space);
+        prop_oneof![
+            prop::collection::vec((inner, space), 0..4).prop_map(|items| {
+                let items: Vec<String> = items
+                    .into_iter()
+                    .map(|(v, s)| format!("{s}{v}{s}"))
+                    .collect();
+                format!("[{}]", items.join(","))
+            }),
+            prop::collection::vec(member, 0..5).prop_map(|members| {
+                let members: Vec<String> = members
+                    .into_iter()
+                    .map(|(k, v, s)| format!("{s}\"{k}\"{s}:{s}{v}"))
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            }),
+        ]
+    })
+}
+
 /// Releases of one ocid with small, overlapping award lists.
 fn releases() -> impl Strategy<Value = Vec<Value>> {
     prop::collection::vec(
@@ -119,6 +169,15 @@ proptest! {
             prop_assert!((p.score - own.score).abs() < 0.011, "{} vs {}", p.score, own.score);
             prop_assert_eq!(p.reactive.map(|r| (r * 100.0).round()), own.reactive.map(|r| (r * 100.0).round()));
         }
+    }
+
+    /// A JSON text hashed from its borrowed parts hashes as its parsed value does: a release
+    /// stored from a line of its own must be a repeat of the same release read from a package.
+    #[test]
+    fn a_text_hashes_as_its_value(text in any_json_text()) {
+        let value: Value = serde_json::from_str(&text).expect("the generator writes JSON");
+        let parsed = costwatch::canonical::Text::parse(&text).expect("the same JSON");
+        prop_assert_eq!(parsed.hash(), costwatch::canonical::content_hash(&value));
     }
 
     /// Merging releases followed by exact repeats of them gives the same compiled release.

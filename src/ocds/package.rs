@@ -60,9 +60,11 @@ impl Budget {
 /// One unit of OCDS data found in an input.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
-    /// An individual release (it has `ocid` and `id`), with its text as published when a line
-    /// of JSON lines held it alone: stored as it is instead of being written out again.
-    Release(Value, Option<String>),
+    /// An individual release (it has `ocid` and `id`).
+    Release(Value),
+    /// A line of JSON lines that is one release, read without building its value: stored as
+    /// it was published.
+    Line(ReleaseLine),
     /// A `compiledRelease` taken from a record.
     Compiled(Value),
     /// A linked release in a record (`url`, `date`, `tag`; no data of its own), with the
@@ -74,6 +76,58 @@ pub enum Item {
         /// The linked release as published.
         link: Value,
     },
+}
+
+/// A release that a line of JSON lines holds alone, with what storing it needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReleaseLine {
+    /// The line's text, without the spaces around it.
+    pub text: String,
+    /// Its `ocid`.
+    pub ocid: String,
+    /// Its `id` (a number is kept as written).
+    pub id: String,
+    /// Its `date`, when it is a string.
+    pub date: Option<String>,
+    /// [`crate::canonical::content_hash`] of its value.
+    pub hash: String,
+}
+
+impl ReleaseLine {
+    /// Reads a line that is one release: one that [`classify_object`] would pass on as it is
+    /// (`ocid` and `id`, none of the keys of a package or a record). `None` for anything
+    /// else, invalid JSON included: those lines are parsed into a `Value`.
+    fn read(text: &str) -> Option<ReleaseLine> {
+        use crate::canonical::{Node, Text};
+        let parsed = Text::parse(text).ok()?;
+        let ocid = parsed.get("ocid")?.as_str()?.to_string();
+        let id = match parsed.get("id")? {
+            Node::String(s) => s.to_string(),
+            Node::Number(n) => n.clone(),
+            _ => return None,
+        };
+        if ["releases", "records", "compiledRelease"]
+            .iter()
+            .any(|k| parsed.get(k).is_some())
+        {
+            return None;
+        }
+        Some(ReleaseLine {
+            text: text.trim().to_string(),
+            ocid,
+            id,
+            date: parsed
+                .get("date")
+                .and_then(Node::as_str)
+                .map(str::to_string),
+            hash: parsed.hash(),
+        })
+    }
+
+    /// The release's value.
+    pub fn value(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(&self.text)
+    }
 }
 
 /// Why part of an input could not be used; the codes are stable and few.
@@ -744,8 +798,9 @@ where
 {
     use rayon::prelude::*;
     enum Parsed {
-        /// With the line's text when it is one release.
-        Json(Value, Option<String>),
+        /// One release alone: what `dispatch` would make of it, without building its value.
+        Release(ReleaseLine),
+        Json(Value),
         NotUtf8(usize),
         Invalid(serde_json::Error),
     }
@@ -753,23 +808,22 @@ where
         .par_iter()
         .map(|line| match std::str::from_utf8(&line.bytes) {
             Err(e) => Parsed::NotUtf8(e.valid_up_to()),
-            Ok(text) => match serde_json::from_str::<Value>(text) {
-                Ok(v) => {
-                    let own = is_release_alone(&v).then(|| text.trim().to_string());
-                    Parsed::Json(v, own)
-                }
-                Err(e) => Parsed::Invalid(e),
+            Ok(text) => match ReleaseLine::read(text) {
+                Some(release) => Parsed::Release(release),
+                None => match serde_json::from_str::<Value>(text) {
+                    Ok(v) => Parsed::Json(v),
+                    Err(e) => Parsed::Invalid(e),
+                },
             },
         })
         .collect();
     for (line, parsed) in batch.drain(..).zip(parsed) {
         let line_no = line.no;
         match parsed {
-            // What `dispatch` would make of it, without looking again.
-            Parsed::Json(value, Some(text)) => {
-                emit(Item::Release(value, Some(text)), state, sink).map_err(ReadError::Sink)?;
+            Parsed::Release(release) => {
+                emit(Item::Line(release), state, sink).map_err(ReadError::Sink)?;
             }
-            Parsed::Json(value, None) => {
+            Parsed::Json(value) => {
                 let where_ = format!("line {line_no}");
                 dispatch(value, &where_, Some(line_no), state, sink)?;
             }
@@ -944,25 +998,13 @@ where
 {
     match item {
         Item::Link { .. } => state.summary.linked_releases += 1,
-        Item::Release(..) | Item::Compiled(_) => state.summary.items += 1,
+        Item::Release(_) | Item::Line(_) | Item::Compiled(_) => state.summary.items += 1,
     }
     sink(item)
 }
 
-/// Whether a value is a release that [`classify_object`] would pass on as it is: one with
-/// `ocid` and `id` and none of the keys that make a package or a record. It must say what
-/// `classify_object` decides (the keys it takes out first, then `is_release`).
-fn is_release_alone(value: &Value) -> bool {
-    value.as_object().is_some_and(|map| {
-        is_release(map)
-            && !["releases", "records", "compiledRelease"]
-                .iter()
-                .any(|k| map.contains_key(*k))
-    })
-}
-
 /// Turns a whole object into items: a package (releases or records), a record or a release.
-/// JSON lines skip it for a line [`is_release_alone`] accepts: change both together.
+/// JSON lines skip it for a line [`ReleaseLine::read`] accepts: change both together.
 fn classify_object<E>(
     mut map: Map<String, Value>,
     where_: &str,
@@ -1005,7 +1047,7 @@ fn classify_object<E>(
         return;
     }
     if is_release(&map) {
-        out.push(Item::Release(Value::Object(map), None));
+        out.push(Item::Release(Value::Object(map)));
         return;
     }
     let (reason, detail) = if is_package_metadata(&map) {
@@ -1146,7 +1188,7 @@ fn release_value<E>(
 ) {
     match v {
         Value::Object(map) if is_release(&map) => {
-            out.push(Item::Release(Value::Object(map), None));
+            out.push(Item::Release(Value::Object(map)));
         }
         // `Some("")`: a record whose ocid is not known yet; the caller fills it in.
         Value::Object(map) if is_linked_release(&map) => match record_ocid {
@@ -1790,14 +1832,17 @@ mod tests {
         let text = format!("{alone}\n{package}\n");
         let (items, _) = read_all(text.as_bytes(), None);
         assert_eq!(items.len(), 2);
-        let Item::Release(v, Some(own)) = &items[0] else {
+        let Item::Line(line) = &items[0] else {
             panic!("a release with its text: {:?}", items[0])
         };
-        assert_eq!(own, alone.trim());
-        assert_eq!(&serde_json::from_str::<Value>(own).expect("parses"), v);
+        assert_eq!(line.text, alone.trim());
+        assert_eq!((line.ocid.as_str(), line.id.as_str()), ("ocds-1", "1"));
+        assert_eq!(line.date, None);
+        let v = line.value().expect("parses");
         assert_eq!(v["title"], "Camión");
+        assert_eq!(line.hash, crate::canonical::content_hash(&v));
         // A release inside a package is written out again from its value.
-        assert!(matches!(&items[1], Item::Release(_, None)));
+        assert!(matches!(&items[1], Item::Release(_)));
     }
 
     #[test]
@@ -1907,8 +1952,10 @@ mod tests {
         bytes.extend_from_slice(b"n\"}");
         let (items, s) = read_all(&bytes, None);
         assert_eq!(s.encoding, Encoding::Latin1);
-        let Item::Release(v, _) = &items[0] else {
-            panic!("not a release")
+        let v = match &items[0] {
+            Item::Release(v) => v.clone(),
+            Item::Line(line) => line.value().expect("parses"),
+            other => panic!("not a release: {other:?}"),
         };
         assert_eq!(v["title"], "Camión");
     }

@@ -310,18 +310,19 @@ impl Target<'_> {
     }
 }
 
-/// An item waiting to be stored: a compiled release from a record, or a release with its
-/// text as published when the reader had it.
+/// An item waiting to be stored.
 enum ToStore {
     Compiled(Value),
-    Release(Value, Option<String>),
+    Release(Value),
+    Line(package::ReleaseLine),
 }
 
 /// Prepares one item for the store (on the pool): hash, canonical text, deflated.
 fn prepare(item: ToStore) -> Prepared {
     match item {
         ToStore::Compiled(value) => Prepared::compiled(&value),
-        ToStore::Release(value, text) => Prepared::release_as_published(&value, text),
+        ToStore::Release(value) => Prepared::release(&value),
+        ToStore::Line(line) => Prepared::line(line),
     }
 }
 
@@ -362,7 +363,8 @@ impl<'s, 'r, 'a, 'scope> Batch<'s, 'r, 'a, 'scope> {
 
     fn push(&mut self, item: Item) -> Result<(), store::Error> {
         let item = match item {
-            Item::Release(v, text) => ToStore::Release(v, text),
+            Item::Release(v) => ToStore::Release(v),
+            Item::Line(line) => ToStore::Line(line),
             Item::Compiled(v) => ToStore::Compiled(v),
             Item::Link { ocid, link } => {
                 return self.store.insert_link(

@@ -153,7 +153,7 @@ pub struct Prepared {
     pub ocid: String,
     /// The release `id` (text; a number is written as JSON); `None` for a compiled release.
     pub release_id: Option<String>,
-    /// [`crate::util::content_hash`] of the value.
+    /// [`crate::canonical::content_hash`] of the value.
     pub hash: String,
     /// The `date` when it is a string.
     pub date: Option<String>,
@@ -164,12 +164,6 @@ pub struct Prepared {
 impl Prepared {
     /// Prepares an individual release.
     pub fn release(release: &serde_json::Value) -> Prepared {
-        Prepared::release_as_published(release, None)
-    }
-
-    /// Prepares an individual release, storing `text` (the release as published, which
-    /// parses to `release`) when there is one instead of writing the release out again.
-    pub fn release_as_published(release: &serde_json::Value, text: Option<String>) -> Prepared {
         let release_id = match release.get("id") {
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
@@ -177,16 +171,27 @@ impl Prepared {
         };
         Prepared {
             release_id: Some(release_id),
-            ..Prepared::of(release, text)
+            ..Prepared::of(release)
+        }
+    }
+
+    /// Prepares a release read from a line of its own, storing the line as published.
+    pub fn line(line: crate::ocds::package::ReleaseLine) -> Prepared {
+        Prepared {
+            data: pack(&line.text),
+            ocid: line.ocid,
+            release_id: Some(line.id),
+            hash: line.hash,
+            date: line.date,
         }
     }
 
     /// Prepares a compiled release taken from a record.
     pub fn compiled(compiled: &serde_json::Value) -> Prepared {
-        Prepared::of(compiled, None)
+        Prepared::of(compiled)
     }
 
-    fn of(compiled: &serde_json::Value, text: Option<String>) -> Prepared {
+    fn of(compiled: &serde_json::Value) -> Prepared {
         Prepared {
             ocid: compiled
                 .get("ocid")
@@ -194,12 +199,12 @@ impl Prepared {
                 .unwrap_or_default()
                 .to_string(),
             release_id: None,
-            hash: crate::util::content_hash(compiled),
+            hash: crate::canonical::content_hash(compiled),
             date: compiled
                 .get("date")
                 .and_then(serde_json::Value::as_str)
                 .map(str::to_string),
-            data: pack(&text.unwrap_or_else(|| compiled.to_string())),
+            data: pack(&compiled.to_string()),
         }
     }
 }

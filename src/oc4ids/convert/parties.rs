@@ -85,7 +85,10 @@ impl Parties {
                 let mut rest = p.clone();
                 rest.remove("id");
                 rest.remove("roles");
-                format!("fp:{}", crate::util::content_hash(&Value::Object(rest)))
+                format!(
+                    "fp:{}",
+                    crate::canonical::content_hash(&Value::Object(rest))
+                )
             }
         };
         let canonical = match self.identities.get(&identity) {
