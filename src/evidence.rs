@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::store::Error;
 use crate::store::{Provenance, Store};
+use crate::util::At as _;
 use crate::util::{array, process_id};
 
 /// Where the data behind a verdict came from: the release (or record, or OC4IDS project), the
@@ -85,7 +86,7 @@ impl Origins {
             .enumerate()
         {
             let ocid = process_id(i, cp);
-            for m in array(cp.pointer("/summary/modifications")) {
+            for m in array(cp.at("/summary/modifications")) {
                 // One release often brings several changes: look it up once.
                 if let Some(r) = m.get("releaseID").and_then(Value::as_str)
                     && !o.releases.contains_key(&(ocid.clone(), r.to_string()))
@@ -114,7 +115,7 @@ impl Origins {
                 && parts.next() == Some("modifications")
                 && let Some(j) = parts.next().and_then(|j| j.parse::<usize>().ok())
                 && let Some(r) = project
-                    .pointer(&format!(
+                    .at(&format!(
                         "/contractingProcesses/{i}/summary/modifications/{j}/releaseID"
                     ))
                     .and_then(Value::as_str)

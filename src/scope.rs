@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::config::ScopeSettings;
 use crate::ocds::CompiledProcess;
+use crate::util::At as _;
 use crate::util::{array, id_text};
 
 /// Whether a project is kept.
@@ -41,7 +42,7 @@ pub fn judge(scope: Option<&ScopeSettings>, rows: &[CompiledProcess]) -> Judged 
 }
 
 fn category(cr: &Value) -> Option<&str> {
-    cr.pointer("/tender/mainProcurementCategory")
+    cr.at("/tender/mainProcurementCategory")
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|c| !c.is_empty())
@@ -55,7 +56,7 @@ fn is_infrastructure(scope: &ScopeSettings, cr: &Value) -> bool {
         return true;
     }
     if scope.planning_project
-        && let Some(p) = cr.pointer("/planning/project")
+        && let Some(p) = cr.at("/planning/project")
         && ["title", "id", "sector"]
             .iter()
             .any(|k| p.get(*k).is_some_and(|v| !v.is_null()))
@@ -82,7 +83,7 @@ fn matches(scope: &ScopeSettings, scheme: &str, id: &str) -> bool {
 
 /// Every (scheme, id) classifying an item of the tender, the awards or the contracts.
 fn classifications(cr: &Value) -> impl Iterator<Item = (String, String)> + '_ {
-    let items = array(cr.pointer("/tender/items")).iter().chain(
+    let items = array(cr.at("/tender/items")).iter().chain(
         ["awards", "contracts"]
             .into_iter()
             .flat_map(move |k| array(cr.get(k)).iter())
@@ -114,8 +115,8 @@ fn buyer_keys(cr: &Value) -> Vec<String> {
     });
     for org in [Some(buyer), party].into_iter().flatten() {
         if let (Some(s), Some(i)) = (
-            org.pointer("/identifier/scheme").and_then(Value::as_str),
-            id_text(org.pointer("/identifier/id")),
+            org.at("/identifier/scheme").and_then(Value::as_str),
+            id_text(org.at("/identifier/id")),
         ) {
             keys.push(format!("{s}-{i}"));
         }

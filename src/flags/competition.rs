@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use super::{Finding, Flag, FlagState, Text};
 use crate::config::FlagSettings;
 use crate::ocds::CompiledProcess;
+use crate::util::At as _;
 use crate::util::{array, parse_instant};
 
 /// Single tenderer in a competitive (open or selective) process.
@@ -15,15 +16,13 @@ pub(super) fn single_tenderer(s: &Value, base: &str, t: &FlagSettings) -> Flag {
         "an open or selective process received {} tender(s) or fewer",
         t.single_tenderer_max
     );
-    let method = s
-        .pointer("/tender/procurementMethod")
-        .and_then(Value::as_str);
+    let method = s.at("/tender/procurementMethod").and_then(Value::as_str);
     let count = s
-        .pointer("/tender/numberOfTenderers")
+        .at("/tender/numberOfTenderers")
         .and_then(Value::as_u64)
         .map(|n| (n, format!("{base}/tender/numberOfTenderers")))
         .or_else(|| {
-            s.pointer("/tender/tenderers")
+            s.at("/tender/tenderers")
                 .and_then(Value::as_array)
                 .map(|a| (a.len() as u64, format!("{base}/tender/tenderers")))
         });
@@ -152,7 +151,7 @@ pub(super) fn signed_before_tender_end(row: Option<&CompiledProcess>, base: &str
     };
     let cr = &row.data;
     let end = cr
-        .pointer("/tender/tenderPeriod/endDate")
+        .at("/tender/tenderPeriod/endDate")
         .and_then(Value::as_str);
     let signed: Vec<(&str, &str)> = array(cr.get("contracts"))
         .iter()

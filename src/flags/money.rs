@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::{Finding, Flag, FlagState, Overrun, Text, modifications, money, pct};
 use crate::config::FlagSettings;
+use crate::util::At as _;
 
 /// Cost overrun: the current value (final value, else the latest price change, else the
 /// contract value) against the original (the first price change's old value, else the
@@ -107,7 +108,7 @@ pub(super) fn award_above_estimate(s: &Value, base: &str, t: &FlagSettings) -> F
             format!("{base}/contractValue"),
         ],
     };
-    let est = money(s.pointer("/tender/costEstimate"));
+    let est = money(s.at("/tender/costEstimate"));
     let val = money(s.get("contractValue"));
     match (est, val) {
         (Some((e, ec)), Some((v, vc))) if ec == vc && e > 0.0 => {

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::{Finding, Flag, FlagState, Text};
+use crate::util::At as _;
 use crate::util::array;
 
 /// A completed project with no payments published.
@@ -13,7 +14,7 @@ pub(super) fn completed_without_payments(project: &Value) -> Flag {
     let paths = vec!["/status".to_string()];
     let payments: usize = array(project.get("contractingProcesses"))
         .iter()
-        .map(|cp| array(cp.pointer("/summary/transactions")).len())
+        .map(|cp| array(cp.at("/summary/transactions")).len())
         .sum();
     let inputs = json!({ "status": status, "payments": payments });
     let mut found = Finding {

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::Outcome;
+use crate::util::At as _;
 use crate::util::{array, id_text, is_date_time, is_day};
 
 /// A disclosure predicate, as written in the catalogue.
@@ -229,7 +230,7 @@ impl Unit<'_> {
         }
     }
     fn get(&self, ptr: &str) -> Option<&Value> {
-        self.base().pointer(ptr)
+        self.base().at(ptr)
     }
 }
 
@@ -590,7 +591,7 @@ fn eval_period(unit: &Unit<'_>, p: &str) -> Found {
 }
 
 fn eval_budget_source_named(unit: &Unit<'_>) -> Found {
-    for (i, group) in array(unit.project.pointer("/budget/budgetBreakdowns"))
+    for (i, group) in array(unit.project.at("/budget/budgetBreakdowns"))
         .iter()
         .enumerate()
     {
@@ -607,10 +608,7 @@ fn eval_budget_source_named(unit: &Unit<'_>) -> Found {
 }
 
 fn eval_finance_party_named(unit: &Unit<'_>) -> Found {
-    for (i, f) in array(unit.project.pointer("/budget/finance"))
-        .iter()
-        .enumerate()
-    {
+    for (i, f) in array(unit.project.at("/budget/finance")).iter().enumerate() {
         if let Some(r) = f.get("financingParty")
             && ref_named(unit.project, r)
         {
@@ -678,7 +676,7 @@ fn eval_document_anywhere(unit: &Unit<'_>, types: &[String]) -> Found {
         .iter()
         .enumerate()
     {
-        if let Some(i) = doc_match(cp.pointer("/summary/documents"), types) {
+        if let Some(i) = doc_match(cp.at("/summary/documents"), types) {
             return Found::yes(
                 format!("/contractingProcesses/{c}/summary/documents/{i}"),
                 "document of the type in a contracting process",
@@ -693,7 +691,7 @@ fn eval_document_anywhere(unit: &Unit<'_>, types: &[String]) -> Found {
 }
 
 fn eval_metric(unit: &Unit<'_>, list: &str, ids: &[String]) -> Found {
-    for (i, m) in array(unit.project.pointer(list)).iter().enumerate() {
+    for (i, m) in array(unit.project.at(list)).iter().enumerate() {
         let known = id_text(m.get("id")).is_some_and(|id| ids.contains(&id));
         let measured = array(m.get("observations"))
             .iter()
@@ -707,7 +705,7 @@ fn eval_metric(unit: &Unit<'_>, list: &str, ids: &[String]) -> Found {
 
 fn eval_budget_breakdown(unit: &Unit<'_>) -> Found {
     let mut best = Found::no("/budget/budgetBreakdowns".into(), "no budget breakdown");
-    for (i, group) in array(unit.project.pointer("/budget/budgetBreakdowns"))
+    for (i, group) in array(unit.project.at("/budget/budgetBreakdowns"))
         .iter()
         .enumerate()
     {
@@ -742,8 +740,8 @@ fn eval_supplier_identifiers(unit: &Unit<'_>) -> Found {
         .iter()
         .filter(|r| {
             resolve(unit.project, r).is_some_and(|(_, p)| {
-                is_str(p.pointer("/identifier/scheme"))
-                    && (is_str(p.pointer("/identifier/id")) || is_num(p.pointer("/identifier/id")))
+                is_str(p.at("/identifier/scheme"))
+                    && (is_str(p.at("/identifier/id")) || is_num(p.at("/identifier/id")))
             })
         })
         .count();
@@ -961,7 +959,7 @@ fn document(unit: &Unit<'_>, types: &[String], cross_level: bool) -> Found {
                 .iter()
                 .enumerate()
             {
-                if let Some(i) = doc_match(cp.pointer("/summary/documents"), types) {
+                if let Some(i) = doc_match(cp.at("/summary/documents"), types) {
                     return Found::partly(
                         format!("/contractingProcesses/{c}/summary/documents/{i}"),
                         "document of the type in a contracting process only",
@@ -1011,7 +1009,7 @@ impl Applies {
                     let cps = array(unit.project.get("contractingProcesses"));
                     let all_closed = !cps.is_empty()
                         && cps.iter().all(|c| {
-                            c.pointer("/summary/status").and_then(Value::as_str) == Some("closed")
+                            c.at("/summary/status").and_then(Value::as_str) == Some("closed")
                         });
                     if all_closed {
                         Gate::Due

@@ -8,6 +8,7 @@
 use serde_json::{Map, Value};
 
 use super::{Converted, Note};
+use crate::util::At as _;
 
 /// The ocids a project's contracting processes name (`id`, or `summary.ocid`).
 pub fn ocids_of(project: &Value) -> Vec<String> {
@@ -16,7 +17,7 @@ pub fn ocids_of(project: &Value) -> Vec<String> {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .flat_map(|c| [c.get("id"), c.pointer("/summary/ocid")])
+        .flat_map(|c| [c.get("id"), c.at("/summary/ocid")])
         .flatten()
         .filter_map(Value::as_str)
         .map(str::to_string)
@@ -59,7 +60,7 @@ fn fill_from(mut project: Value, ocds: &Converted) -> (Value, Vec<Note>, Vec<Str
         for (i, process) in processes.iter_mut().enumerate() {
             let ocid = process
                 .get("id")
-                .or_else(|| process.pointer("/summary/ocid"))
+                .or_else(|| process.at("/summary/ocid"))
                 .and_then(Value::as_str)
                 .map(str::to_string);
             let Some(ocid) = ocid else { continue };
@@ -171,11 +172,11 @@ mod tests {
         let out = enrich(project, Some(&ocds));
         let p = &out.project;
         assert_eq!(
-            p.pointer("/contractingProcesses/0/summary/title"),
+            p.at("/contractingProcesses/0/summary/title"),
             Some(&json!("Own title"))
         );
         assert_eq!(
-            p.pointer("/contractingProcesses/0/summary/tender/procuringEntity/id"),
+            p.at("/contractingProcesses/0/summary/tender/procuringEntity/id"),
             Some(&json!("PA-1"))
         );
         assert_eq!(p["parties"].as_array().map(Vec::len), Some(1));

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::util::At as _;
 use crate::util::{array, parse_instant};
 
 fn status_of(v: &Value) -> Option<&str> {
@@ -97,9 +98,7 @@ pub fn process_status(cr: &Value, now: i64) -> Option<&'static str> {
     let award_dates: Vec<Option<i64>> = if awards.iter().any(|a| a.get("date").is_some()) {
         awards.iter().map(|a| instant(a.get("date"))).collect()
     } else {
-        vec![instant(
-            tender.and_then(|t| t.pointer("/awardPeriod/startDate")),
-        )]
+        vec![instant(tender.and_then(|t| t.at("/awardPeriod/startDate")))]
     };
     if !award_dates.is_empty() && award_dates.iter().all(|d| d.is_some_and(|d| d > now)) {
         return Some("pre-award");

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::{Merger, history};
 use crate::store::{self, SerializedCompiled, Store};
+use crate::util::At as _;
 
 /// How many ocids are read before a batch is compiled; bounds memory.
 const BATCH: usize = 512;
@@ -185,11 +186,9 @@ fn one(
 
 /// `planning.project.id`, trimmed, when it names a project: the key processes are grouped by.
 fn planning_project_id(compiled: &Value) -> Option<String> {
-    compiled
-        .pointer("/planning/project/id")
-        .and_then(|v| match v {
-            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
+    compiled.at("/planning/project/id").and_then(|v| match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
 }

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use crate::util::At as _;
 use serde_json::{Map, Value};
 
 /// How one path is merged; paths not listed follow the runtime rules of the merge routine.
@@ -175,7 +176,7 @@ fn resolve<'a>(v: &'a Value, root: &'a Value) -> &'a Value {
         let Some(r) = cur.get("$ref").and_then(Value::as_str) else {
             return cur;
         };
-        let Some(target) = r.strip_prefix('#').and_then(|p| root.pointer(p)) else {
+        let Some(target) = r.strip_prefix('#').and_then(|p| root.at(p)) else {
             return cur;
         };
         cur = target;

@@ -15,6 +15,7 @@ use crate::config::FlagSettings;
 use crate::flags::{Flag, FlagState};
 use crate::ids::{Level, Outcome, Stage, catalogue};
 use crate::ocds::CompiledProcess;
+use crate::util::At as _;
 use crate::util::array;
 
 /// The dates that mark a project's way through its stages (ISO text, as published).
@@ -72,19 +73,16 @@ pub fn progress(project: &Value, rows: &[CompiledProcess]) -> Progress {
         (a, b) => a.or(b),
     };
     let mut m = Milestones {
-        budget_approval: s(project.pointer("/budget/approvalDate")),
-        actual_end: s(project.pointer("/completion/endDate")),
+        budget_approval: s(project.at("/budget/approvalDate")),
+        actual_end: s(project.at("/completion/endDate")),
         ..Milestones::default()
     };
     for row in rows {
         let cr = &row.data;
-        m.call = min(
-            m.call.take(),
-            s(cr.pointer("/tender/tenderPeriod/startDate")),
-        );
+        m.call = min(m.call.take(), s(cr.at("/tender/tenderPeriod/startDate")));
         m.tender_close = min(
             m.tender_close.take(),
-            s(cr.pointer("/tender/tenderPeriod/endDate")),
+            s(cr.at("/tender/tenderPeriod/endDate")),
         );
         for a in array(cr.get("awards")) {
             m.award = min(m.award.take(), s(a.get("date")));
@@ -108,7 +106,7 @@ pub fn progress(project: &Value, rows: &[CompiledProcess]) -> Progress {
             s(now_period.and_then(|p| p.get("endDate"))),
         );
         if m.call.is_none() {
-            m.call = s(summary.and_then(|s| s.pointer("/tender/tenderPeriod/startDate")));
+            m.call = s(summary.and_then(|s| s.at("/tender/tenderPeriod/startDate")));
         }
         // One rule with the red flags: an award alone is not a contract.
         let ocid = crate::util::process_id(i, cp);
@@ -328,11 +326,11 @@ pub struct Context<'a> {
 pub fn build(sheet: &ProjectSheet<'_>, cx: &Context<'_>) -> Ficha {
     let p = sheet.project;
     let lang = cx.lang;
-    let str_at = |ptr: &str| p.pointer(ptr).and_then(Value::as_str).map(str::to_string);
+    let str_at = |ptr: &str| p.at(ptr).and_then(Value::as_str).map(str::to_string);
     let processes = array(p.get("contractingProcesses"));
     let first_process_title = processes
         .iter()
-        .find_map(|cp| cp.pointer("/summary/title").and_then(Value::as_str))
+        .find_map(|cp| cp.at("/summary/title").and_then(Value::as_str))
         .map(str::to_string);
     let (title, subtitle) = match str_at("/title").filter(|t| !t.trim().is_empty()) {
         Some(t) => (t, None),
@@ -344,7 +342,7 @@ pub fn build(sheet: &ProjectSheet<'_>, cx: &Context<'_>) -> Ficha {
     let ocids: Vec<String> = processes
         .iter()
         .filter_map(|cp| {
-            cp.pointer("/summary/ocid")
+            cp.at("/summary/ocid")
                 .or_else(|| cp.get("id"))
                 .and_then(Value::as_str)
                 .map(str::to_string)
@@ -368,7 +366,7 @@ pub fn build(sheet: &ProjectSheet<'_>, cx: &Context<'_>) -> Ficha {
         .iter()
         .enumerate()
         .filter_map(|(i, cp)| {
-            let title = cp.pointer("/summary/title").and_then(Value::as_str)?;
+            let title = cp.at("/summary/title").and_then(Value::as_str)?;
             Some((crate::util::process_id(i, cp), title.to_string()))
         })
         .collect();
@@ -634,10 +632,10 @@ fn figures(p: &Value, stage: Stage, lang: Lang) -> Vec<Figure> {
             )
         });
     let rows: Vec<(&str, Option<String>, bool)> = vec![
-        ("presupuesto", value(p.pointer("/budget/amount")), true),
+        ("presupuesto", value(p.at("/budget/amount")), true),
         (
             "estimado",
-            sum_values(summaries().filter_map(|s| s.pointer("/tender/costEstimate"))),
+            sum_values(summaries().filter_map(|s| s.at("/tender/costEstimate"))),
             !processes.is_empty(),
         ),
         (
@@ -723,7 +721,7 @@ fn figures(p: &Value, stage: Stage, lang: Lang) -> Vec<Figure> {
 fn changes(processes: &[Value], lang: Lang) -> Vec<Change> {
     let mut out = Vec::new();
     for cp in processes {
-        for m in array(cp.pointer("/summary/modifications")) {
+        for m in array(cp.at("/summary/modifications")) {
             let kind = m.get("type").and_then(Value::as_str).unwrap_or("");
             let before_after = match kind {
                 "value" => format!(
@@ -790,7 +788,7 @@ fn party_name(p: &Value, reference: &Value) -> Option<String> {
 
 fn contract(cp: &Value, p: &Value, lang: Lang) -> Contract {
     let s = cp.get("summary").unwrap_or(&Value::Null);
-    let text = |ptr: &str| s.pointer(ptr).and_then(Value::as_str);
+    let text = |ptr: &str| s.at(ptr).and_then(Value::as_str);
     let kind = array(s.get("nature"))
         .iter()
         .filter_map(Value::as_str)
@@ -798,10 +796,10 @@ fn contract(cp: &Value, p: &Value, lang: Lang) -> Contract {
         .collect::<Vec<_>>()
         .join(", ");
     let tenders = s
-        .pointer("/tender/numberOfTenderers")
+        .at("/tender/numberOfTenderers")
         .and_then(Value::as_u64)
         .or_else(|| {
-            s.pointer("/tender/tenderers")
+            s.at("/tender/tenderers")
                 .and_then(Value::as_array)
                 .map(|a| a.len() as u64)
         });
@@ -1275,7 +1273,7 @@ fn documents(p: &Value, lang: Lang) -> Vec<Document> {
         push(d);
     }
     for cp in array(p.get("contractingProcesses")) {
-        for d in array(cp.pointer("/summary/documents")) {
+        for d in array(cp.at("/summary/documents")) {
             push(d);
         }
     }
@@ -1287,14 +1285,11 @@ fn contact(p: &Value, lang: Lang) -> Vec<(String, String)> {
     let by_id = |id: &Value| parties.iter().find(|q| q.get("id") == Some(id));
     // The owner first, then the procuring entities: whoever publishes a contact point.
     let mut candidates: Vec<&Value> = Vec::new();
-    if let Some(q) = p.pointer("/publicAuthority/id").and_then(by_id) {
+    if let Some(q) = p.at("/publicAuthority/id").and_then(by_id) {
         candidates.push(q);
     }
     for cp in array(p.get("contractingProcesses")) {
-        if let Some(q) = cp
-            .pointer("/summary/tender/procuringEntity/id")
-            .and_then(by_id)
-        {
+        if let Some(q) = cp.at("/summary/tender/procuringEntity/id").and_then(by_id) {
             candidates.push(q);
         }
     }
@@ -1323,10 +1318,7 @@ fn contact(p: &Value, lang: Lang) -> Vec<(String, String)> {
             out.push((pick(lang, es, en), v.to_string()));
         }
     }
-    if let Some(a) = party
-        .pointer("/address/streetAddress")
-        .and_then(Value::as_str)
-    {
+    if let Some(a) = party.at("/address/streetAddress").and_then(Value::as_str) {
         out.push((pick(lang, "Dirección", "Address"), a.to_string()));
     }
     out

@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use crate::config::EntityRole;
 use crate::oc4ids;
+use crate::util::At as _;
 
 /// The value the index-style sample ranks projects by: the budget, else the sum of contract
 /// values (currencies are not converted; a sample is drawn within one publisher).
@@ -12,13 +13,13 @@ pub fn project_value(project: &Value) -> f64 {
         v.and_then(|v| v.get("amount"))
             .and_then(crate::util::finite)
     };
-    amount(project.pointer("/budget/amount")).unwrap_or_else(|| {
+    amount(project.at("/budget/amount")).unwrap_or_else(|| {
         project
             .get("contractingProcesses")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter_map(|c| amount(c.pointer("/summary/contractValue")))
+            .filter_map(|c| amount(c.at("/summary/contractValue")))
             .sum()
     })
 }
@@ -56,7 +57,7 @@ pub fn attribute(converted: &oc4ids::Converted, role: EntityRole) -> Attributed 
     };
     let chosen: Option<String> = match role {
         EntityRole::PublicAuthority => p
-            .pointer("/publicAuthority/id")
+            .at("/publicAuthority/id")
             .and_then(Value::as_str)
             .map(str::to_string)
             .or_else(|| converted.buyers.first().cloned()),
@@ -65,7 +66,7 @@ pub fn attribute(converted: &oc4ids::Converted, role: EntityRole) -> Attributed 
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .filter_map(|c| c.pointer("/summary/tender/procuringEntity/id"))
+                .filter_map(|c| c.at("/summary/tender/procuringEntity/id"))
                 .filter_map(Value::as_str)
                 .map(str::to_string)
                 .collect(),
@@ -84,8 +85,8 @@ pub fn attribute(converted: &oc4ids::Converted, role: EntityRole) -> Attributed 
         .unwrap_or_default()
         .trim()
         .to_string();
-    let scheme = org.pointer("/identifier/scheme").and_then(Value::as_str);
-    let ident = org.pointer("/identifier/id").and_then(|v| match v {
+    let scheme = org.at("/identifier/scheme").and_then(Value::as_str);
+    let ident = org.at("/identifier/id").and_then(|v| match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,

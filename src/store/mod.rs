@@ -1039,8 +1039,8 @@ impl SerializedCompiled {
     ) -> SerializedCompiled {
         SerializedCompiled {
             project_id,
-            data: packed::pack(&compiled.to_string()),
-            history: packed::pack(&history.to_string()),
+            data: packed::pack_value(compiled),
+            history: packed::pack_value(history),
             releases,
         }
     }

@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use super::Converter;
 use super::values::{sum_values, text};
 use crate::ocds::CompiledProcess;
+use crate::util::At as _;
 use crate::util::{array, id_text};
 
 impl Converter {
@@ -13,7 +14,7 @@ impl Converter {
         let mut budget = Map::new();
         let amounts: Vec<Option<&Value>> = rows
             .iter()
-            .map(|r| r.data.pointer("/planning/budget/amount"))
+            .map(|r| r.data.at("/planning/budget/amount"))
             .collect();
         if amounts.iter().any(Option::is_some) {
             match sum_values(amounts.iter().copied().flatten()) {
@@ -36,7 +37,7 @@ impl Converter {
         }
         let approvals = rows
             .iter()
-            .flat_map(|r| array(r.data.pointer("/planning/milestones")))
+            .flat_map(|r| array(r.data.at("/planning/milestones")))
             .filter(|m| m.get("type").and_then(Value::as_str) == Some("approval"))
             .filter_map(|m| text(m.get("dateMet")))
             .fold(Vec::new(), |mut acc, d| {
@@ -57,7 +58,7 @@ impl Converter {
         }
         let mut breakdowns = Vec::new();
         for row in rows {
-            let items: Vec<Value> = array(row.data.pointer("/planning/budget/budgetBreakdown"))
+            let items: Vec<Value> = array(row.data.at("/planning/budget/budgetBreakdown"))
                 .iter()
                 .enumerate()
                 .filter_map(|(i, bd)| {
@@ -96,7 +97,7 @@ impl Converter {
     fn project_total_value(&mut self, budget: &mut Map<String, Value>, rows: &[CompiledProcess]) {
         let mut totals: Vec<&Value> = Vec::new();
         for row in rows {
-            if let Some(v) = row.data.pointer("/planning/project/totalValue")
+            if let Some(v) = row.data.at("/planning/project/totalValue")
                 && v.get("amount").is_some_and(Value::is_number)
                 && text(v.get("currency")).is_some()
                 && !totals.contains(&v)

@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 use super::Note;
 use super::values::{sum_values, text};
 use crate::ocds::CompiledProcess;
+use crate::util::At as _;
 use crate::util::array;
 
 /// The project status and why.
@@ -28,7 +29,7 @@ pub fn project_status(
         return (None, "no contracting process".into());
     }
     let dead = |cr: &Value| {
-        let tender = cr.pointer("/tender/status").and_then(Value::as_str);
+        let tender = cr.at("/tender/status").and_then(Value::as_str);
         let awards = array(cr.get("awards"));
         matches!(tender, Some("cancelled" | "unsuccessful" | "withdrawn"))
             || (!awards.is_empty()
@@ -91,12 +92,12 @@ pub fn live_contracts(cr: &Value) -> impl Iterator<Item = &Value> {
 /// transactions; `None` when neither is published.
 pub fn actual_value(contract: &Value) -> Option<Value> {
     if let Some(v) = contract
-        .pointer("/implementation/finalValue")
+        .at("/implementation/finalValue")
         .filter(|v| v.is_object())
     {
         return Some(v.clone());
     }
-    let values: Vec<&Value> = array(contract.pointer("/implementation/transactions"))
+    let values: Vec<&Value> = array(contract.at("/implementation/transactions"))
         .iter()
         .filter_map(|t| t.get("value").or_else(|| t.get("amount")))
         .collect();
@@ -168,10 +169,10 @@ pub fn completion(rows: &[CompiledProcess], notes: &mut Vec<Note>) -> Option<Val
     // Date: the latest actual end, else the latest planned end.
     let mut latest: Option<(i64, String, bool)> = None;
     for (_, c) in &contracts {
-        let actual = text(c.pointer("/implementation/endDate"));
+        let actual = text(c.at("/implementation/endDate"));
         let (date, is_actual) = match actual {
             Some(d) => (Some(d), true),
-            None => (text(c.pointer("/period/endDate")), false),
+            None => (text(c.at("/period/endDate")), false),
         };
         if let Some(d) = date
             && let Some(t) = crate::util::parse_instant(&d)
@@ -231,7 +232,7 @@ pub fn completion(rows: &[CompiledProcess], notes: &mut Vec<Note>) -> Option<Val
         let mut reasons: Vec<String> = Vec::new();
         for (ocid, c) in &contracts {
             if !detail.is_empty()
-                && let Some(t) = text(c.pointer(detail))
+                && let Some(t) = text(c.at(detail))
             {
                 reasons.push(line(ocid, t));
             }

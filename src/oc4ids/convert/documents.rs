@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use super::Converter;
 use super::values::unique_ids;
 use crate::ocds::CompiledProcess;
+use crate::util::At as _;
 use crate::util::array;
 
 /// The mapping's spellings that are not in the OC4IDS documentType codelist, and the codelist
@@ -51,13 +52,13 @@ impl Converter {
                 .is_some_and(|t| types.contains(&t))
         };
         for row in rows {
-            for d in array(row.data.pointer("/planning/documents")) {
+            for d in array(row.data.at("/planning/documents")) {
                 if typed(d, PROJECT_DOCUMENT_TYPES) {
                     docs.push((row.ocid.as_str(), codelist_spelling(d)));
                 }
             }
             for contract in array(row.data.get("contracts")) {
-                for d in array(contract.pointer("/implementation/documents")) {
+                for d in array(contract.at("/implementation/documents")) {
                     if typed(d, PROJECT_DOCUMENTS_FROM_IMPLEMENTATION) {
                         docs.push((row.ocid.as_str(), codelist_spelling(d)));
                     }

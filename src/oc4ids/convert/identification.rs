@@ -7,6 +7,7 @@ use super::Converter;
 use super::values::{push_unique, text, unique_ids};
 use crate::config::SectorRule;
 use crate::ocds::CompiledProcess;
+use crate::util::At as _;
 use crate::util::{array, id_text};
 
 impl Converter {
@@ -27,7 +28,7 @@ impl Converter {
             }
             [] => {
                 if let [row] = rows
-                    && let Some(t) = text(row.data.pointer(fallback))
+                    && let Some(t) = text(row.data.at(fallback))
                 {
                     project.insert(field.into(), Value::from(t));
                 }
@@ -50,7 +51,7 @@ impl Converter {
             return;
         }
         for row in rows {
-            if let Some(t) = text(row.data.pointer("/planning/rationale")) {
+            if let Some(t) = text(row.data.at("/planning/rationale")) {
                 lines.push(format!("{}: {t}", row.ocid));
             }
         }
@@ -84,7 +85,7 @@ impl Converter {
                 .or_else(|| crate::config::default_sector(scheme, id).map(str::to_string))
         };
         for row in rows {
-            if let Some(s) = row.data.pointer("/planning/project/sector") {
+            if let Some(s) = row.data.at("/planning/project/sector") {
                 let scheme = text(s.get("scheme"));
                 let id = id_text(s.get("id"));
                 match (scheme.as_deref(), id) {
@@ -107,9 +108,8 @@ impl Converter {
                     _ => {}
                 }
             }
-            if let Some(Value::Array(list)) = row
-                .data
-                .pointer("/planning/project/additionalClassifications")
+            if let Some(Value::Array(list)) =
+                row.data.at("/planning/project/additionalClassifications")
             {
                 for c in list {
                     push_unique(&mut classifications, c.clone());
@@ -119,7 +119,7 @@ impl Converter {
         if sectors.is_empty() {
             let mut from_items = Vec::new();
             for row in rows {
-                for item in array(row.data.pointer("/tender/items")) {
+                for item in array(row.data.at("/tender/items")) {
                     for c in item
                         .get("classification")
                         .into_iter()
@@ -173,11 +173,11 @@ impl Converter {
             for row in rows {
                 for pointer in pointers {
                     let found: Vec<&Value> = match pointer.split_once("/*") {
-                        Some((head, tail)) => array(row.data.pointer(head))
+                        Some((head, tail)) => array(row.data.at(head))
                             .iter()
-                            .flat_map(|c| array(c.pointer(tail)))
+                            .flat_map(|c| array(c.at(tail)))
                             .collect(),
-                        None => array(row.data.pointer(pointer)).iter().collect(),
+                        None => array(row.data.at(pointer)).iter().collect(),
                     };
                     for m in found {
                         let Some(mut m) = m.as_object().cloned() else {
@@ -206,7 +206,7 @@ impl Converter {
     pub(super) fn locations(&mut self, project: &mut Map<String, Value>, rows: &[CompiledProcess]) {
         let mut locations: Vec<Value> = Vec::new();
         for row in rows {
-            if let Some(Value::Array(list)) = row.data.pointer("/planning/project/locations") {
+            if let Some(Value::Array(list)) = row.data.at("/planning/project/locations") {
                 for l in list {
                     push_unique(&mut locations, l.clone());
                 }
@@ -215,7 +215,7 @@ impl Converter {
         if locations.is_empty() {
             // Optional mapping: the delivery locations of the tender's items.
             for row in rows {
-                for item in array(row.data.pointer("/tender/items")) {
+                for item in array(row.data.at("/tender/items")) {
                     for l in array(item.get("deliveryLocations"))
                         .iter()
                         .chain(item.get("deliveryLocation"))
@@ -265,7 +265,7 @@ fn push_sector(sectors: &mut Vec<Value>, code: &str) {
 fn distinct_text(rows: &[CompiledProcess], pointer: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for row in rows {
-        if let Some(t) = text(row.data.pointer(pointer))
+        if let Some(t) = text(row.data.at(pointer))
             && !out.contains(&t)
         {
             out.push(t);

@@ -20,6 +20,7 @@ use super::status::process_status;
 use crate::config::SectorRule;
 use crate::ocds::CompiledProcess;
 
+use crate::util::At as _;
 use parties::Parties;
 pub use values::sum_values;
 
@@ -100,7 +101,7 @@ pub fn convert(key: &str, rows: &[CompiledProcess], opts: &Options) -> Converted
     let processes: Vec<Value> = rows.iter().map(|row| c.process(row, opts.as_of)).collect();
     let statuses: Vec<Option<&str>> = processes
         .iter()
-        .map(|p| p.pointer("/summary/status").and_then(Value::as_str))
+        .map(|p| p.at("/summary/status").and_then(Value::as_str))
         .collect();
     match completion::project_status(rows, &statuses) {
         (Some(status), why) => {

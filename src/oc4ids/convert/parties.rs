@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::values::text;
 use crate::ocds::CompiledProcess;
+use crate::util::At as _;
 use crate::util::{array, id_text};
 
 /// The project's de-duplicated parties, and the map from each process's party ids to them.
@@ -37,10 +38,10 @@ impl Parties {
             if let Some(b) = row.data.get("buyer") {
                 embedded.push((b, "buyer"));
             }
-            if let Some(pe) = row.data.pointer("/tender/procuringEntity") {
+            if let Some(pe) = row.data.at("/tender/procuringEntity") {
                 embedded.push((pe, "procuringEntity"));
             }
-            for t in array(row.data.pointer("/tender/tenderers")) {
+            for t in array(row.data.at("/tender/tenderers")) {
                 embedded.push((t, "tenderer"));
             }
             for a in array(row.data.get("awards")) {
@@ -49,7 +50,7 @@ impl Parties {
                 }
             }
             for c in array(row.data.get("contracts")) {
-                for t in array(c.pointer("/implementation/transactions")) {
+                for t in array(c.at("/implementation/transactions")) {
                     for (field, old, role) in [
                         ("payer", "providerOrganization", "payer"),
                         ("payee", "receiverOrganization", "payee"),
@@ -180,8 +181,8 @@ impl Parties {
         {
             return Some(c.clone());
         }
-        let scheme = text(r.pointer("/identifier/scheme"));
-        let ident = id_text(r.pointer("/identifier/id"));
+        let scheme = text(r.at("/identifier/scheme"));
+        let ident = id_text(r.at("/identifier/id"));
         if let (Some(s), Some(i)) = (scheme, ident)
             && let Some(c) = self.identities.get(&format!("id:{s}-{i}"))
         {

@@ -7,6 +7,7 @@ use super::documents::codelist_spelling;
 use super::values::{push_unique, sum_values, text, unique_ids};
 use super::{Converter, completion, process_status};
 use crate::ocds::CompiledProcess;
+use crate::util::At as _;
 use crate::util::{array, id_text};
 
 impl Converter {
@@ -30,7 +31,7 @@ impl Converter {
             .filter(|c| {
                 c.get("status").and_then(Value::as_str) != Some("terminated")
                     && !c
-                        .pointer("/implementation/finalValue")
+                        .at("/implementation/finalValue")
                         .is_some_and(Value::is_object)
             })
             .count();
@@ -68,7 +69,7 @@ impl Converter {
     pub(super) fn transactions(&mut self, row: &CompiledProcess) -> Vec<Value> {
         let mut out: Vec<(&str, Value)> = Vec::new();
         for contract in array(row.data.get("contracts")) {
-            for t in array(contract.pointer("/implementation/transactions")) {
+            for t in array(contract.at("/implementation/transactions")) {
                 let Some(src) = t.as_object() else { continue };
                 let mut tx = Map::new();
                 if let Some(id) = id_text(src.get("id")) {
@@ -124,14 +125,14 @@ impl Converter {
             "procurementMethodDetails",
             "numberOfTenderers",
         ] {
-            if let Some(v) = cr.pointer(&format!("/tender/{key}")) {
+            if let Some(v) = cr.at(&format!("/tender/{key}")) {
                 tender.insert(key.into(), v.clone());
             }
         }
         if let Some(v) = row.history.get("costEstimate") {
             tender.insert("costEstimate".into(), v.clone());
         }
-        let tenderers: Vec<Value> = array(cr.pointer("/tender/tenderers"))
+        let tenderers: Vec<Value> = array(cr.at("/tender/tenderers"))
             .iter()
             .filter_map(|r| self.parties.reference_id(&row.ocid, r))
             .fold(Vec::new(), |mut acc, id| {
@@ -147,7 +148,7 @@ impl Converter {
             ("administrativeEntity", "administrativeEntity"),
         ] {
             let mut ids: Vec<String> = Vec::new();
-            if let Some(r) = cr.pointer(&format!("/tender/{field}")) {
+            if let Some(r) = cr.at(&format!("/tender/{field}")) {
                 ids.extend(self.parties.reference_id(&row.ocid, r));
             }
             for id in self.parties.in_process_with_role(&row.ocid, role) {
@@ -219,11 +220,11 @@ impl Converter {
             summary.insert("transactions".into(), Value::Array(transactions));
         }
         let mut docs = Vec::new();
-        for d in array(cr.pointer("/tender/documents")) {
+        for d in array(cr.at("/tender/documents")) {
             docs.push((row.ocid.as_str(), codelist_spelling(d)));
         }
         // The design report is a planning document the mapping places on the process.
-        for d in array(cr.pointer("/planning/documents")) {
+        for d in array(cr.at("/planning/documents")) {
             if matches!(
                 d.get("documentType").and_then(Value::as_str),
                 Some("designReport" | "projectDesignReport")
@@ -234,7 +235,7 @@ impl Converter {
         for contract in array(cr.get("contracts")) {
             for d in array(contract.get("documents"))
                 .iter()
-                .chain(array(contract.pointer("/implementation/documents")))
+                .chain(array(contract.at("/implementation/documents")))
             {
                 docs.push((row.ocid.as_str(), codelist_spelling(d)));
             }
@@ -394,7 +395,7 @@ fn modifications(cr: &Value, history: &Value) -> Vec<Value> {
 fn contract_nature(cr: &Value) -> Vec<&'static str> {
     let mut out = Vec::new();
     let category = cr
-        .pointer("/tender/mainProcurementCategory")
+        .at("/tender/mainProcurementCategory")
         .and_then(Value::as_str);
     if category == Some("works") {
         out.push("construction");
@@ -402,8 +403,8 @@ fn contract_nature(cr: &Value) -> Vec<&'static str> {
     if category == Some("services") {
         let words = format!(
             "{} {}",
-            text(cr.pointer("/tender/title")).unwrap_or_default(),
-            text(cr.pointer("/tender/description")).unwrap_or_default()
+            text(cr.at("/tender/title")).unwrap_or_default(),
+            text(cr.at("/tender/description")).unwrap_or_default()
         )
         .to_lowercase();
         let any = |list: &[&str]| list.iter().any(|w| words.contains(w));
@@ -427,7 +428,7 @@ fn process_title(cr: &Value) -> Option<String> {
             return Some(t);
         }
     }
-    text(cr.pointer("/tender/title"))
+    text(cr.at("/tender/title"))
 }
 
 /// PC-PR-12: the single contract's or award's description, else the tender's.
@@ -440,8 +441,8 @@ fn process_description(cr: &Value) -> Option<String> {
             return Some(t);
         }
     }
-    text(cr.pointer("/tender/description")).or_else(|| {
-        let items = array(cr.pointer("/tender/items"));
+    text(cr.at("/tender/description")).or_else(|| {
+        let items = array(cr.at("/tender/items"));
         match items {
             [one] => text(one.get("description")),
             _ => None,
@@ -470,7 +471,7 @@ fn contract_period(cr: &Value) -> Option<Value> {
     let contracts: Vec<&Value> = completion::live_contracts(cr)
         .filter_map(|c| c.get("period"))
         .collect();
-    let tender: Vec<&Value> = cr.pointer("/tender/contractPeriod").into_iter().collect();
+    let tender: Vec<&Value> = cr.at("/tender/contractPeriod").into_iter().collect();
     let levels = [&awards, &contracts, &tender];
     let pick = |field: &str, later: bool| {
         levels
