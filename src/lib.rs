@@ -5,7 +5,6 @@
 //! element and `flags` raises red flags; `score` aggregates with polars; `publish` writes the
 //! outputs atomically.
 
-pub mod canonical;
 pub mod cli;
 pub mod config;
 pub mod cron;

@@ -176,8 +176,8 @@ proptest! {
     #[test]
     fn a_text_hashes_as_its_value(text in any_json_text()) {
         let value: Value = serde_json::from_str(&text).expect("the generator writes JSON");
-        let parsed = costwatch::canonical::Text::parse(&text).expect("the same JSON");
-        prop_assert_eq!(parsed.hash(), costwatch::canonical::content_hash(&value));
+        let parsed = costwatch::util::canonical::Text::parse(&text).expect("the same JSON");
+        prop_assert_eq!(parsed.hash(), costwatch::util::canonical::content_hash(&value));
     }
 
     /// Merging releases followed by exact repeats of them gives the same compiled release.

@@ -89,7 +89,7 @@ pub struct ReleaseLine {
     pub id: String,
     /// Its `date`, when it is a string.
     pub date: Option<String>,
-    /// [`crate::canonical::content_hash`] of its value.
+    /// [`crate::util::canonical::content_hash`] of its value.
     pub hash: String,
 }
 
@@ -98,7 +98,7 @@ impl ReleaseLine {
     /// (`ocid` and `id`, none of the keys of a package or a record). `None` for anything
     /// else, invalid JSON included: those lines are parsed into a `Value`.
     fn read(text: &str) -> Option<ReleaseLine> {
-        use crate::canonical::{Node, Text};
+        use crate::util::canonical::{Node, Text};
         let parsed = Text::parse(text).ok()?;
         let ocid = parsed.get("ocid")?.as_str()?.to_string();
         let id = match parsed.get("id")? {
@@ -1840,7 +1840,7 @@ mod tests {
         assert_eq!(line.date, None);
         let v = line.value().expect("parses");
         assert_eq!(v["title"], "Camión");
-        assert_eq!(line.hash, crate::canonical::content_hash(&v));
+        assert_eq!(line.hash, crate::util::canonical::content_hash(&v));
         // A release inside a package is written out again from its value.
         assert!(matches!(&items[1], Item::Release(_)));
     }

@@ -322,7 +322,9 @@ fn prepare(item: ToStore) -> Prepared {
     match item {
         ToStore::Compiled(value) => Prepared::compiled(&value),
         ToStore::Release(value) => Prepared::release(&value),
-        ToStore::Line(line) => Prepared::line(line),
+        ToStore::Line(line) => {
+            Prepared::as_published(&line.text, line.ocid, line.id, line.date, line.hash)
+        }
     }
 }
 

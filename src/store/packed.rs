@@ -173,7 +173,7 @@ pub struct Prepared {
     pub ocid: String,
     /// The release `id` (text; a number is written as JSON); `None` for a compiled release.
     pub release_id: Option<String>,
-    /// [`crate::canonical::content_hash`] of the value.
+    /// [`crate::util::canonical::content_hash`] of the value.
     pub hash: String,
     /// The `date` when it is a string.
     pub date: Option<String>,
@@ -195,14 +195,21 @@ impl Prepared {
         }
     }
 
-    /// Prepares a release read from a line of its own, storing the line as published.
-    pub fn line(line: crate::ocds::package::ReleaseLine) -> Prepared {
+    /// Prepares a release whose keys and hash were read from its text without a `Value`
+    /// (a line of JSON lines holding it alone), storing the text as published.
+    pub fn as_published(
+        text: &str,
+        ocid: String,
+        id: String,
+        date: Option<String>,
+        hash: String,
+    ) -> Prepared {
         Prepared {
-            data: pack(&line.text),
-            ocid: line.ocid,
-            release_id: Some(line.id),
-            hash: line.hash,
-            date: line.date,
+            data: pack(text),
+            ocid,
+            release_id: Some(id),
+            hash,
+            date,
         }
     }
 
@@ -219,7 +226,7 @@ impl Prepared {
                 .unwrap_or_default()
                 .to_string(),
             release_id: None,
-            hash: crate::canonical::content_hash(compiled),
+            hash: crate::util::canonical::content_hash(compiled),
             date: compiled
                 .get("date")
                 .and_then(serde_json::Value::as_str)

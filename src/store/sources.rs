@@ -87,7 +87,7 @@ impl Store {
             Some(other) => other.to_string(),
             None => String::new(),
         };
-        let hash = crate::canonical::content_hash(project);
+        let hash = crate::util::canonical::content_hash(project);
         let stored: Option<String> = self
             .conn
             .query_row(

@@ -88,7 +88,7 @@ impl Parties {
                 rest.remove("roles");
                 format!(
                     "fp:{}",
-                    crate::canonical::content_hash(&Value::Object(rest))
+                    crate::util::canonical::content_hash(&Value::Object(rest))
                 )
             }
         };

@@ -4,6 +4,8 @@ use chrono::{DateTime, NaiveDate};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+pub mod canonical;
+
 /// The items of a JSON array; anything else (absent, null, another type) is empty, so that
 /// readers of published data never fail on a wrong type.
 pub fn array(v: Option<&Value>) -> &[Value] {
