@@ -314,19 +314,17 @@ pub struct Scores {
 /// (strict, lenient, elements due) for each key (the values of the grouping columns).
 type Figures = HashMap<Vec<u32>, (f64, f64, u32)>;
 
-/// Weighted figure per `keys` group of per-element rows `s`, `l`, `w`, grouped by `by`: the
-/// key itself, or one integer made of several keys (see [`compute`]), the keys then carried.
-fn figure(rows: LazyFrame, keys: &[&str], by: Expr) -> PolarsResult<Figures> {
-    let mut agg: Vec<Expr> = match keys {
-        [_] => Vec::new(),
-        _ => keys.iter().map(|k| col(*k).first()).collect(),
-    };
-    agg.extend([
-        ((col("s") * col("w")).sum() / col("w").sum() * lit(100.0)).alias("score"),
-        ((col("l") * col("w")).sum() / col("w").sum() * lit(100.0)).alias("lenient"),
-        col("s").count().alias("applicable"),
-    ]);
-    let df = rows.group_by([by]).agg(agg).collect()?;
+/// Weighted figure per `keys` group of per-element rows `s`, `l`, `w`.
+fn figure(rows: LazyFrame, keys: &[&str]) -> PolarsResult<Figures> {
+    let by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    let df = rows
+        .group_by(by)
+        .agg([
+            ((col("s") * col("w")).sum() / col("w").sum() * lit(100.0)).alias("score"),
+            ((col("l") * col("w")).sum() / col("w").sum() * lit(100.0)).alias("lenient"),
+            col("s").count().alias("applicable"),
+        ])
+        .collect()?;
     let key_cols: Vec<Vec<u32>> = keys
         .iter()
         .map(|k| ids(&df, k))
@@ -363,40 +361,30 @@ pub fn compute(
 ) -> PolarsResult<Scores> {
     let (frame, names) = input.frame()?;
     let verdicts = frame.lazy();
-    // Pairs of index columns grouped on as one integer: polars groups one integer column by
-    // hashing it, but several columns by first writing every row's values out as bytes, which
-    // at a million releases (millions of rows, millions of groups) was most of the stage's
-    // time and memory.
-    let codes = names.codes.list.len().max(1) as u64;
-    let pair = |high: &str, low: &str, span: u64| {
-        col(high).cast(DataType::UInt64) * lit(span) + col(low).cast(DataType::UInt64)
-    };
 
     // Per project and element: s = mean over units (one unit for project-level elements).
-    // The entity is the project's, and whether an element is reactive or of a process is the
-    // element's: they are carried, not grouped on.
     let per_element = verdicts
         .clone()
-        .group_by([pair("project", "code", codes).alias("unit")])
+        .group_by([
+            col("project"),
+            col("entity"),
+            col("code"),
+            col("reactive"),
+            col("is_process"),
+        ])
         .agg([
-            col("project").first(),
-            col("entity").first(),
-            col("reactive").first(),
-            col("is_process").first(),
             strict().mean().alias("s"),
             lenient().mean().alias("l"),
             col("weight").first().alias("w"),
         ]);
     let proactive = per_element.clone().filter(col("reactive").not());
-    let project = || col("project");
-    let headline = figure(proactive.clone(), &["project"], project())?;
-    let reactive = figure(per_element.filter(col("reactive")), &["project"], project())?;
+    let headline = figure(proactive.clone(), &["project"])?;
+    let reactive = figure(per_element.filter(col("reactive")), &["project"])?;
     let project_level = figure(
         proactive.clone().filter(col("is_process").not()),
         &["project"],
-        project(),
     )?;
-    let contract_level = figure(proactive.filter(col("is_process")), &["project"], project())?;
+    let contract_level = figure(proactive.filter(col("is_process")), &["project"])?;
 
     let mut entity_of: Vec<(String, String, u32)> = verdicts
         .clone()
@@ -445,18 +433,11 @@ pub fn compute(
         lenient().alias("l"),
         col("weight").alias("w"),
     ]);
-    let processes_count = names.processes.list.len().max(1) as u64;
-    let unit = || pair("project", "process", processes_count).alias("unit");
     let process_proactive = figure(
         per_process.clone().filter(col("reactive").not()),
         &["project", "process"],
-        unit(),
     )?;
-    let process_reactive = figure(
-        per_process.filter(col("reactive")),
-        &["project", "process"],
-        unit(),
-    )?;
+    let process_reactive = figure(per_process.filter(col("reactive")), &["project", "process"])?;
     let mut processes: Vec<ProcessScore> = process_proactive
         .iter()
         .map(|(key, (score, _, applicable))| ProcessScore {
@@ -470,10 +451,8 @@ pub fn compute(
     processes.sort_by(|a, b| (&a.project, &a.process).cmp(&(&b.project, &b.process)));
 
     let shares = verdicts
-        .group_by([pair("entity", "code", codes).alias("unit")])
+        .group_by([col("entity"), col("code")])
         .agg([
-            col("entity").first(),
-            col("code").first(),
             strict().sum().alias("disclosed"),
             (lenient() - strict()).sum().alias("partial"),
             col("strict").count().alias("applicable"),
