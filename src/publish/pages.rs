@@ -50,7 +50,10 @@ pub struct ProjectLine {
 pub struct Pages {
     env: Environment<'static>,
     lang: Lang,
-    footer: String,
+    footer: minijinja::Value,
+    /// The interface words, made a template value once: converting the whole table for each
+    /// sheet was a tenth of rendering it.
+    ui: minijinja::Value,
 }
 
 /// A page could not be rendered (a template error: a defect, not bad data).
@@ -68,7 +71,12 @@ impl Pages {
             "metodologia.html",
             include_str!("templates/metodologia.html"),
         )?;
-        Ok(Pages { env, lang, footer })
+        Ok(Pages {
+            env,
+            lang,
+            footer: minijinja::Value::from(footer),
+            ui: minijinja::Value::from_serialize(words::ui(lang)),
+        })
     }
 
     fn lang_code(&self) -> &'static str {
@@ -81,7 +89,7 @@ impl Pages {
     /// One project's sheet.
     pub fn ficha(&self, f: &Ficha) -> Result<String, RenderError> {
         self.env.get_template("ficha.html")?.render(context! {
-            lang => self.lang_code(), root => "../", t => words::ui(self.lang),
+            lang => self.lang_code(), root => "../", t => &self.ui,
             footer => &self.footer, f => f,
         })
     }
@@ -89,7 +97,7 @@ impl Pages {
     /// The league table.
     pub fn league(&self, view: &League) -> Result<String, RenderError> {
         self.env.get_template("liga.html")?.render(context! {
-            lang => self.lang_code(), root => "", t => words::ui(self.lang),
+            lang => self.lang_code(), root => "", t => &self.ui,
             footer => &self.footer, heading => &view.heading, summary => &view.summary,
             how => &view.how, warnings => &view.warnings, rows => &view.rows,
             matrix_how => &view.matrix_how, matrix_codes => &view.matrix_codes,
@@ -100,7 +108,7 @@ impl Pages {
     /// One entity's page.
     pub fn entity(&self, view: &EntityPage) -> Result<String, RenderError> {
         self.env.get_template("entidad.html")?.render(context! {
-            lang => self.lang_code(), root => "../", t => words::ui(self.lang),
+            lang => self.lang_code(), root => "../", t => &self.ui,
             footer => &self.footer, e => view,
         })
     }
@@ -108,7 +116,7 @@ impl Pages {
     /// The method page.
     pub fn method(&self, view: &Method) -> Result<String, RenderError> {
         self.env.get_template("metodologia.html")?.render(context! {
-            lang => self.lang_code(), root => "", t => words::ui(self.lang),
+            lang => self.lang_code(), root => "", t => &self.ui,
             footer => &self.footer, m => view,
         })
     }
