@@ -74,7 +74,7 @@ impl Target<'_> {
     pub fn stream(
         &mut self,
         record: &InputRecord<'_>,
-        open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
+        open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read + Send>>,
         hook: Hook<'_>,
     ) -> Result<Taken, Error> {
         self.read_input(record, None, None, open, hook, None)
@@ -100,7 +100,7 @@ impl Target<'_> {
         record: &InputRecord<'_>,
         package_pointer: &str,
         encoding: Encoding,
-        open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
+        open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read + Send>>,
         hook: Hook<'_>,
     ) -> Result<Taken, Error> {
         self.read_input(
@@ -118,7 +118,7 @@ impl Target<'_> {
         record: &InputRecord<'_>,
         package_pointer: Option<&str>,
         known: Option<Encoding>,
-        open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read>>,
+        open: &mut dyn FnMut() -> std::io::Result<Box<dyn Read + Send>>,
         hook: Hook<'_>,
         digest: Option<&super::local::ReadDigest>,
     ) -> Result<Taken, Error> {
@@ -132,15 +132,17 @@ impl Target<'_> {
             let input_id = self.store.record_input(self.run_id, record)?;
             let limit = self.source.max_item_bytes;
             let (store, run_id) = (self.store, self.run_id);
-            // Items are parsed and stored on this thread while the pool prepares the batch
-            // before (hash, canonical text, deflate).
+            // Three things at once: a thread of its own reads and parses the input (the
+            // parsing on the pool), this thread stores what it was handed, and the pool
+            // prepares the batch before (hash, canonical text, deflate).
             let (result, taken) = crate::util::overlap(&prepare, |relay| {
                 let mut batch = Batch::new(store, input_id, run_id, relay);
                 let result = open().map_err(ReadError::Io).and_then(|reader| {
-                    let summary =
+                    let summary = read_beside(reader, &mut batch, |reader, sink| {
                         package::read_at(reader, attempt, limit, package_pointer, &mut |item| {
-                            batch.push(item)
-                        })?;
+                            sink(item)
+                        })
+                    })?;
                     batch.finish().map_err(ReadError::Sink)?;
                     Ok(summary)
                 });
@@ -309,6 +311,71 @@ impl Target<'_> {
         Ok(taken)
     }
 }
+
+/// The reader stopped because this thread stopped taking its items (after a store error,
+/// which is the error reported).
+#[derive(Debug, thiserror::Error)]
+#[error("the store stopped taking items")]
+struct Stopped;
+
+/// Runs `read` on a thread of its own and pushes what it finds into `batch` here, in the
+/// order found. Parsing a batch of lines (on the pool) then overlaps storing the batch before
+/// (on this thread), where the two took turns; at most [`READ_AHEAD`] batches of
+/// [`Batch::SIZE`] items wait between them.
+fn read_beside(
+    reader: Box<dyn Read + Send>,
+    batch: &mut Batch<'_, '_, '_, '_>,
+    read: impl FnOnce(
+        Box<dyn Read + Send>,
+        &mut dyn FnMut(Item) -> Result<(), Stopped>,
+    ) -> Result<Summary, ReadError<Stopped>>
+    + Send,
+) -> Result<Summary, ReadError<store::Error>> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(READ_AHEAD);
+        let reading = scope.spawn(move || {
+            let mut pending = Vec::with_capacity(Batch::SIZE);
+            let summary = read(reader, &mut |item| {
+                pending.push(item);
+                if pending.len() >= Batch::SIZE {
+                    let full = std::mem::replace(&mut pending, Vec::with_capacity(Batch::SIZE));
+                    tx.send(full).map_err(|_| Stopped)?;
+                }
+                Ok(())
+            });
+            if !pending.is_empty() {
+                // Nobody waits when this thread stopped taking items; its error is reported.
+                let _ = tx.send(pending);
+            }
+            summary
+        });
+        let mut stored = Ok(());
+        'taking: for items in rx {
+            for item in items {
+                if let Err(e) = batch.push(item) {
+                    stored = Err(e);
+                    // Leaving the loop drops the receiver: the reader's next hand-over fails.
+                    break 'taking;
+                }
+            }
+        }
+        let summary = match reading.join() {
+            Ok(summary) => summary,
+            // A panic while reading is a bug, never the data: raise it here.
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        stored.map_err(ReadError::Sink)?;
+        summary.map_err(|e| match e {
+            ReadError::Io(e) => ReadError::Io(e),
+            ReadError::NotUtf8(at) => ReadError::NotUtf8(at),
+            // Only sent when this thread stopped, which returned above.
+            ReadError::Sink(Stopped) => ReadError::Io(std::io::Error::other(Stopped)),
+        })
+    })
+}
+
+/// Batches of parsed items that may wait for this thread while the reader goes on.
+const READ_AHEAD: usize = 2;
 
 /// An item waiting to be stored.
 enum ToStore {

@@ -107,7 +107,7 @@ impl ReadDigest {
 
     /// A reader of the file from its start, on the same open file; the digest starts again
     /// with it (an ISO-8859-1 retry reads the file a second time).
-    pub fn reader(&self) -> std::io::Result<Box<dyn Read>> {
+    pub fn reader(&self) -> std::io::Result<Box<dyn Read + Send>> {
         use std::io::Seek;
         let mut reading = self.lock();
         reading.file.rewind()?;

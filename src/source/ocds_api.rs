@@ -144,8 +144,9 @@ pub(super) fn take_page(
         tracing::info!(url = %fetched.url, attempts = fetched.attempts, "page fetched after retries");
     }
     let path = fetched.body.path().to_path_buf();
-    let mut open =
-        || -> std::io::Result<Box<dyn std::io::Read>> { Ok(Box::new(std::fs::File::open(&path)?)) };
+    let mut open = || -> std::io::Result<Box<dyn std::io::Read + Send>> {
+        Ok(Box::new(std::fs::File::open(&path)?))
+    };
     let mut hook = ctx.hook_for(cursor.clone());
     let taken =
         ctx.target

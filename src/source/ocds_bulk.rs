@@ -132,7 +132,7 @@ pub(super) fn take_download(ctx: &mut Ctx<'_>, fetched: Fetched) -> Result<(), E
     }
     let record = fetched.record(&ctx.target.source.id);
     let mut open =
-        || -> std::io::Result<Box<dyn Read>> { Ok(Box::new(std::fs::File::open(&path)?)) };
+        || -> std::io::Result<Box<dyn Read + Send>> { Ok(Box::new(std::fs::File::open(&path)?)) };
     let mut hook = |_: &crate::store::Store, _: &Taken| Ok(());
     let taken = ctx.target.stream(&record, &mut open, &mut hook)?;
     ctx.stored(&fetched.url, Some(fetched.status), fetched.size, &taken, ms);
@@ -193,7 +193,7 @@ fn take_zip(
                 .reject(&record, "bad_zip", None, None, e.to_string())?,
             Ok(unpacked) => {
                 let member = unpacked.path().to_path_buf();
-                let mut open = || -> std::io::Result<Box<dyn Read>> {
+                let mut open = || -> std::io::Result<Box<dyn Read + Send>> {
                     Ok(Box::new(std::fs::File::open(&member)?))
                 };
                 let mut hook = |_: &crate::store::Store, _: &Taken| Ok(());
