@@ -12,7 +12,6 @@ use crate::config::{EncodingName, Source};
 use crate::ocds::package::{self, Encoding, Item, Layout, ReadError, Summary};
 use crate::report::{InputReport, RunReport};
 use crate::store::{self, InputRecord, Inserted, Prepared, QuarantineRow, Store};
-use crate::util::Relay;
 
 /// What one input gave.
 #[derive(Debug, Clone, Default)]
@@ -132,22 +131,18 @@ impl Target<'_> {
             let input_id = self.store.record_input(self.run_id, record)?;
             let limit = self.source.max_item_bytes;
             let (store, run_id) = (self.store, self.run_id);
-            // Three things at once: a thread of its own reads and parses the input (the
-            // parsing on the pool), this thread stores what it was handed, and the pool
-            // prepares the batch before (hash, canonical text, deflate).
-            let (result, taken) = crate::util::overlap(&prepare, |relay| {
-                let mut batch = Batch::new(store, input_id, run_id, relay);
-                let result = open().map_err(ReadError::Io).and_then(|reader| {
-                    let summary = read_beside(reader, &mut batch, |reader, sink| {
-                        package::read_at(reader, attempt, limit, package_pointer, &mut |item| {
-                            sink(item)
-                        })
-                    })?;
-                    batch.finish().map_err(ReadError::Sink)?;
-                    Ok(summary)
-                });
-                (result, batch.taken)
+            // Two things at once: a thread of its own reads the input and makes its items
+            // ready for the store on the pool (parsing, hashing, deflating), while this one
+            // stores what it was handed, in the order read.
+            let mut storing = Storing::new(store, input_id, run_id);
+            let result = open().map_err(ReadError::Io).and_then(|reader| {
+                read_beside(reader, &mut storing, |reader, sink| {
+                    package::read_at(reader, attempt, limit, package_pointer, &mut |item| {
+                        sink(item)
+                    })
+                })
             });
+            let taken = storing.taken;
             if let Err(ReadError::NotUtf8(at)) = result
                 && attempt.is_none()
             {
@@ -318,41 +313,51 @@ impl Target<'_> {
 #[error("the store stopped taking items")]
 struct Stopped;
 
-/// Runs `read` on a thread of its own and pushes what it finds into `batch` here, in the
-/// order found. Parsing a batch of lines (on the pool) then overlaps storing the batch before
-/// (on this thread), where the two took turns; at most [`READ_AHEAD`] batches of
-/// [`Batch::SIZE`] items wait between them.
+/// Items made ready in one go, and hand-overs that may wait for the storing thread: enough
+/// to keep the cores busy, few enough that memory stays small (at most this many batches,
+/// each item at most the source's `max_item_bytes` of text, and deflated).
+const BATCH: usize = 256;
+const READ_AHEAD: usize = 2;
+
+/// Runs `read` on a thread of its own, which makes its items ready for the store a batch at a
+/// time on the pool; this thread stores them, in the order read, while the next batch is
+/// read and made ready. (Taking turns, the pool waited for the inserts and the inserts for
+/// the pool.)
 fn read_beside(
     reader: Box<dyn Read + Send>,
-    batch: &mut Batch<'_, '_, '_, '_>,
+    storing: &mut Storing<'_>,
     read: impl FnOnce(
         Box<dyn Read + Send>,
         &mut dyn FnMut(Item) -> Result<(), Stopped>,
     ) -> Result<Summary, ReadError<Stopped>>
     + Send,
 ) -> Result<Summary, ReadError<store::Error>> {
+    use rayon::prelude::*;
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(READ_AHEAD);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Ready>>(READ_AHEAD);
         let reading = scope.spawn(move || {
-            let mut pending = Vec::with_capacity(Batch::SIZE);
+            let hand = |items: Vec<Item>| -> Result<(), Stopped> {
+                let ready: Vec<Ready> = items.into_par_iter().map(Ready::of).collect();
+                tx.send(ready).map_err(|_| Stopped)
+            };
+            let mut pending = Vec::with_capacity(BATCH);
             let summary = read(reader, &mut |item| {
                 pending.push(item);
-                if pending.len() >= Batch::SIZE {
-                    let full = std::mem::replace(&mut pending, Vec::with_capacity(Batch::SIZE));
-                    tx.send(full).map_err(|_| Stopped)?;
+                if pending.len() >= BATCH {
+                    hand(std::mem::replace(&mut pending, Vec::with_capacity(BATCH)))?;
                 }
                 Ok(())
             });
-            if !pending.is_empty() {
-                // Nobody waits when this thread stopped taking items; its error is reported.
-                let _ = tx.send(pending);
+            if summary.is_ok() && !pending.is_empty() {
+                // Nobody waits when the storing thread stopped; its error is reported.
+                let _ = hand(pending);
             }
             summary
         });
         let mut stored = Ok(());
-        'taking: for items in rx {
-            for item in items {
-                if let Err(e) = batch.push(item) {
+        'taking: for batch in rx {
+            for ready in batch {
+                if let Err(e) = storing.take(ready) {
                     stored = Err(e);
                     // Leaving the loop drops the receiver: the reader's next hand-over fails.
                     break 'taking;
@@ -374,68 +379,50 @@ fn read_beside(
     })
 }
 
-/// Batches of parsed items that may wait for this thread while the reader goes on.
-const READ_AHEAD: usize = 2;
-
-/// An item waiting to be stored.
-enum ToStore {
-    Compiled(Value),
-    Release(Value),
-    Line(package::ReleaseLine),
+/// An item made ready for the store.
+enum Ready {
+    /// A release or compiled release: keys, hash, deflated text.
+    Prepared(Prepared),
+    /// A record's linked release.
+    Link { ocid: String, link: Value },
 }
 
-/// Prepares one item for the store (on the pool): hash, canonical text, deflated.
-fn prepare(item: ToStore) -> Prepared {
-    match item {
-        ToStore::Compiled(value) => Prepared::compiled(&value),
-        ToStore::Release(value) => Prepared::release(&value),
-        ToStore::Line(line) => {
-            Prepared::as_published(&line.text, line.ocid, line.id, line.date, line.hash)
-        }
+impl Ready {
+    /// Hashes, writes out and deflates what needs it (on the pool).
+    fn of(item: Item) -> Ready {
+        Ready::Prepared(match item {
+            Item::Link { ocid, link } => return Ready::Link { ocid, link },
+            Item::Compiled(value) => Prepared::compiled(&value),
+            Item::Release(value) => Prepared::release(&value),
+            Item::Line(line) => {
+                Prepared::as_published(&line.text, line.ocid, line.id, line.date, line.hash)
+            }
+        })
     }
 }
 
-/// Items waiting to be stored. Hashing, serialising and deflating run on every core a batch at
-/// a time while this thread parses the next batch; the inserts follow on this thread in input
-/// order, so counts and conflicts are the same whatever the number of threads. At most two
-/// batches of [`Batch::SIZE`] parsed items, each at most the source's `max_item_bytes` of text,
-/// are held besides the one being filled.
-struct Batch<'s, 'r, 'a, 'scope> {
+/// Stores what the reader made ready, in input order, and counts it: counts and conflicts
+/// are the same whatever the number of threads.
+struct Storing<'s> {
     store: &'s Store,
     input_id: i64,
     run_id: i64,
-    /// Items read, waiting for the pool.
-    items: Vec<ToStore>,
-    relay: &'r mut Relay<'a, 'scope, ToStore, Prepared>,
     taken: Taken,
 }
 
-impl<'s, 'r, 'a, 'scope> Batch<'s, 'r, 'a, 'scope> {
-    /// Enough items to keep two cores busy, few enough that memory stays small.
-    const SIZE: usize = 256;
-
-    fn new(
-        store: &'s Store,
-        input_id: i64,
-        run_id: i64,
-        relay: &'r mut Relay<'a, 'scope, ToStore, Prepared>,
-    ) -> Self {
-        Batch {
+impl<'s> Storing<'s> {
+    fn new(store: &'s Store, input_id: i64, run_id: i64) -> Self {
+        Storing {
             store,
             input_id,
             run_id,
-            items: Vec::with_capacity(Self::SIZE),
-            relay,
             taken: Taken::default(),
         }
     }
 
-    fn push(&mut self, item: Item) -> Result<(), store::Error> {
-        let item = match item {
-            Item::Release(v) => ToStore::Release(v),
-            Item::Line(line) => ToStore::Line(line),
-            Item::Compiled(v) => ToStore::Compiled(v),
-            Item::Link { ocid, link } => {
+    fn take(&mut self, ready: Ready) -> Result<(), store::Error> {
+        let item = match ready {
+            Ready::Link { ocid, link } => {
                 return self.store.insert_link(
                     &ocid,
                     &link,
@@ -447,53 +434,26 @@ impl<'s, 'r, 'a, 'scope> Batch<'s, 'r, 'a, 'scope> {
                     self.run_id,
                 );
             }
+            Ready::Prepared(item) => item,
         };
-        self.items.push(item);
-        if self.items.len() >= Self::SIZE {
-            let items = std::mem::replace(&mut self.items, Vec::with_capacity(Self::SIZE));
-            if let Some(prepared) = self.relay.hand(items) {
-                self.store(prepared)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Stores everything still waiting.
-    fn finish(&mut self) -> Result<(), store::Error> {
-        if !self.items.is_empty() {
-            let items = std::mem::take(&mut self.items);
-            if let Some(prepared) = self.relay.hand(items) {
-                self.store(prepared)?;
-            }
-        }
-        if let Some(prepared) = self.relay.take() {
-            self.store(prepared)?;
-        }
-        Ok(())
-    }
-
-    /// Stores prepared items, in input order, and counts them.
-    fn store(&mut self, prepared: Vec<Prepared>) -> Result<(), store::Error> {
         let taken = &mut self.taken;
-        for item in &prepared {
-            match self
-                .store
-                .insert_prepared(item, self.input_id, self.run_id)?
-            {
-                Inserted::New if item.release_id.is_none() => {
-                    taken.new += 1;
-                    taken.from_records += 1;
-                }
-                Inserted::New => taken.new += 1,
-                Inserted::Repeat => taken.repeated += 1,
-                Inserted::Conflict => taken.conflicting += 1,
+        match self
+            .store
+            .insert_prepared(&item, self.input_id, self.run_id)?
+        {
+            Inserted::New if item.release_id.is_none() => {
+                taken.new += 1;
+                taken.from_records += 1;
             }
-            if let Some(d) = item.date.as_deref()
-                && crate::util::is_date_time(d)
-                && taken.newest.as_deref().is_none_or(|n| newer(d, n))
-            {
-                taken.newest = Some(d.to_string());
-            }
+            Inserted::New => taken.new += 1,
+            Inserted::Repeat => taken.repeated += 1,
+            Inserted::Conflict => taken.conflicting += 1,
+        }
+        if let Some(d) = item.date.as_deref()
+            && crate::util::is_date_time(d)
+            && taken.newest.as_deref().is_none_or(|n| newer(d, n))
+        {
+            taken.newest = Some(d.to_string());
         }
         Ok(())
     }
