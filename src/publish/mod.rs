@@ -1030,9 +1030,6 @@ fn link_or_copy(from: &Path, to: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Makes room for a staged file: a file already at that name in the staging folder (another
-/// project with the same file name) may be a link to a published file, which must never be
-/// written through.
 /// A project as the package holds it: indented two spaces a level, starting two levels in
 /// (inside `"projects": [`), written in one pass instead of indenting the text afterwards.
 fn package_entry(project: &Value) -> String {
@@ -1060,6 +1057,9 @@ fn package_entry(project: &Value) -> String {
     String::from_utf8(out.0).unwrap_or_default()
 }
 
+/// Makes room for a staged file: a file already at that name in the staging folder (another
+/// project with the same file name) may be a link to a published file, which must never be
+/// written through.
 fn clear(path: &Path) -> Result<(), Error> {
     match fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(path)(e)),

@@ -151,11 +151,26 @@ impl Target<'_> {
                 attempt = Some(Encoding::Latin1);
                 continue;
             }
-            // The digest's figures, once the reader is done with the file.
+            // A store error stops the run; nothing of this input is kept.
+            let result = match result {
+                Err(ReadError::Sink(e)) => {
+                    self.store.rollback_input()?;
+                    return Err(e.into());
+                }
+                other => other,
+            };
+            // The digest's figures once the reader is done with the file: of the whole file,
+            // or, when the rest cannot be read, of the bytes read (the input is then rejected
+            // for its first error).
             let (sha256, settled);
-            let record = match digest.map(super::local::ReadDigest::finish) {
+            let mut unread = None;
+            let record = match digest {
                 None => record,
-                Some(Ok((size, sha))) => {
+                Some(digest) => {
+                    let (size, sha) = digest.finish().unwrap_or_else(|e| {
+                        unread = Some(e);
+                        digest.so_far()
+                    });
                     sha256 = sha;
                     settled = InputRecord {
                         size,
@@ -164,14 +179,19 @@ impl Target<'_> {
                     };
                     &settled
                 }
-                Some(Err(e)) => {
-                    self.store.rollback_input()?;
-                    return self.reject(record, "unreadable", None, None, e.to_string());
-                }
             };
-            if digest.is_some() && result.is_ok() {
-                self.store
-                    .settle_input(input_id, record.size, record.sha256)?;
+            let result = match (result, unread) {
+                (Ok(_), Some(e)) => Err(ReadError::Io(e)),
+                (result, _) => result,
+            };
+            if digest.is_some()
+                && result.is_ok()
+                && let Err(e) = self
+                    .store
+                    .settle_input(input_id, record.size, record.sha256)
+            {
+                self.store.rollback_input()?;
+                return Err(e.into());
             }
             let summary = match result {
                 Ok(s) => s,

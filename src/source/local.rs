@@ -129,6 +129,15 @@ impl ReadDigest {
         ))
     }
 
+    /// Size and SHA-256 of the bytes read so far (when the rest could not be read).
+    pub fn so_far(&self) -> (u64, String) {
+        let reading = self.lock();
+        (
+            reading.size,
+            crate::util::hex(&reading.hasher.clone().finalize()),
+        )
+    }
+
     /// Bytes read so far (the file's size once [`ReadDigest::finish`] returned).
     pub fn size(&self) -> u64 {
         self.lock().size
