@@ -172,7 +172,17 @@ impl Input {
     }
 
     /// The rows as a frame of indices, and the names they stand for.
-    fn frame(self) -> PolarsResult<(DataFrame, Tables)> {
+    fn frame(mut self) -> PolarsResult<(DataFrame, Tables)> {
+        // Names are only read back by index from here on; their lookup maps hold a second
+        // copy of every project and process name, where the run's memory peaks.
+        for names in [
+            &mut self.names.projects,
+            &mut self.names.entities,
+            &mut self.names.codes,
+            &mut self.names.processes,
+        ] {
+            names.index = HashMap::new();
+        }
         let df = df!(
             "project" => self.project,
             "entity" => self.entity,
