@@ -27,29 +27,41 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
             // Entries, not keys looked up again: a lookup hashes the key.
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            out.push(b'{');
-            for (i, (k, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_scalar(k, out);
-                out.push(b':');
-                write_value(v, out);
-            }
-            out.push(b'}');
+            write_object(out, entries, write_value);
         }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, v) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(v, out);
-            }
-            out.push(b']');
-        }
+        Value::Array(items) => write_array(out, items, write_value),
         other => write_scalar(other, out),
     }
+}
+
+/// `{"key":value,…}` from members already in canonical order.
+fn write_object<'k, K: AsRef<str> + 'k, V: 'k>(
+    out: &mut Vec<u8>,
+    members: impl IntoIterator<Item = (&'k K, &'k V)>,
+    write: impl Fn(&V, &mut Vec<u8>),
+) {
+    out.push(b'{');
+    for (i, (k, v)) in members.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_scalar(k.as_ref(), out);
+        out.push(b':');
+        write(v, out);
+    }
+    out.push(b'}');
+}
+
+/// `[item,…]`.
+fn write_array<V>(out: &mut Vec<u8>, items: &[V], write: impl Fn(&V, &mut Vec<u8>)) {
+    out.push(b'[');
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(v, out);
+    }
+    out.push(b']');
 }
 
 /// Writes a string or scalar as JSON straight into `out`.
@@ -126,27 +138,9 @@ impl Node<'_> {
     fn write(&self, out: &mut Vec<u8>) {
         match self {
             Node::Object(members) => {
-                out.push(b'{');
-                for (i, (k, v)) in members.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    write_scalar(k.as_ref(), out);
-                    out.push(b':');
-                    v.write(out);
-                }
-                out.push(b'}');
+                write_object(out, members.iter().map(|(k, v)| (k, v)), Node::write);
             }
-            Node::Array(items) => {
-                out.push(b'[');
-                for (i, v) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    v.write(out);
-                }
-                out.push(b']');
-            }
+            Node::Array(items) => write_array(out, items, Node::write),
             Node::String(s) => write_scalar(s.as_ref(), out),
             Node::Number(n) => out.extend_from_slice(n.as_bytes()),
             Node::Bool(true) => out.extend_from_slice(b"true"),
@@ -311,6 +305,17 @@ mod tests {
         }
         let twice = Text::parse(r#"{"id":"1","id":"2"}"#).expect("text");
         assert_eq!(twice.get("id").and_then(Node::as_str), Some("2"));
+    }
+
+    #[test]
+    fn the_canonical_form_is_pinned() {
+        // Stores keep these hashes: the form may never change.
+        let text = r#"{ "b": [1, "x\u00e9", 1.50], "a": {"d": null, "c": true} }"#;
+        let canonical = r#"{"a":{"c":true,"d":null},"b":[1,"xé",1.50]}"#;
+        let value: Value = serde_json::from_str(text).expect("json");
+        let expected = crate::util::sha256_hex(canonical.as_bytes());
+        assert_eq!(content_hash(&value), expected);
+        assert_eq!(Text::parse(text).expect("text").hash(), expected);
     }
 
     #[test]
