@@ -13,6 +13,28 @@ use crate::ocds::package::{self, Encoding, Item, Layout, ReadError, Summary};
 use crate::report::{InputReport, RunReport};
 use crate::store::{self, InputRecord, Inserted, Prepared, QuarantineRow, Store};
 
+/// Why an input is rejected whole: reason code, byte offset, detail.
+struct Rejection(&'static str, Option<u64>, String);
+
+impl Rejection {
+    fn of(e: ReadError<store::Error>) -> Rejection {
+        match e {
+            // With an explicit encoding the reader reports bad bytes as issues instead.
+            ReadError::NotUtf8(at) => Rejection(
+                "invalid_utf8",
+                Some(at),
+                "bytes that are not UTF-8".to_string(),
+            ),
+            ReadError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Rejection("truncated", None, e.to_string())
+            }
+            ReadError::Io(e) => Rejection("unreadable", None, e.to_string()),
+            // The caller returns store errors before it rejects anything.
+            ReadError::Sink(e) => Rejection("store_error", None, e.to_string()),
+        }
+    }
+}
+
 /// What one input gave.
 #[derive(Debug, Clone, Default)]
 pub struct Taken {
@@ -151,24 +173,26 @@ impl Target<'_> {
                 attempt = Some(Encoding::Latin1);
                 continue;
             }
-            // A store error stops the run; nothing of this input is kept.
-            let result = match result {
+            // A store error stops the run; nothing of this input is kept. Any other error
+            // rejects the input, for the first reason found.
+            let mut outcome = match result {
+                Ok(summary) => Ok(summary),
                 Err(ReadError::Sink(e)) => {
                     self.store.rollback_input()?;
                     return Err(e.into());
                 }
-                other => other,
+                Err(e) => Err(Rejection::of(e)),
             };
             // The digest's figures once the reader is done with the file: of the whole file,
-            // or, when the rest cannot be read, of the bytes read (the input is then rejected
-            // for its first error).
+            // or of the bytes read when the rest cannot be read.
             let (sha256, settled);
-            let mut unread = None;
             let record = match digest {
                 None => record,
                 Some(digest) => {
                     let (size, sha) = digest.finish().unwrap_or_else(|e| {
-                        unread = Some(e);
+                        if outcome.is_ok() {
+                            outcome = Err(Rejection::of(ReadError::Io(e)));
+                        }
                         digest.so_far()
                     });
                     sha256 = sha;
@@ -180,40 +204,23 @@ impl Target<'_> {
                     &settled
                 }
             };
-            let result = match (result, unread) {
-                (Ok(_), Some(e)) => Err(ReadError::Io(e)),
-                (result, _) => result,
-            };
-            if digest.is_some()
-                && result.is_ok()
-                && let Err(e) = self
+            let settling = match (&outcome, digest) {
+                (Ok(_), Some(_)) => self
                     .store
-                    .settle_input(input_id, record.size, record.sha256)
-            {
+                    .settle_input(input_id, record.size, record.sha256),
+                _ => Ok(()),
+            };
+            if let Err(e) = settling {
                 self.store.rollback_input()?;
                 return Err(e.into());
             }
-            let summary = match result {
-                Ok(s) => s,
-                Err(e) => {
+            return match outcome {
+                Ok(summary) => self.finish(record, input_id, summary, taken, hook),
+                Err(Rejection(reason, offset, detail)) => {
                     self.store.rollback_input()?;
-                    let (reason, offset, detail) = match e {
-                        ReadError::Sink(e) => return Err(e.into()),
-                        // With an explicit encoding read() reports bad bytes as issues.
-                        ReadError::NotUtf8(at) => (
-                            "invalid_utf8",
-                            Some(at),
-                            "bytes that are not UTF-8".to_string(),
-                        ),
-                        ReadError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                            ("truncated", None, e.to_string())
-                        }
-                        ReadError::Io(e) => ("unreadable", None, e.to_string()),
-                    };
-                    return self.reject(record, reason, offset, None, detail);
+                    self.reject(record, reason, offset, None, detail)
                 }
             };
-            return self.finish(record, input_id, summary, taken, hook);
         }
     }
 
