@@ -22,8 +22,13 @@ fuzz_target!(|data: &[u8]| {
             Ok(summary) => {
                 assert_eq!(summary.items, items.len() as u64);
                 for item in &items {
-                    let (Item::Release(v, _) | Item::Compiled(v) | Item::Link { link: v, .. }) = item;
-                    assert!(v.is_object());
+                    match item {
+                        Item::Release(v) | Item::Compiled(v) | Item::Link { link: v, .. } => {
+                            assert!(v.is_object())
+                        }
+                        // A line read without a tree must parse into the release it stands for.
+                        Item::Line(line) => assert!(line.value().is_ok_and(|v| v.is_object())),
+                    }
                 }
             }
             // Only the strict first try may ask for a retry as ISO-8859-1.
