@@ -17,21 +17,23 @@ use crate::store::{self, InputRecord, Inserted, Prepared, QuarantineRow, Store};
 struct Rejection(&'static str, Option<u64>, String);
 
 impl Rejection {
-    fn of(e: ReadError<store::Error>) -> Rejection {
-        match e {
-            // With an explicit encoding the reader reports bad bytes as issues instead.
-            ReadError::NotUtf8(at) => Rejection(
-                "invalid_utf8",
-                Some(at),
-                "bytes that are not UTF-8".to_string(),
-            ),
-            ReadError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                Rejection("truncated", None, e.to_string())
-            }
-            ReadError::Io(e) => Rejection("unreadable", None, e.to_string()),
-            // The caller returns store errors before it rejects anything.
-            ReadError::Sink(e) => Rejection("store_error", None, e.to_string()),
-        }
+    /// Bytes that are not UTF-8 where the encoding was given (otherwise the reader reports
+    /// them as issues, or the input is read again as ISO-8859-1).
+    fn not_utf8(at: u64) -> Rejection {
+        Rejection(
+            "invalid_utf8",
+            Some(at),
+            "bytes that are not UTF-8".to_string(),
+        )
+    }
+
+    /// The bytes could not be read, or ended early.
+    fn io(e: std::io::Error) -> Rejection {
+        let reason = match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => "truncated",
+            _ => "unreadable",
+        };
+        Rejection(reason, None, e.to_string())
     }
 }
 
@@ -181,7 +183,8 @@ impl Target<'_> {
                     self.store.rollback_input()?;
                     return Err(e.into());
                 }
-                Err(e) => Err(Rejection::of(e)),
+                Err(ReadError::NotUtf8(at)) => Err(Rejection::not_utf8(at)),
+                Err(ReadError::Io(e)) => Err(Rejection::io(e)),
             };
             // The digest's figures once the reader is done with the file: of the whole file,
             // or of the bytes read when the rest cannot be read.
@@ -191,7 +194,7 @@ impl Target<'_> {
                 Some(digest) => {
                     let (size, sha) = digest.finish().unwrap_or_else(|e| {
                         if outcome.is_ok() {
-                            outcome = Err(Rejection::of(ReadError::Io(e)));
+                            outcome = Err(Rejection::io(e));
                         }
                         digest.so_far()
                     });
