@@ -223,15 +223,11 @@ impl<'c> Run<'c> {
     fn score(&mut self, published: &mut Published) -> Result<score::Scores, Error> {
         stage_started("score");
         let clock = Instant::now();
-        // Taken, not borrowed: nothing needs the values after the draw, and the score stage is
-        // where a run's memory peaks (two names a project: some 10 MB at a million releases).
-        let values = std::mem::take(&mut published.values);
         let sample = self
             .config
             .scoring
             .sample_seed
-            .map(|seed| score::draw(seed, &values));
-        drop(values);
+            .map(|seed| score::draw(seed, &published.values));
         let scores = score::compute(
             std::mem::take(&mut published.input),
             &published.process_counts,

@@ -41,7 +41,7 @@ pub struct Published {
     pub entities: BTreeMap<String, EntityInfo>,
     /// OCP-notebook presence.
     pub ocp: score::OcpTally,
-    /// (entity, project, value) for the index-style sample.
+    /// (entity, project, value) for the index-style sample; empty when no sample is drawn.
     pub values: Vec<(String, String, f64)>,
     /// Each project's score and stage, for the history.
     pub history: Vec<ProjectScoreRow>,
@@ -443,8 +443,11 @@ impl Work<'_> {
                 weight(self.config, code)
             });
         out.ocp.add_presence(&t.entity.entity, &t.presence);
-        out.values
-            .push((t.entity.entity.clone(), line.id.clone(), t.value));
+        // Only the index-style sample reads them.
+        if self.config.scoring.sample_seed.is_some() {
+            out.values
+                .push((t.entity.entity.clone(), line.id.clone(), t.value));
+        }
         out.process_counts
             .push((line.id.clone(), t.entity.entity.clone(), t.processes));
         report.processes += u64::from(t.processes);

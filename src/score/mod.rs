@@ -171,18 +171,16 @@ impl Input {
         self.weight.push(weight);
     }
 
-    /// The rows as a frame of indices, and the names they stand for.
-    fn frame(mut self) -> PolarsResult<(DataFrame, Tables)> {
-        // Names are only read back by index from here on; their lookup maps hold a second
-        // copy of every project and process name, where the run's memory peaks.
-        for names in [
-            &mut self.names.projects,
-            &mut self.names.entities,
-            &mut self.names.codes,
-            &mut self.names.processes,
-        ] {
-            names.index = HashMap::new();
-        }
+    /// The rows as a frame of indices, and the names they stand for. Only the lists of names
+    /// are kept: their lookup maps hold a second copy of every project and process name, and
+    /// the score stage is where a run's memory peaks.
+    fn frame(self) -> PolarsResult<(DataFrame, Named)> {
+        let names = Named {
+            projects: self.names.projects.list,
+            entities: self.names.entities.list,
+            codes: self.names.codes.list,
+            processes: self.names.processes.list,
+        };
         let df = df!(
             "project" => self.project,
             "entity" => self.entity,
@@ -194,11 +192,11 @@ impl Input {
             "lenient" => self.lenient,
             "weight" => self.weight,
         )?;
-        Ok((df, self.names))
+        Ok((df, names))
     }
 }
 
-/// The names behind the frame's index columns.
+/// The names behind the frame's index columns, while rows are added.
 #[derive(Default)]
 struct Tables {
     projects: Names,
@@ -224,10 +222,20 @@ impl Names {
         self.index.insert(name.to_string(), i);
         i
     }
+}
 
-    fn name(&self, id: u32) -> &str {
-        self.list.get(id as usize).map_or("", String::as_str)
-    }
+/// The names behind the frame's index columns, once the frame is made: each list indexed by
+/// the ids the rows hold.
+struct Named {
+    projects: Vec<String>,
+    entities: Vec<String>,
+    codes: Vec<String>,
+    processes: Vec<String>,
+}
+
+/// The name an id stands for.
+fn name(list: &[String], id: u32) -> &str {
+    list.get(id as usize).map_or("", String::as_str)
 }
 
 /// A project's score.
@@ -407,8 +415,8 @@ pub fn compute(
                 .zip(ids(&df, "entity")?)
                 .map(|(p, e)| {
                     (
-                        names.projects.name(p).to_string(),
-                        names.entities.name(e).to_string(),
+                        name(&names.projects, p).to_string(),
+                        name(&names.entities, e).to_string(),
                         p,
                     )
                 })
@@ -451,8 +459,8 @@ pub fn compute(
     let mut processes: Vec<ProcessScore> = process_proactive
         .iter()
         .map(|(key, (score, _, applicable))| ProcessScore {
-            project: names.projects.name(key[0]).to_string(),
-            process: names.processes.name(key[1]).to_string(),
+            project: name(&names.projects, key[0]).to_string(),
+            process: name(&names.processes, key[1]).to_string(),
             score: *score,
             applicable: *applicable,
             reactive: process_reactive.get(key).map(|x| x.0),
@@ -631,7 +639,7 @@ fn optional(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
     Ok((0..ca.len()).map(|i| ca.get(i)).collect())
 }
 
-fn read_shares(df: &DataFrame, names: &Tables) -> PolarsResult<Vec<ElementShare>> {
+fn read_shares(df: &DataFrame, names: &Named) -> PolarsResult<Vec<ElementShare>> {
     let (e, c, d, a) = (
         ids(df, "entity")?,
         ids(df, "code")?,
@@ -641,8 +649,8 @@ fn read_shares(df: &DataFrame, names: &Tables) -> PolarsResult<Vec<ElementShare>
     let p = counts(df, "partial")?;
     let mut shares: Vec<ElementShare> = (0..e.len())
         .map(|i| ElementShare {
-            entity: names.entities.name(e[i]).to_string(),
-            code: names.codes.name(c[i]).to_string(),
+            entity: name(&names.entities, e[i]).to_string(),
+            code: name(&names.codes, c[i]).to_string(),
             share: if a[i] == 0 {
                 0.0
             } else {
