@@ -100,12 +100,7 @@ impl Book {
         };
         let r = self.sheets[i].rows;
         if r > LAST_ROW {
-            if self.sheets[i].cut == 0 {
-                tracing::warn!(
-                    sheet = name,
-                    "the workbook sheet is full (Excel's row limit); the CSV file holds every row"
-                );
-            }
+            // Counted, and said once with the count when the workbook is saved.
             self.sheets[i].cut += 1;
             return Ok(());
         }

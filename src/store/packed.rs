@@ -191,7 +191,7 @@ impl Prepared {
         };
         Prepared {
             release_id: Some(release_id),
-            ..Prepared::of(release)
+            ..Prepared::compiled(release)
         }
     }
 
@@ -215,10 +215,6 @@ impl Prepared {
 
     /// Prepares a compiled release taken from a record.
     pub fn compiled(compiled: &serde_json::Value) -> Prepared {
-        Prepared::of(compiled)
-    }
-
-    fn of(compiled: &serde_json::Value) -> Prepared {
         Prepared {
             ocid: compiled
                 .get("ocid")

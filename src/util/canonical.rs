@@ -113,11 +113,6 @@ impl<'a> Text<'a> {
         }
     }
 
-    /// Whether the text is a JSON object.
-    pub fn is_object(&self) -> bool {
-        matches!(self.0, Node::Object(_))
-    }
-
     /// SHA-256 (hex) of the canonical form: [`content_hash`] of the same JSON.
     pub fn hash(&self) -> String {
         let mut buf = Vec::new();
