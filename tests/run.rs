@@ -540,7 +540,12 @@ fn each_local_file_is_recorded_with_the_size_and_hash_of_its_bytes() {
         .expect("query")
         .collect::<Result<_, _>>()
         .expect("rows");
+    // Every input read has its row, the two written here included.
     assert!(rows.len() >= 17, "{rows:?}");
+    assert_eq!(rows.len(), report.inputs.len(), "{rows:?}");
+    for name in ["latin1.jsonl", "document.json"] {
+        assert!(rows.iter().any(|r| r.0.ends_with(name)), "{name}: {rows:?}");
+    }
     for (location, size, sha256) in &rows {
         let bytes = std::fs::read(location).expect("read");
         assert_eq!(*size, bytes.len() as i64, "{location}");
