@@ -78,6 +78,10 @@ pub enum Item {
     },
 }
 
+/// The keys that make an object a package or a record rather than a release: what
+/// [`classify_object`] takes out first.
+const CONTAINER_KEYS: [&str; 3] = ["releases", "records", "compiledRelease"];
+
 /// A release that a line of JSON lines holds alone, with what storing it needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReleaseLine {
@@ -99,19 +103,14 @@ impl ReleaseLine {
     /// else, invalid JSON included: those lines are parsed into a `Value`.
     fn read(text: &str) -> Option<ReleaseLine> {
         use crate::util::canonical::{Node, Text};
-        let parsed = Text::parse(text).ok()?;
+        // A package or a record is refused at its first such key, not read to the end first.
+        let parsed = Text::parse_unless(text, &CONTAINER_KEYS).ok()?;
         let ocid = parsed.get("ocid")?.as_str()?.to_string();
         let id = match parsed.get("id")? {
             Node::String(s) => s.to_string(),
             Node::Number(n) => n.clone(),
             _ => return None,
         };
-        if ["releases", "records", "compiledRelease"]
-            .iter()
-            .any(|k| parsed.get(k).is_some())
-        {
-            return None;
-        }
         Some(ReleaseLine {
             text: text.trim().to_string(),
             ocid,

@@ -96,8 +96,14 @@ impl<'a> Text<'a> {
     /// Reads `text`; the error is the one a parse into a `Value` gives for most texts, but a
     /// caller that reports errors should parse again into a `Value` for its message.
     pub fn parse(text: &'a str) -> Result<Text<'a>, serde_json::Error> {
+        Text::parse_unless(text, &[])
+    }
+
+    /// Reads `text` as [`Text::parse`] does, but stops with an error at the first top-level
+    /// key in `unless`: a caller that would throw such a text away does not read the rest.
+    pub fn parse_unless(text: &'a str, unless: &[&str]) -> Result<Text<'a>, serde_json::Error> {
         let mut de = serde_json::Deserializer::from_str(text);
-        let node = de.deserialize_any(NodeVisitor)?;
+        let node = de.deserialize_any(NodeVisitor { unless })?;
         de.end()?;
         Ok(Text(node))
     }
@@ -149,9 +155,12 @@ impl Node<'_> {
 /// the number's text: what its own `Value` looks for.
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
-struct NodeVisitor;
+/// Builds a [`Node`]; at the top level, refuses an object with a key in `unless`.
+struct NodeVisitor<'u> {
+    unless: &'u [&'u str],
+}
 
-impl<'de> Visitor<'de> for NodeVisitor {
+impl<'de> Visitor<'de> for NodeVisitor<'_> {
     type Value = Node<'de>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -209,6 +218,9 @@ impl<'de> Visitor<'de> for NodeVisitor {
                 let number: serde_json::Number = text.parse().map_err(de::Error::custom)?;
                 return Ok(Node::Number(number.to_string()));
             }
+            if self.unless.contains(&key.as_ref()) {
+                return Err(de::Error::custom(format_args!("a `{key}` member")));
+            }
             let value = map.next_value_seed(NodeSeed)?;
             members.push((key, value));
         }
@@ -231,7 +243,7 @@ impl<'de> de::DeserializeSeed<'de> for NodeSeed {
     type Value = Node<'de>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Node<'de>, D::Error> {
-        d.deserialize_any(NodeVisitor)
+        d.deserialize_any(NodeVisitor { unless: &[] })
     }
 }
 
@@ -311,6 +323,18 @@ mod tests {
         let expected = crate::util::sha256_hex(canonical.as_bytes());
         assert_eq!(content_hash(&value), expected);
         assert_eq!(Text::parse(text).expect("text").hash(), expected);
+    }
+
+    #[test]
+    fn a_top_level_key_can_stop_the_reading() {
+        let unless = ["releases"];
+        assert!(Text::parse_unless(r#"{"uri":"x","releases":[{"id":"1"}]}"#, &unless).is_err());
+        // Only at the top level.
+        let nested = Text::parse_unless(r#"{"ocid":"a","x":{"releases":1}}"#, &unless);
+        assert_eq!(
+            nested.expect("read").get("ocid").and_then(Node::as_str),
+            Some("a")
+        );
     }
 
     #[test]
