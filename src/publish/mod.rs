@@ -21,6 +21,7 @@ use crate::ids::{Verdict, catalogue};
 use crate::report::RunReport;
 use crate::score::{OcpTally, Scores};
 
+mod append;
 mod book;
 pub mod labels;
 pub mod metrics;
@@ -141,26 +142,21 @@ pub struct PackageMeta {
 pub struct Staging {
     final_dir: PathBuf,
     dir: PathBuf,
-    package: BufWriter<File>,
-    package_path: PathBuf,
-    /// Bytes written to the package so far: where the next entry starts.
+    /// The package, the project and flag tables and their workbook sheets, written on a
+    /// thread of their own.
+    appender: append::Appender,
+    /// Bytes handed to the package so far: where the next entry starts.
     package_bytes: u64,
     /// The published package, opened when a project is reused from it.
     published_package: Option<File>,
     projects: u64,
     /// Projects written into the package (those with schema errors are not).
     in_package: u64,
-    /// `flags.csv`, written project by project like the package.
-    flags: Csv,
-    /// `proyectos.csv`, likewise.
-    project_table: Csv,
     /// The pages' templates and options.
     pages: Pages,
     report: ReportOptions,
     /// What each project contributes to the league table and the entity pages.
     lines: Vec<ProjectLine>,
-    /// The workbook, written table by table (the project and flag tables row by row).
-    book: book::Book,
     /// Tables made at the end of the run, kept for the workbook until it is saved.
     sheets: Vec<Sheet>,
 }
@@ -315,21 +311,24 @@ impl Staging {
             path: dir.clone(),
             source,
         })?;
+        let appender = append::Appender::start(append::Writers {
+            package,
+            package_path,
+            flags,
+            project_table,
+            book,
+        })?;
         Ok(Staging {
             final_dir: final_dir.to_path_buf(),
             dir,
-            package,
-            package_path,
+            appender,
             package_bytes: open.len() as u64,
             published_package: open_published_package(final_dir),
             projects: 0,
             in_package: 0,
-            flags,
-            project_table,
             pages,
             report,
             lines: Vec::new(),
-            book,
             sheets: Vec::new(),
         })
     }
@@ -338,10 +337,12 @@ impl Staging {
     /// projects can be rendered at once; [`Staging::add`] writes them, in order. The files
     /// come apart from what the run's tables and pages take from the project.
     pub fn render(&self, sheet: &ProjectSheet<'_>) -> Result<(Rendered, Kept), Error> {
-        let package_entry = sheet
-            .errors
-            .is_empty()
-            .then(|| package_entry(sheet.project));
+        // Hashed here, on every core: the stamp keeps the hash.
+        let package_entry = sheet.errors.is_empty().then(|| {
+            let entry = package_entry(sheet.project);
+            let sha = crate::util::sha256_hex(entry.as_bytes());
+            (entry, sha)
+        });
         let id = sheet
             .project
             .get("id")
@@ -469,10 +470,9 @@ impl Staging {
     /// written.
     pub fn add(&mut self, mut r: Rendered, kept: &mut Kept) -> Result<(), Error> {
         self.write_files(&mut r, kept)?;
-        let package = match &r.package_entry {
-            Some(entry) => Some(self.put_entry(entry, None)?),
-            None => None,
-        };
+        let package = r
+            .package_entry
+            .map(|(entry, sha)| self.put_entry(entry, sha));
         self.settle(kept, package)
     }
 
@@ -517,11 +517,8 @@ impl Staging {
     }
 
     /// Stamps a project whose files are in the staging folder and adds its rows.
-    fn settle(
-        &mut self,
-        kept: &mut Kept,
-        package: Option<(u64, u64, String)>,
-    ) -> Result<(), Error> {
+    fn settle(&mut self, kept: &mut Kept, package: Option<Placed>) -> Result<(), Error> {
+        let (package, entry) = package.map(|p| (p.at, p.text)).unzip();
         let staged = |name: &str| file_stamp(&self.dir.join(name));
         kept.stamp = match (staged(&kept.json_name), staged(&kept.html_name)) {
             (Some(json), Some(html)) => Some(Stamp {
@@ -531,7 +528,7 @@ impl Staging {
             }),
             _ => None,
         };
-        self.add_rows(kept)
+        self.add_rows(kept, entry)
     }
 
     /// Whether a kept project's files and package entry in the published output are still
@@ -559,11 +556,10 @@ impl Staging {
     /// unchanged: its entry is copied into the package, its files linked (or copied), its rows
     /// added, and `kept` given its new stamp.
     pub fn reuse(&mut self, kept: &mut Kept, unchanged: Unchanged) -> Result<(), Error> {
-        let package = match unchanged.entry {
-            // Checked against its hash just now: the hash is not worked out again.
-            Some((entry, sha)) => Some(self.put_entry(&entry, Some(sha))?),
-            None => None,
-        };
+        // Checked against its hash just now: the hash is not worked out again.
+        let package = unchanged
+            .entry
+            .map(|(entry, sha)| self.put_entry(entry, sha));
         for name in [&kept.json_name, &kept.html_name] {
             link_or_copy(&self.final_dir.join(name), &self.dir.join(name))?;
         }
@@ -581,31 +577,36 @@ impl Staging {
             .flatten()
     }
 
-    /// Appends one project to the package; its offset, length and hash there (`sha`, when the
-    /// caller already has it).
-    fn put_entry(&mut self, entry: &str, sha: Option<String>) -> Result<(u64, u64, String), Error> {
+    /// Places one project's entry (hashed `sha`) in the package: its offset, length and hash
+    /// there. [`Staging::add_rows`] hands it over to be written.
+    fn put_entry(&mut self, entry: String, sha: String) -> Placed {
         let sep = if self.in_package == 0 {
             "\n    "
         } else {
             ",\n    "
         };
-        write!(self.package, "{sep}{entry}").map_err(io(&self.package_path))?;
         let offset = self.package_bytes + sep.len() as u64;
         self.package_bytes = offset + entry.len() as u64;
         self.in_package += 1;
-        let sha = sha.unwrap_or_else(|| crate::util::sha256_hex(entry.as_bytes()));
-        Ok((offset, entry.len() as u64, sha))
+        Placed {
+            at: (offset, entry.len() as u64, sha),
+            text: (sep, entry),
+        }
     }
 
-    /// The project's rows in the tables and its line on the pages.
-    fn add_rows(&mut self, kept: &Kept) -> Result<(), Error> {
+    /// Hands the project's package entry and table rows over to be written, and adds its line
+    /// on the pages. The rows leave `kept`: its tally was stored before.
+    fn add_rows(
+        &mut self,
+        kept: &mut Kept,
+        entry: Option<(&'static str, String)>,
+    ) -> Result<(), Error> {
         self.projects += 1;
-        for row in &kept.flag_rows {
-            self.flags.row(row)?;
-            self.book.row("alertas", row)?;
-        }
-        self.project_table.row(&kept.table_row)?;
-        self.book.row("proyectos", &kept.table_row)?;
+        self.appender.send(append::Append {
+            entry,
+            flag_rows: std::mem::take(&mut kept.flag_rows),
+            table_row: std::mem::take(&mut kept.table_row),
+        })?;
         self.lines.push(kept.line.clone());
         Ok(())
     }
@@ -861,15 +862,16 @@ impl Staging {
             ])?;
         }
         self.sheets.extend(w.finish()?);
-        write!(self.package, "\n  ]\n}}\n").map_err(io(&self.package_path))?;
-        self.package.flush().map_err(io(&self.package_path))?;
-        self.project_table.finish()?;
-        self.flags.finish()?;
+        let mut w = self.appender.finish()?;
+        write!(w.package, "\n  ]\n}}\n").map_err(io(&w.package_path))?;
+        w.package.flush().map_err(io(&w.package_path))?;
+        w.project_table.finish()?;
+        w.flags.finish()?;
         // The workbook holds every table, the report's quarantine included.
         for sheet in std::mem::take(&mut self.sheets) {
-            self.book.sheet(&sheet)?;
+            w.book.sheet(&sheet)?;
         }
-        self.book.save()
+        w.book.save()
     }
 
     /// Writes the run report and the metrics, and moves the folder into place.
@@ -904,9 +906,17 @@ impl Drop for Staging {
 /// One project made ready to write by [`Staging::render`].
 pub struct Rendered {
     /// `None` for a project with schema errors: it stays out of the package.
-    package_entry: Option<String>,
+    /// Its package entry and the entry's SHA-256.
+    package_entry: Option<(String, String)>,
     /// Its JSON file and sheet, until [`Staging::write_files`] takes them to write.
     files: Option<(Vec<u8>, String)>,
+}
+
+/// A project's entry given its place in the package: offset, length and hash, and the text
+/// with the separator to write before it.
+struct Placed {
+    at: (u64, u64, String),
+    text: (&'static str, String),
 }
 
 /// What a project adds to the run's tables and pages besides its files, and where its files
