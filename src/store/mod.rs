@@ -4,6 +4,7 @@
 //! parts, runs. Out: the releases of one ocid at a time, compiled releases grouped by project.
 //! It never interprets OCDS beyond the keys it indexes (`ocid`, `id`, `date`).
 
+mod checkpoint;
 mod kept;
 mod packed;
 mod schema;
@@ -271,6 +272,9 @@ pub fn lock_path(store: &Path) -> PathBuf {
 
 /// An open store with its lock held.
 pub struct Store {
+    // Declared first so that it is dropped first: its connection must close before `conn`,
+    // which then copies the rest of the log back as the last connection.
+    _checkpoint: Option<checkpoint::Checkpointer>,
     conn: Connection,
     path: PathBuf,
     // Held for the life of the store: a second run on the same store waits for nobody, it fails.
@@ -346,7 +350,14 @@ impl Store {
         )
         .map_err(sq)?;
         schema::migrate(&mut conn, path)?;
+        // The log is copied back on a thread of its own; the store's connection only writes.
+        let checkpointer = checkpoint::Checkpointer::start(path);
+        if checkpointer.is_some() {
+            conn.pragma_update(None, "wal_autocheckpoint", 0)
+                .map_err(sq)?;
+        }
         Ok(Store {
+            _checkpoint: checkpointer,
             conn,
             path: path.to_path_buf(),
             _lock: lock,
