@@ -180,6 +180,9 @@ struct Tally {
     processes: u32,
     entity: EntityInfo,
     scored: Vec<score::Scored>,
+    /// What the scores take from `scored`: worked out on every core, never stored.
+    #[serde(skip)]
+    summary: score::Summary,
     flags: Vec<(String, flags::FlagState)>,
     presence: score::Presence,
     #[serde(with = "crate::util::exact_f64")]
@@ -267,12 +270,13 @@ impl Work<'_> {
                 None
             });
         }
-        let staging = &*self.staging;
+        let (staging, config) = (&*self.staging, self.config);
         let kept: Vec<Option<(Tally, Result<Unchanged, Changed>)>> = texts
             .into_par_iter()
             .zip(&keys)
             .map(|(text, key)| {
-                let tally = read_tally(key, text?)?;
+                let mut tally = read_tally(key, text?)?;
+                tally.summary = score::summarise(&tally.scored, |code| weight(config, code));
                 let unchanged = staging.check(&tally.kept);
                 Some((tally, unchanged))
             })
@@ -439,9 +443,7 @@ impl Work<'_> {
             report.flags.count(code, *state);
         }
         out.input
-            .push_project(&line.id, &t.entity.entity, &t.scored, |code| {
-                weight(self.config, code)
-            });
+            .push_project(&line.id, &t.entity.entity, &t.summary);
         out.ocp.add_presence(&t.entity.entity, &t.presence);
         // Only the index-style sample reads them.
         if self.config.scoring.sample_seed.is_some() {
@@ -634,7 +636,9 @@ fn assess_and_render(config: &Config, staging: &Staging, p: Placed) -> Result<Do
     };
     let presence = score::Presence::of(project);
     let progress = sheet::progress(project, &job.rows);
-    let figures = figures(&verdicts, config, presence.figure());
+    let scored: Vec<score::Scored> = verdicts.iter().filter_map(score::Scored::of).collect();
+    let summary = score::summarise(&scored, |code| weight(config, code));
+    let figures = figures(&summary, &verdicts, presence.figure());
     let provenance = job.oc4ids.as_ref().map(|(_, p)| p);
     let (rendered, kept) = staging.render(&ProjectSheet {
         project,
@@ -665,7 +669,8 @@ fn assess_and_render(config: &Config, staging: &Staging, p: Placed) -> Result<Do
             .iter()
             .map(|f| (f.code.to_string(), f.state))
             .collect(),
-        scored: verdicts.iter().filter_map(score::Scored::of).collect(),
+        scored,
+        summary,
         presence,
         value: score::project_value(project),
         notes: converted.notes.len() as u64,
@@ -723,9 +728,9 @@ fn weight(config: &Config, code: &str) -> f64 {
     config.weights.get(code).copied().unwrap_or(1.0)
 }
 
-/// The project's own figures: `score::project_figures` plus the verdict counts.
-fn figures(verdicts: &[Verdict], config: &Config, ocp_presence: f64) -> ProjectFigures {
-    let own = score::project_figures(verdicts, |code| weight(config, code));
+/// The project's own figures (those the tables take) plus the verdict counts.
+fn figures(summary: &score::Summary, verdicts: &[Verdict], ocp_presence: f64) -> ProjectFigures {
+    let own = summary.own();
     let count = |o: Outcome| verdicts.iter().filter(|v| v.outcome == o).count() as u32;
     ProjectFigures {
         score: own.score,

@@ -164,9 +164,8 @@ proptest! {
         prop_assert_eq!(own.applicable, proactive_due);
 
         let mut input = score::Input::default();
-        for v in &vs {
-            input.push("p", "e", v, weight(v.code));
-        }
+        let scored: Vec<score::Scored> = vs.iter().filter_map(score::Scored::of).collect();
+        input.push_project("p", "e", &score::summarise(&scored, weight));
         let scores = score::compute(input, &[("p".into(), "e".into(), 3)], None).expect("scores");
         if proactive_due == 0 {
             prop_assert!(scores.projects.is_empty() || scores.projects[0].applicable == 0);

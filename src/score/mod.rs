@@ -1,7 +1,7 @@
-//! Scores from verdicts, with polars.
+//! Scores from verdicts: each project summed up where it is judged, entities with polars.
 //!
-//! In: every verdict of the run (one row per element and unit), each tagged with its project and
-//! entity. Out: project, contracting-process and entity scores and per-entity element shares.
+//! In: each project's due verdicts, summed up by [`summarise`] on every core as the project is
+//! judged, then added to [`Input`] one project at a time. Out: project, contracting-process and entity scores and per-entity element shares.
 //! Rules (README, "Methods"):
 //! - project score = 100 × Σ w·s ÷ Σ w over the proactive elements due for the project,
 //!   where s = 1 for a disclosed project-level element and, for a process-level element, the
@@ -17,7 +17,7 @@ mod attribute;
 mod ocp;
 mod sample;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 
@@ -27,24 +27,159 @@ pub use attribute::{Attributed, attribute, project_value};
 pub use ocp::{OcpTally, Presence, project_paths};
 pub use sample::{Sample, draw};
 
-/// Rows accumulated column by column while projects are assessed. Names are kept once and
-/// rows hold their index: a million releases give about ten million rows, and a row of four
-/// strings took most of a run's memory.
+/// What the score stage adds up, one project at a time: each project's figures and its
+/// processes' (worked out where the project is made, on every core, by [`summarise`]) and each
+/// entity's element counts. At a million releases the run's verdicts were ten million rows
+/// grouped four times over, the stage's time and the run's peak memory.
 #[derive(Default)]
 pub struct Input {
-    names: Tables,
-    project: Vec<u32>,
-    entity: Vec<u32>,
-    code: Vec<u32>,
-    process: Vec<u32>,
-    is_process: Vec<bool>,
-    reactive: Vec<bool>,
-    /// Disclosed (strict) and disclosed or partial (lenient): flags, read as 0 and 1 where
-    /// the scores are worked out; a row of floats for each would be a third of the run's
-    /// memory at a million releases.
-    strict: Vec<bool>,
-    lenient: Vec<bool>,
-    weight: Vec<f64>,
+    projects: Vec<ProjectRow>,
+    processes: Vec<ProcessScore>,
+    /// Disclosed, partial and due units by entity, then element code.
+    shares: HashMap<String, BTreeMap<String, Counts>>,
+}
+
+/// A project as the stage adds it up.
+struct ProjectRow {
+    project: String,
+    entity: String,
+    figures: Option<Own>,
+}
+
+/// Units of one element: disclosed, partial, due.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Counts {
+    disclosed: u32,
+    partial: u32,
+    due: u32,
+}
+
+/// A project's own figures (see [`ProjectScore`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Own {
+    score: f64,
+    lenient: f64,
+    applicable: u32,
+    reactive: Option<f64>,
+    project_level: Option<f64>,
+    contract_level: Option<f64>,
+}
+
+/// One process's figures (see [`ProcessScore`]).
+#[derive(Debug, Clone, PartialEq)]
+struct ProcessOwn {
+    process: String,
+    score: f64,
+    applicable: u32,
+    reactive: Option<f64>,
+}
+
+/// What the scores take from one project's due verdicts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Summary {
+    /// `None` when no proactive element is due: such a project is not scored.
+    figures: Option<Own>,
+    /// Processes with a proactive process-level element due, by process id.
+    processes: Vec<ProcessOwn>,
+    /// Element codes in the order first met, with their units.
+    elements: Vec<(String, Counts)>,
+}
+
+/// A project's figures from its due verdicts, each element weighted by `weight`.
+///
+/// For each element, s is the share of its due units that disclose it (the lenient share
+/// counts partial too); a figure is 100 × (Σ s·w ÷ Σ w) over the elements it takes. Sums run
+/// in the order the elements are first met, so that the same verdicts always give the same
+/// bits (and the same rounding at a half).
+pub fn summarise(scored: &[Scored], weight: impl Fn(&str) -> f64) -> Summary {
+    struct Element<'a> {
+        code: &'a str,
+        reactive: bool,
+        is_process: bool,
+        units: Counts,
+    }
+    let mut elements: Vec<Element<'_>> = Vec::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    /// Σ s·w, Σ w and the number of units.
+    type Sums = (f64, f64, u32);
+    // Per process, in the order met: its proactive sums, then its reactive ones.
+    let mut processes: Vec<(&str, [Sums; 2])> = Vec::new();
+    for s in scored {
+        let i = *at.entry(s.code.as_str()).or_insert_with(|| {
+            elements.push(Element {
+                code: &s.code,
+                reactive: s.reactive,
+                is_process: s.is_process,
+                units: Counts::default(),
+            });
+            elements.len() - 1
+        });
+        let u = &mut elements[i].units;
+        u.due += 1;
+        match s.outcome {
+            Outcome::Disclosed => u.disclosed += 1,
+            Outcome::Partial => u.partial += 1,
+            _ => {}
+        }
+        if s.is_process {
+            let j = match processes.iter().position(|(p, _)| *p == s.process) {
+                Some(j) => j,
+                None => {
+                    processes.push((&s.process, [(0.0, 0.0, 0); 2]));
+                    processes.len() - 1
+                }
+            };
+            let w = weight(&s.code);
+            let f = &mut processes[j].1[usize::from(s.reactive)];
+            f.0 += f64::from(u8::from(s.outcome == Outcome::Disclosed)) * w;
+            f.1 += w;
+            f.2 += 1;
+        }
+    }
+    let figure = |keep: &dyn Fn(&Element<'_>) -> bool| -> Option<(f64, f64, u32)> {
+        let (mut s, mut l, mut w, mut n) = (0.0, 0.0, 0.0, 0);
+        for e in elements.iter().filter(|e| keep(e)) {
+            let due = f64::from(e.units.due);
+            let wt = weight(e.code);
+            s += f64::from(e.units.disclosed) / due * wt;
+            l += f64::from(e.units.disclosed + e.units.partial) / due * wt;
+            w += wt;
+            n += 1;
+        }
+        (n > 0).then(|| (ratio(s, w), ratio(l, w), n))
+    };
+    let figures = figure(&|e| !e.reactive).map(|(score, lenient, applicable)| Own {
+        score,
+        lenient,
+        applicable,
+        reactive: figure(&|e| e.reactive).map(|f| f.0),
+        project_level: figure(&|e| !e.reactive && !e.is_process).map(|f| f.0),
+        contract_level: figure(&|e| !e.reactive && e.is_process).map(|f| f.0),
+    });
+    let mut processes: Vec<ProcessOwn> = processes
+        .into_iter()
+        .filter(|(_, [proactive, _])| proactive.2 > 0)
+        .map(|(process, [proactive, reactive])| ProcessOwn {
+            process: process.to_string(),
+            score: ratio(proactive.0, proactive.1),
+            applicable: proactive.2,
+            reactive: (reactive.2 > 0).then(|| ratio(reactive.0, reactive.1)),
+        })
+        .collect();
+    processes.sort_by(|a, b| a.process.cmp(&b.process));
+    Summary {
+        figures,
+        processes,
+        elements: elements
+            .into_iter()
+            .map(|e| (e.code.to_string(), e.units))
+            .collect(),
+    }
+}
+
+/// 100 × `s` ÷ `w`, rounded to two places; 0 when nothing weighs.
+fn ratio(s: f64, w: f64) -> f64 {
+    if w > 0.0 { round2(s / w * 100.0) } else { 0.0 }
 }
 
 /// What the scores need of one verdict that is due: kept with a project's tally, so that an
@@ -123,119 +258,35 @@ impl Scored {
 }
 
 impl Input {
-    /// Adds one verdict; those not due (not applicable, not yet applicable) are left out.
-    pub fn push(&mut self, project: &str, entity: &str, v: &Verdict, weight: f64) {
-        if let Some(s) = Scored::of(v) {
-            self.push_scored(project, entity, &s, weight);
-        }
-    }
-
-    /// Adds one due verdict as [`Scored`] keeps it.
-    pub fn push_scored(&mut self, project: &str, entity: &str, s: &Scored, weight: f64) {
-        let ids = (
-            self.names.projects.id(project),
-            self.names.entities.id(entity),
-        );
-        self.push_row(ids, s, weight);
-    }
-
-    /// Adds a project's due verdicts, each weighted by its element's `weight`; the project
-    /// and its entity are looked up once, not once per verdict.
-    pub fn push_project(
-        &mut self,
-        project: &str,
-        entity: &str,
-        scored: &[Scored],
-        weight: impl Fn(&str) -> f64,
-    ) {
-        let ids = (
-            self.names.projects.id(project),
-            self.names.entities.id(entity),
-        );
-        for s in scored {
-            self.push_row(ids, s, weight(&s.code));
-        }
-    }
-
-    fn push_row(&mut self, (project, entity): (u32, u32), s: &Scored, weight: f64) {
-        let n = &mut self.names;
-        self.project.push(project);
-        self.entity.push(entity);
-        self.code.push(n.codes.id(&s.code));
-        self.process.push(n.processes.id(&s.process));
-        self.is_process.push(s.is_process);
-        self.reactive.push(s.reactive);
-        self.strict.push(s.outcome == Outcome::Disclosed);
-        self.lenient
-            .push(matches!(s.outcome, Outcome::Disclosed | Outcome::Partial));
-        self.weight.push(weight);
-    }
-
-    /// The rows as a frame of indices, and the names they stand for. Only the lists of names
-    /// are kept: their lookup maps hold a second copy of every project and process name, and
-    /// the score stage is where a run's memory peaks.
-    fn frame(self) -> PolarsResult<(DataFrame, Named)> {
-        let names = Named {
-            projects: self.names.projects.list,
-            entities: self.names.entities.list,
-            codes: self.names.codes.list,
-            processes: self.names.processes.list,
+    /// Adds one project of `entity` by its [`Summary`].
+    pub fn push_project(&mut self, project: &str, entity: &str, summary: &Summary) {
+        let shares = match self.shares.get_mut(entity) {
+            Some(shares) => shares,
+            None => self.shares.entry(entity.to_string()).or_default(),
         };
-        let df = df!(
-            "project" => self.project,
-            "entity" => self.entity,
-            "code" => self.code,
-            "process" => self.process,
-            "is_process" => self.is_process,
-            "reactive" => self.reactive,
-            "strict" => self.strict,
-            "lenient" => self.lenient,
-            "weight" => self.weight,
-        )?;
-        Ok((df, names))
-    }
-}
-
-/// The names behind the frame's index columns, while rows are added.
-#[derive(Default)]
-struct Tables {
-    projects: Names,
-    entities: Names,
-    codes: Names,
-    processes: Names,
-}
-
-/// Each name once, numbered in the order first seen.
-#[derive(Default)]
-struct Names {
-    list: Vec<String>,
-    index: HashMap<String, u32>,
-}
-
-impl Names {
-    fn id(&mut self, name: &str) -> u32 {
-        if let Some(&i) = self.index.get(name) {
-            return i;
+        for (code, units) in &summary.elements {
+            let c = match shares.get_mut(code.as_str()) {
+                Some(c) => c,
+                None => shares.entry(code.clone()).or_default(),
+            };
+            c.disclosed += units.disclosed;
+            c.partial += units.partial;
+            c.due += units.due;
         }
-        let i = self.list.len() as u32;
-        self.list.push(name.to_string());
-        self.index.insert(name.to_string(), i);
-        i
+        self.processes
+            .extend(summary.processes.iter().map(|p| ProcessScore {
+                project: project.to_string(),
+                process: p.process.clone(),
+                score: p.score,
+                applicable: p.applicable,
+                reactive: p.reactive,
+            }));
+        self.projects.push(ProjectRow {
+            project: project.to_string(),
+            entity: entity.to_string(),
+            figures: summary.figures,
+        });
     }
-}
-
-/// The names behind the frame's index columns, once the frame is made: each list indexed by
-/// the ids the rows hold.
-struct Named {
-    projects: Vec<String>,
-    entities: Vec<String>,
-    codes: Vec<String>,
-    processes: Vec<String>,
-}
-
-/// The name an id stands for.
-fn name(list: &[String], id: u32) -> &str {
-    list.get(id as usize).map_or("", String::as_str)
 }
 
 /// A project's score.
@@ -329,47 +380,6 @@ pub struct Scores {
     pub elements: Vec<ElementShare>,
 }
 
-/// (strict, lenient, elements due) for each key (the values of the grouping columns).
-type Figures = HashMap<Vec<u32>, (f64, f64, u32)>;
-
-/// Weighted figure per `keys` group of per-element rows `s`, `l`, `w`.
-fn figure(rows: LazyFrame, keys: &[&str]) -> PolarsResult<Figures> {
-    let by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
-    let df = rows
-        .group_by(by)
-        .agg([
-            ((col("s") * col("w")).sum() / col("w").sum() * lit(100.0)).alias("score"),
-            ((col("l") * col("w")).sum() / col("w").sum() * lit(100.0)).alias("lenient"),
-            col("s").count().alias("applicable"),
-        ])
-        .collect()?;
-    let key_cols: Vec<Vec<u32>> = keys
-        .iter()
-        .map(|k| ids(&df, k))
-        .collect::<PolarsResult<_>>()?;
-    let (s, l, a) = (
-        floats(&df, "score")?,
-        floats(&df, "lenient")?,
-        counts(&df, "applicable")?,
-    );
-    Ok((0..s.len())
-        .map(|i| {
-            let key = key_cols.iter().map(|c| c[i]).collect();
-            (key, (round2(s[i]), round2(l[i]), a[i]))
-        })
-        .collect())
-}
-
-/// A verdict's strict figure, 1 when disclosed, else 0.
-fn strict() -> Expr {
-    col("strict").cast(DataType::Float64)
-}
-
-/// A verdict's lenient figure, 1 when disclosed or partial, else 0.
-fn lenient() -> Expr {
-    col("lenient").cast(DataType::Float64)
-}
-
 /// Computes every score. `process_counts` gives each project's number of processes; `sample`
 /// the index-style sample, when one was drawn.
 pub fn compute(
@@ -377,105 +387,29 @@ pub fn compute(
     process_counts: &[(String, String, u32)],
     sample: Option<&Sample>,
 ) -> PolarsResult<Scores> {
-    let (frame, names) = input.frame()?;
-    let verdicts = frame.lazy();
-
-    // Per project and element: s = mean over units (one unit for project-level elements).
-    let per_element = verdicts
-        .clone()
-        .group_by([
-            col("project"),
-            col("entity"),
-            col("code"),
-            col("reactive"),
-            col("is_process"),
-        ])
-        .agg([
-            strict().mean().alias("s"),
-            lenient().mean().alias("l"),
-            col("weight").first().alias("w"),
-        ]);
-    let proactive = per_element.clone().filter(col("reactive").not());
-    let headline = figure(proactive.clone(), &["project"])?;
-    let reactive = figure(per_element.filter(col("reactive")), &["project"])?;
-    let project_level = figure(
-        proactive.clone().filter(col("is_process").not()),
-        &["project"],
-    )?;
-    let contract_level = figure(proactive.filter(col("is_process")), &["project"])?;
-
-    let mut entity_of: Vec<(String, String, u32)> = verdicts
-        .clone()
-        .select([col("project"), col("entity")])
-        .unique(None, UniqueKeepStrategy::First)
-        .collect()
-        .and_then(|df| {
-            Ok(ids(&df, "project")?
-                .into_iter()
-                .zip(ids(&df, "entity")?)
-                .map(|(p, e)| {
-                    (
-                        name(&names.projects, p).to_string(),
-                        name(&names.entities, e).to_string(),
-                        p,
-                    )
-                })
-                .collect())
-        })?;
-    entity_of.sort();
-    let project_rows: Vec<ProjectScore> = entity_of
+    let Input {
+        mut projects,
+        mut processes,
+        shares,
+    } = input;
+    projects.sort_by(|a, b| (&a.project, &a.entity).cmp(&(&b.project, &b.entity)));
+    let project_rows: Vec<ProjectScore> = projects
         .into_iter()
-        .filter_map(|(project, entity, id)| {
-            let key = std::slice::from_ref(&id);
-            let (score, lenient, applicable) = *headline.get(key)?;
-            let strict = |f: &Figures| f.get(key).map(|x| x.0);
+        .filter_map(|p| {
+            let f = p.figures?;
             Some(ProjectScore {
-                reactive: strict(&reactive),
-                project_level: strict(&project_level),
-                contract_level: strict(&contract_level),
-                project,
-                entity,
-                score,
-                lenient,
-                applicable,
+                project: p.project,
+                entity: p.entity,
+                score: f.score,
+                lenient: f.lenient,
+                applicable: f.applicable,
+                reactive: f.reactive,
+                project_level: f.project_level,
+                contract_level: f.contract_level,
             })
         })
         .collect();
-
-    // Processes: the same rule over process-level rows, weighted per verdict.
-    let per_process = verdicts.clone().filter(col("is_process")).select([
-        col("project"),
-        col("process"),
-        col("reactive"),
-        strict().alias("s"),
-        lenient().alias("l"),
-        col("weight").alias("w"),
-    ]);
-    let process_proactive = figure(
-        per_process.clone().filter(col("reactive").not()),
-        &["project", "process"],
-    )?;
-    let process_reactive = figure(per_process.filter(col("reactive")), &["project", "process"])?;
-    let mut processes: Vec<ProcessScore> = process_proactive
-        .iter()
-        .map(|(key, (score, _, applicable))| ProcessScore {
-            project: name(&names.projects, key[0]).to_string(),
-            process: name(&names.processes, key[1]).to_string(),
-            score: *score,
-            applicable: *applicable,
-            reactive: process_reactive.get(key).map(|x| x.0),
-        })
-        .collect();
     processes.sort_by(|a, b| (&a.project, &a.process).cmp(&(&b.project, &b.process)));
-
-    let shares = verdicts
-        .group_by([col("entity"), col("code")])
-        .agg([
-            strict().sum().alias("disclosed"),
-            (lenient() - strict()).sum().alias("partial"),
-            col("strict").count().alias("applicable"),
-        ])
-        .collect()?;
 
     // Entities: mean of project figures (missing figures are left out of their mean).
     // A map, not a search per project: at a hundred thousand projects the search alone took
@@ -525,56 +459,31 @@ pub fn compute(
         projects: project_rows,
         processes,
         entities: rank(read_entities(&entities)?),
-        elements: read_shares(&shares, &names)?,
+        elements: element_shares(shares),
     })
 }
 
-/// One project's figures, by the same rule as [`compute`], for its sheet (written while
-/// projects stream, before the run's frame exists).
+/// One project's figures for its sheet, by the rule of [`summarise`] (the tables take the
+/// same figures); all 0 when no proactive element is due.
 pub fn project_figures(verdicts: &[Verdict], weight: impl Fn(&str) -> f64) -> ProjectScore {
-    let mut per_element: HashMap<&str, (f64, f64, u32, bool, bool)> = HashMap::new();
-    for v in verdicts.iter().filter(|v| v.outcome.is_due()) {
-        let e = per_element.entry(v.code).or_insert((
-            0.0,
-            0.0,
-            0,
-            v.disclosure == Disclosure::Reactive,
-            v.level == Level::Process,
-        ));
-        e.0 += f64::from(u8::from(v.outcome == Outcome::Disclosed));
-        e.1 += f64::from(u8::from(v.outcome != Outcome::Missing));
-        e.2 += 1;
-    }
-    let figure = |keep: &dyn Fn(bool, bool) -> bool| -> Option<(f64, f64, u32)> {
-        let (mut s, mut l, mut w, mut n) = (0.0, 0.0, 0.0, 0);
-        for (code, (d, dl, k, reactive, process)) in &per_element {
-            if !keep(*reactive, *process) {
-                continue;
-            }
-            let wt = weight(code);
-            s += wt * d / f64::from(*k);
-            l += wt * dl / f64::from(*k);
-            w += wt;
-            n += 1;
+    let scored: Vec<Scored> = verdicts.iter().filter_map(Scored::of).collect();
+    summarise(&scored, weight).own()
+}
+
+impl Summary {
+    /// The project's figures as its sheet shows them: all 0 when no proactive element is due.
+    pub fn own(&self) -> ProjectScore {
+        let own = self.figures;
+        ProjectScore {
+            project: String::new(),
+            entity: String::new(),
+            score: own.map_or(0.0, |f| f.score),
+            lenient: own.map_or(0.0, |f| f.lenient),
+            applicable: own.map_or(0, |f| f.applicable),
+            reactive: own.and_then(|f| f.reactive),
+            project_level: own.and_then(|f| f.project_level),
+            contract_level: own.and_then(|f| f.contract_level),
         }
-        (n > 0).then(|| {
-            if w > 0.0 {
-                (round2(100.0 * s / w), round2(100.0 * l / w), n)
-            } else {
-                (0.0, 0.0, n)
-            }
-        })
-    };
-    let (score, lenient, applicable) = figure(&|r, _| !r).unwrap_or((0.0, 0.0, 0));
-    ProjectScore {
-        project: String::new(),
-        entity: String::new(),
-        score,
-        lenient,
-        applicable,
-        reactive: figure(&|r, _| r).map(|f| f.0),
-        project_level: figure(&|r, p| !r && !p).map(|f| f.0),
-        contract_level: figure(&|r, p| !r && p).map(|f| f.0),
     }
 }
 
@@ -583,12 +492,6 @@ fn strs(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
     Ok((0..ca.len())
         .map(|i| ca.get(i).unwrap_or_default().to_string())
         .collect())
-}
-
-/// An index column (as [`Input`] writes them).
-fn ids(df: &DataFrame, name: &str) -> PolarsResult<Vec<u32>> {
-    let ca = df.column(name)?.u32()?;
-    Ok((0..ca.len()).map(|i| ca.get(i).unwrap_or(0)).collect())
 }
 
 fn floats(df: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
@@ -639,30 +542,27 @@ fn optional(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
     Ok((0..ca.len()).map(|i| ca.get(i)).collect())
 }
 
-fn read_shares(df: &DataFrame, names: &Named) -> PolarsResult<Vec<ElementShare>> {
-    let (e, c, d, a) = (
-        ids(df, "entity")?,
-        ids(df, "code")?,
-        counts(df, "disclosed")?,
-        counts(df, "applicable")?,
-    );
-    let p = counts(df, "partial")?;
-    let mut shares: Vec<ElementShare> = (0..e.len())
-        .map(|i| ElementShare {
-            entity: name(&names.entities, e[i]).to_string(),
-            code: name(&names.codes, c[i]).to_string(),
-            share: if a[i] == 0 {
-                0.0
-            } else {
-                crate::util::round_to(f64::from(d[i]) / f64::from(a[i]), 4)
-            },
-            disclosed: d[i],
-            partial: p[i],
-            applicable: a[i],
+/// Each entity's share of due units that disclose each element, by entity then code.
+fn element_shares(shares: HashMap<String, BTreeMap<String, Counts>>) -> Vec<ElementShare> {
+    let mut out: Vec<ElementShare> = shares
+        .into_iter()
+        .flat_map(|(entity, codes)| {
+            codes.into_iter().map(move |(code, c)| ElementShare {
+                entity: entity.clone(),
+                code,
+                share: if c.due == 0 {
+                    0.0
+                } else {
+                    crate::util::round_to(f64::from(c.disclosed) / f64::from(c.due), 4)
+                },
+                disclosed: c.disclosed,
+                partial: c.partial,
+                applicable: c.due,
+            })
         })
         .collect();
-    shares.sort_by(|x, y| (&x.entity, &x.code).cmp(&(&y.entity, &y.code)));
-    Ok(shares)
+    out.sort_by(|x, y| (&x.entity, &x.code).cmp(&(&y.entity, &y.code)));
+    out
 }
 
 /// Orders best first (ties by key) and gives tied scores the same rank.
@@ -745,9 +645,26 @@ mod tests {
         }
     }
 
+    /// The rows as the run adds them up: one project at a time (in the order each is first
+    /// met), its verdicts in the order given.
+    fn input_of(rows: &[(&str, Verdict)], weight: impl Fn(&str) -> f64 + Copy) -> Input {
+        let mut projects: Vec<(&str, Vec<Scored>)> = Vec::new();
+        for (project, v) in rows {
+            let Some(s) = Scored::of(v) else { continue };
+            match projects.iter_mut().find(|(p, _)| p == project) {
+                Some((_, list)) => list.push(s),
+                None => projects.push((project, vec![s])),
+            }
+        }
+        let mut input = Input::default();
+        for (project, scored) in &projects {
+            input.push_project(project, "e1", &summarise(scored, weight));
+        }
+        input
+    }
+
     #[test]
     fn process_elements_average_over_processes() {
-        let mut input = Input::default();
         // Project A: one project element disclosed, one process element disclosed in 1 of 2,
         // one reactive element missing; project B: nothing disclosed.
         let rows = [
@@ -762,13 +679,12 @@ mod tests {
             ("A", verdict("RPC-PR-3", Some("o1"), Outcome::Missing)),
             ("B", verdict("PJ-ID-4", None, Outcome::Missing)),
         ];
-        let mut a = Vec::new();
-        for (project, v) in rows {
-            input.push(project, "e1", &v, 1.0);
-            if project == "A" {
-                a.push(v);
-            }
-        }
+        let input = input_of(&rows, |_| 1.0);
+        let a: Vec<Verdict> = rows
+            .into_iter()
+            .filter(|(p, _)| *p == "A")
+            .map(|(_, v)| v)
+            .collect();
         let counts = vec![("A".into(), "e1".into(), 2), ("B".into(), "e1".into(), 0)];
         let s = compute(input, &counts, None).expect("scores");
         assert_eq!(s.projects[0].score, 75.0);
@@ -817,12 +733,10 @@ mod tests {
         let counts = vec![("A".into(), "e1".into(), 0), ("B".into(), "e1".into(), 0)];
         let mut seen = Vec::new();
         for turn in 0..rows.len() {
-            let mut input = Input::default();
-            for k in 0..rows.len() {
-                let (project, v) = &rows[(k + turn * 7) % rows.len()];
-                input.push(project, "e1", v, 1.0);
-            }
-            let s = compute(input, &counts, None).expect("scores");
+            let turned: Vec<(&str, Verdict)> = (0..rows.len())
+                .map(|k| rows[(k + turn * 7) % rows.len()].clone())
+                .collect();
+            let s = compute(input_of(&turned, |_| 1.0), &counts, None).expect("scores");
             seen.push(s.entities[0].score);
         }
         assert!(seen.iter().all(|&x| x == 65.63), "{seen:?}");
