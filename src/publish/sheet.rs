@@ -1108,18 +1108,20 @@ pub fn alert_title(code: &str, lang: Lang) -> &'static str {
 }
 
 fn checklist(sheet: &ProjectSheet<'_>, lang: Lang) -> Vec<CheckGroup> {
+    // Each element's verdicts, in the order given, found once: a scan of every verdict for
+    // each of seventy elements was a tenth of a sheet's time.
+    let mut of_element: std::collections::HashMap<&str, Vec<&crate::ids::Verdict>> =
+        std::collections::HashMap::new();
+    for v in sheet.verdicts {
+        of_element.entry(v.code).or_default().push(v);
+    }
     let mut groups: Vec<CheckGroup> = Vec::new();
     for stage in Stage::ALL {
         let mut checks = Vec::new();
         for element in catalogue().iter().filter(|e| e.stage == stage) {
-            let mine: Vec<_> = sheet
-                .verdicts
-                .iter()
-                .filter(|v| v.code == element.code)
-                .collect();
-            if mine.is_empty() {
+            let Some(mine) = of_element.get(element.code.as_str()) else {
                 continue;
-            }
+            };
             let due: Vec<_> = mine.iter().filter(|v| v.outcome.is_due()).collect();
             let disclosed = due
                 .iter()
