@@ -73,11 +73,22 @@ impl Origins {
         ocids: &[&str],
         provenance: Option<&Provenance>,
     ) -> Result<Origins, Error> {
+        Origins::with_latest(store, project, store.origins_of(ocids)?, provenance)
+    }
+
+    /// As [`Origins::load`], with each process's latest release already looked up
+    /// (`Store::origins_of`): the pipeline does that while the project is being converted.
+    pub fn with_latest(
+        store: &Store,
+        project: &Value,
+        latest: Vec<(String, Option<String>, Provenance)>,
+        provenance: Option<&Provenance>,
+    ) -> Result<Origins, Error> {
         let mut o = Origins {
             package: provenance.map(|p| Arc::new(Origin::at(None, None, p.clone()))),
             ..Origins::default()
         };
-        for (ocid, release, provenance) in store.origins_of(ocids)? {
+        for (ocid, release, provenance) in latest {
             let origin = Origin::at(Some(ocid.clone()), release, provenance);
             o.latest.insert(ocid, Arc::new(origin));
         }

@@ -165,6 +165,17 @@ struct Job {
     oc4ids: Option<(Value, Provenance)>,
 }
 
+impl Job {
+    /// The ocids its processes have once parsed (see [`convert`]).
+    fn ocids(&self) -> Vec<String> {
+        if self.stored.is_empty() {
+            self.rows.iter().map(|r| r.ocid.clone()).collect()
+        } else {
+            self.stored.iter().map(|s| s.ocid().to_string()).collect()
+        }
+    }
+}
+
 /// A project converted, with what only the store can tell about it.
 struct Placed {
     job: Job,
@@ -372,23 +383,41 @@ impl Work<'_> {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
-        // Parse, judge the scope and convert, on every core.
+        // Parse, judge the scope and convert, on every core; meanwhile this thread looks up
+        // in the store where each project's processes last came from (it was the longest
+        // stretch with the other cores idle).
         let clock = Instant::now();
         let (opts, scope) = (self.convert, self.config.scope.as_ref());
+        let ocids: Vec<Vec<String>> = jobs.iter().map(Job::ocids).collect();
+        let mut converted = Vec::new();
+        let latest = {
+            let converted = &mut converted;
+            rayon::in_place_scope(|s| {
+                s.spawn(move |_| {
+                    *converted = jobs
+                        .into_par_iter()
+                        .map(|job| convert(job, scope, opts))
+                        .collect::<Vec<_>>();
+                });
+                ocids
+                    .iter()
+                    .map(|ocids| {
+                        let ocids: Vec<&str> = ocids.iter().map(String::as_str).collect();
+                        self.store.origins_of(&ocids)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        };
         // Every result first, then the first error in project order (as reading them one by
         // one would have stopped at).
-        let converted = jobs
-            .into_par_iter()
-            .map(|job| convert(job, scope, opts))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .collect::<Result<Vec<_>, Error>>()?;
+        let converted = converted.into_iter().collect::<Result<Vec<_>, Error>>()?;
         StageSeconds::add(&mut seconds.convert, clock);
 
-        // Where the data came from: the store, on this thread.
+        // The rest of where the data came from (a modification's own release): the store, on
+        // this thread.
         let clock = Instant::now();
         let mut placed = Vec::with_capacity(converted.len());
-        for making in converted {
+        for (making, latest) in converted.into_iter().zip(latest) {
             let (job, converted) = match making {
                 Making::Project(p) => p,
                 Making::OutOfScope(reasons) => {
@@ -396,9 +425,10 @@ impl Work<'_> {
                     continue;
                 }
             };
-            let ocids: Vec<&str> = job.rows.iter().map(|r| r.ocid.as_str()).collect();
             let provenance = job.oc4ids.as_ref().map(|(_, p)| p);
-            let origins = Origins::load(self.store, &converted.project, &ocids, provenance)?;
+            let origins =
+                Origins::with_latest(self.store, &converted.project, latest?, provenance)?;
+            let ocids: Vec<&str> = job.rows.iter().map(|r| r.ocid.as_str()).collect();
             let stale = self.stale.of(&ocids, provenance);
             placed.push(Making::Project(Placed {
                 job,
