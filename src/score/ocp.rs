@@ -18,35 +18,60 @@ use crate::ids::{Disclosure, catalogue};
 
 /// The set of key paths of a project, notebook style.
 pub fn project_paths(project: &Value) -> HashSet<String> {
-    // One path buffer, extended per key and cut back after it; a path is copied into the set
-    // only the first time (the members of an array of objects repeat theirs).
-    fn walk(v: &Value, path: &mut String, out: &mut HashSet<String>) {
-        match v {
-            Value::Object(map) => {
-                let len = path.len();
-                for (k, child) in map {
-                    if len > 0 {
-                        path.push('/');
-                    }
-                    path.push_str(k);
-                    walk(child, path, out);
+    let mut out = HashSet::new();
+    walk(project, &mut String::new(), &mut out, None);
+    out
+}
+
+/// The project's paths that lead to a field the catalogue names (those and their parents):
+/// what presence looks at, without walking parties' details, transactions and the like.
+fn named_paths(project: &Value) -> HashSet<String> {
+    static PREFIXES: OnceLock<HashSet<String>> = OnceLock::new();
+    let prefixes = PREFIXES.get_or_init(|| {
+        let mut all = HashSet::new();
+        for field in named_fields() {
+            for (i, c) in field.char_indices() {
+                if c == '/' {
+                    all.insert(field[..i].to_string());
+                }
+            }
+            all.insert(field.clone());
+        }
+        all
+    });
+    let mut out = HashSet::new();
+    walk(project, &mut String::new(), &mut out, Some(prefixes));
+    out
+}
+
+/// Adds the key paths under `v` (at `path`) to `out`, only those in `within` when given. One
+/// path buffer, extended per key and cut back after it; a path is copied into the set only
+/// the first time (the members of an array of objects repeat theirs).
+fn walk(v: &Value, path: &mut String, out: &mut HashSet<String>, within: Option<&HashSet<String>>) {
+    match v {
+        Value::Object(map) => {
+            let len = path.len();
+            for (k, child) in map {
+                if len > 0 {
+                    path.push('/');
+                }
+                path.push_str(k);
+                if within.is_none_or(|w| w.contains(path.as_str())) {
+                    walk(child, path, out, within);
                     if !out.contains(path.as_str()) {
                         out.insert(path.clone());
                     }
-                    path.truncate(len);
                 }
+                path.truncate(len);
             }
-            Value::Array(items) if items.first().is_some_and(Value::is_object) => {
-                for item in items {
-                    walk(item, path, out);
-                }
-            }
-            _ => {}
         }
+        Value::Array(items) if items.first().is_some_and(Value::is_object) => {
+            for item in items {
+                walk(item, path, out, within);
+            }
+        }
+        _ => {}
     }
-    let mut out = HashSet::new();
-    walk(project, &mut String::new(), &mut out);
-    out
 }
 
 /// Every field the catalogue names, once.
@@ -100,7 +125,7 @@ pub struct Presence {
 impl Presence {
     /// Looks at one project.
     pub fn of(project: &Value) -> Presence {
-        let paths = project_paths(project);
+        let paths = named_paths(project);
         let (mut proactive, mut covered) = (0u32, 0u32);
         let hits: Vec<bool> = catalogue()
             .iter()
@@ -182,6 +207,42 @@ impl OcpTally {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn presence_sees_every_named_field_as_the_whole_walk_does() {
+        // Every field the catalogue names, half of them behind an array of objects, beside
+        // keys no field names; and a project with only some of them.
+        let mut full = json!({"unnamed": {"deep": [{"x": 1}]}});
+        for (n, field) in named_fields().iter().enumerate() {
+            let mut at = &mut full;
+            for (i, key) in field.split('/').enumerate() {
+                let map = at.as_object_mut().expect("object");
+                let wrap = n % 2 == 0 && i == 0;
+                let next = map
+                    .entry(key.to_string())
+                    .or_insert_with(|| if wrap { json!([{}]) } else { json!({}) });
+                at = match next {
+                    Value::Array(items) => &mut items[0],
+                    other => other,
+                };
+                if !at.is_object() {
+                    break;
+                }
+            }
+        }
+        let sparse = json!({"title": "t", "parties": [{"name": "n", "extra": {"a": 1}}],
+                            "budget": {"amount": {"amount": 1}}});
+        let every = project_paths(&full);
+        assert!(named_fields().iter().all(|f| every.contains(f)));
+        for project in [full, sparse] {
+            let (named, all) = (named_paths(&project), project_paths(&project));
+            assert!(named.is_subset(&all));
+            for f in named_fields() {
+                assert_eq!(named.contains(f), all.contains(f), "{f}");
+            }
+            assert!(!named.contains("unnamed"));
+        }
+    }
 
     #[test]
     fn paths_skip_indices_and_arrays_of_scalars() {
