@@ -68,6 +68,12 @@ pub(super) struct Appender {
     package_path: PathBuf,
 }
 
+impl Drop for Appender {
+    fn drop(&mut self) {
+        self.wait();
+    }
+}
+
 impl Appender {
     /// Starts the thread with `writers`.
     pub fn start(mut writers: Writers) -> Result<Appender, Error> {
@@ -109,6 +115,17 @@ impl Appender {
         }
     }
 
+    /// Waits for what was handed over to be written, when the writers are not taken back (the
+    /// run failed elsewhere), so that no thread writes into a folder being removed. A write
+    /// error then is only logged: the run already has one to report.
+    pub fn wait(&mut self) {
+        if self.thread.is_some()
+            && let Err(e) = self.finish()
+        {
+            tracing::warn!(error = %e, "writing the package and tables failed too");
+        }
+    }
+
     /// Waits for everything handed over to be written and takes the writers back.
     pub fn finish(&mut self) -> Result<Writers, Error> {
         // Dropping the sender ends the thread's loop once the channel is empty.
@@ -118,6 +135,8 @@ impl Appender {
     }
 
     fn stopped(&self) -> Error {
+        // Only when the thread is gone without saying why (it panicked, or was already
+        // joined): an error it returned is given as it is.
         Error::Io {
             path: self.package_path.clone(),
             source: std::io::Error::other("the thread writing the package and tables has stopped"),
@@ -195,9 +214,14 @@ mod tests {
         let e = failed
             .or_else(|| appender.finish().err())
             .expect("a write into a read-only file fails");
+        let text = e.to_string();
         assert!(
-            e.to_string().contains("package.json"),
+            text.contains("package.json"),
             "the error names the file: {e}"
+        );
+        assert!(
+            !text.contains("has stopped"),
+            "the write's own error, not a stand-in: {e}"
         );
     }
 }

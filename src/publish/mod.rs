@@ -150,7 +150,8 @@ pub struct Staging {
     /// The published package, opened when a project is reused from it.
     published_package: Option<File>,
     projects: u64,
-    /// Projects written into the package (those with schema errors are not).
+    /// Projects placed in the package, written or handed over to be (those with schema errors
+    /// are not).
     in_package: u64,
     /// The pages' templates and options.
     pages: Pages,
@@ -889,7 +890,7 @@ impl Staging {
         output::swap(&self.dir, &self.final_dir).map_err(io(&self.final_dir))
     }
 
-    /// Number of projects written so far.
+    /// Number of projects added so far (their rows may still be on their way to the tables).
     pub fn projects(&self) -> u64 {
         self.projects
     }
@@ -898,15 +899,17 @@ impl Staging {
 impl Drop for Staging {
     fn drop(&mut self) {
         // An abandoned staging folder (error before commit) is removed; after commit it no
-        // longer exists and this does nothing.
+        // longer exists and this does nothing. What was handed to the appending thread is
+        // written first, so that nothing writes into the folder as it goes.
+        self.appender.wait();
         let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
 /// One project made ready to write by [`Staging::render`].
 pub struct Rendered {
-    /// `None` for a project with schema errors: it stays out of the package.
-    /// Its package entry and the entry's SHA-256.
+    /// Its package entry and the entry's SHA-256; `None` for a project with schema errors: it
+    /// stays out of the package.
     package_entry: Option<(String, String)>,
     /// Its JSON file and sheet, until [`Staging::write_files`] takes them to write.
     files: Option<(Vec<u8>, String)>,

@@ -277,8 +277,8 @@ pub fn lock_path(store: &Path) -> PathBuf {
 
 /// An open store with its lock held.
 pub struct Store {
-    // Declared first so that it is dropped first: its connection must close before `conn`,
-    // which then copies the rest of the log back as the last connection.
+    // Declared first so that it is dropped first: both connections close before the lock is
+    // let go, and the last to close copies the rest of the log back and removes it.
     _checkpoint: Option<checkpoint::Checkpointer>,
     conn: Connection,
     path: PathBuf,
