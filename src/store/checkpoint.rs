@@ -45,8 +45,11 @@ impl Checkpointer {
 fn run(conn: &Connection, stopped: &Receiver<()>) {
     loop {
         // A checkpoint that fails (the disk is full, say) leaves the log as it is: the data is
-        // safe in it, and the store's connection copies it back when it closes.
-        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        // safe in it, and the store's connection copies it back past its limit or when it
+        // closes.
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::debug!(error = %e, "copying the store's log back failed; tried again");
+        }
         match stopped.recv_timeout(EVERY) {
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
