@@ -143,9 +143,8 @@ fn verdicts() -> impl Strategy<Value = Vec<Verdict>> {
 }
 
 proptest! {
-    /// Scores stay within 0–100, the lenient figure is never below the strict one, elements
-    /// not due never count (adding or removing them changes nothing), and the run's polars
-    /// frame agrees with the sheet's own computation.
+    /// Scores stay within 0–100, the lenient figure is never below the strict one, and elements
+    /// not due never count (adding or removing them changes nothing).
     #[test]
     fn scores_are_bounded_and_ignore_elements_not_due(vs in verdicts(), weights in prop::collection::vec(0.0f64..5.0, 66)) {
         let weight = |code: &str| {
@@ -162,18 +161,121 @@ proptest! {
         let proactive_due = due.iter().filter(|v| v.disclosure == Disclosure::Proactive)
             .map(|v| v.code).collect::<std::collections::HashSet<_>>().len() as u32;
         prop_assert_eq!(own.applicable, proactive_due);
+    }
 
+    /// The run's tables follow the README's rules, worked out here plainly from the verdicts
+    /// of several projects and entities (weights 0 included): each project's figures, each
+    /// process's, each entity's element shares and mean score, and which projects and
+    /// processes are listed at all.
+    #[test]
+    fn the_tables_follow_the_rules(
+        projects in prop::collection::vec((0u8..3, verdicts()), 1..6),
+        weights in prop::collection::vec(prop_oneof![Just(0.0), 0.0f64..5.0], 66),
+    ) {
+        let weight = |code: &str| {
+            let i = catalogue().iter().position(|e| e.code == code).unwrap_or(0);
+            weights[i]
+        };
         let mut input = score::Input::default();
-        let scored: Vec<score::Scored> = vs.iter().filter_map(score::Scored::of).collect();
-        input.push_project("p", "e", &score::summarise(&scored, weight));
-        let scores = score::compute(input, &[("p".into(), "e".into(), 3)], None).expect("scores");
-        if proactive_due == 0 {
-            prop_assert!(scores.projects.is_empty() || scores.projects[0].applicable == 0);
-        } else {
-            let p = &scores.projects[0];
-            prop_assert!((0.0..=100.0).contains(&p.score));
-            prop_assert!((p.score - own.score).abs() < 0.011, "{} vs {}", p.score, own.score);
-            prop_assert_eq!(p.reactive.map(|r| (r * 100.0).round()), own.reactive.map(|r| (r * 100.0).round()));
+        let mut counts = Vec::new();
+        for (i, (entity, vs)) in projects.iter().enumerate() {
+            let scored: Vec<score::Scored> = vs.iter().filter_map(score::Scored::of).collect();
+            let (p, e) = (format!("p{i}"), format!("e{entity}"));
+            input.push_project(&p, &e, &score::summarise(&scored, weight));
+            counts.push((p, e, 1));
+        }
+        let scores = score::compute(input, &counts, None).expect("scores");
+        let close = |a: f64, b: f64| (a - b).abs() < 0.0101;
+        let close_opt = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => close(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+
+        let mut listed = Vec::new();
+        let mut process_rows = Vec::new();
+        let mut shares: std::collections::BTreeMap<(String, String), (u32, u32, u32)> =
+            std::collections::BTreeMap::new();
+        let mut means: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+        for (i, (entity, vs)) in projects.iter().enumerate() {
+            let due: Vec<&Verdict> = vs.iter().filter(|v| v.outcome.is_due()).collect();
+            for v in &due {
+                let s = shares.entry((format!("e{entity}"), v.code.to_string())).or_default();
+                s.0 += u32::from(v.outcome == Outcome::Disclosed);
+                s.1 += u32::from(v.outcome == Outcome::Partial);
+                s.2 += 1;
+            }
+            // Per element: the share of its due units disclosed (lenient: or partial).
+            let codes: std::collections::BTreeSet<&str> = due.iter().map(|v| v.code).collect();
+            let element = |code: &str| {
+                let units: Vec<&&Verdict> = due.iter().filter(|v| v.code == code).collect();
+                let k = units.len() as f64;
+                let d = units.iter().filter(|v| v.outcome == Outcome::Disclosed).count() as f64;
+                let l = units.iter().filter(|v| v.outcome != Outcome::Missing).count() as f64;
+                (d / k, l / k, units[0].disclosure == Disclosure::Reactive, units[0].level == Level::Process)
+            };
+            let figure = |keep: &dyn Fn(bool, bool) -> bool| -> Option<(f64, f64, u32)> {
+                let (mut s, mut l, mut w, mut n) = (0.0, 0.0, 0.0, 0);
+                for code in &codes {
+                    let (ds, ls, reactive, process) = element(code);
+                    if keep(reactive, process) {
+                        s += ds * weight(code);
+                        l += ls * weight(code);
+                        w += weight(code);
+                        n += 1;
+                    }
+                }
+                (w > 0.0).then(|| (100.0 * s / w, 100.0 * l / w, n))
+            };
+            if let Some((score, lenient, n)) = figure(&|r, _| !r) {
+                listed.push((format!("p{i}"), score, lenient, n,
+                    figure(&|r, _| r).map(|f| f.0),
+                    figure(&|r, p| !r && !p).map(|f| f.0),
+                    figure(&|r, p| !r && p).map(|f| f.0)));
+                means.entry(format!("e{entity}")).or_default().push(score);
+            }
+            // Per process: each of its due process-level verdicts weighed by its element.
+            let processes: std::collections::BTreeSet<&str> =
+                due.iter().filter_map(|v| v.process.as_deref()).collect();
+            for process in processes {
+                let rows = |reactive: bool| -> Option<(f64, u32)> {
+                    let mine: Vec<&&Verdict> = due.iter().filter(|v| v.process.as_deref() == Some(process)
+                        && (v.disclosure == Disclosure::Reactive) == reactive).collect();
+                    let w: f64 = mine.iter().map(|v| weight(v.code)).sum();
+                    let s: f64 = mine.iter().filter(|v| v.outcome == Outcome::Disclosed).map(|v| weight(v.code)).sum();
+                    (w > 0.0).then(|| (100.0 * s / w, mine.len() as u32))
+                };
+                if let Some((score, n)) = rows(false) {
+                    process_rows.push((format!("p{i}"), process.to_string(), score, n, rows(true).map(|r| r.0)));
+                }
+            }
+        }
+
+        prop_assert_eq!(scores.projects.len(), listed.len());
+        for (got, want) in scores.projects.iter().zip(&listed) {
+            prop_assert_eq!(&got.project, &want.0);
+            prop_assert!(close(got.score, want.1) && close(got.lenient, want.2), "{got:?} vs {want:?}");
+            prop_assert_eq!(got.applicable, want.3);
+            prop_assert!(close_opt(got.reactive, want.4), "{got:?} vs {want:?}");
+            prop_assert!(close_opt(got.project_level, want.5), "{got:?} vs {want:?}");
+            prop_assert!(close_opt(got.contract_level, want.6), "{got:?} vs {want:?}");
+        }
+        prop_assert_eq!(scores.processes.len(), process_rows.len());
+        for (got, want) in scores.processes.iter().zip(&process_rows) {
+            prop_assert_eq!((&got.project, &got.process, got.applicable), (&want.0, &want.1, want.3));
+            prop_assert!(close(got.score, want.2) && close_opt(got.reactive, want.4), "{got:?} vs {want:?}");
+        }
+        type Share = ((String, String), (u32, u32, u32));
+        let got: Vec<Share> = scores.elements.iter()
+            .map(|e| ((e.entity.clone(), e.code.clone()), (e.disclosed, e.partial, e.applicable)))
+            .collect();
+        prop_assert_eq!(got, shares.into_iter().collect::<Vec<_>>());
+        prop_assert_eq!(scores.entities.len(), means.len());
+        for e in &scores.entities {
+            let list = &means[&e.entity];
+            let mean = list.iter().map(|x| costwatch::util::round_to(*x, 2)).sum::<f64>() / list.len() as f64;
+            prop_assert!(close(e.score, mean), "{} vs {mean}", e.score);
+            prop_assert_eq!(e.projects as usize, list.len());
         }
     }
 

@@ -88,9 +88,11 @@ pub struct Summary {
 /// A project's figures from its due verdicts, each element weighted by `weight`.
 ///
 /// For each element, s is the share of its due units that disclose it (the lenient share
-/// counts partial too); a figure is 100 × (Σ s·w ÷ Σ w) over the elements it takes. Sums run
-/// in the order the elements are first met, so that the same verdicts always give the same
-/// bits (and the same rounding at a half).
+/// counts partial too); a figure is 100 × (Σ s·w ÷ Σ w) over the elements it takes, and there
+/// is none when they weigh nothing (only elements weighted 0, such as conditional ones left
+/// out by `exclude_conditional`): as when nothing is due. Sums run in the order the elements
+/// are first met, so that the same verdicts always give the same bits (and the same rounding
+/// at a half).
 pub fn summarise(scored: &[Scored], weight: impl Fn(&str) -> f64) -> Summary {
     struct Element<'a> {
         code: &'a str,
@@ -146,7 +148,7 @@ pub fn summarise(scored: &[Scored], weight: impl Fn(&str) -> f64) -> Summary {
             w += wt;
             n += 1;
         }
-        (n > 0).then(|| (ratio(s, w), ratio(l, w), n))
+        (w > 0.0).then(|| (ratio(s, w), ratio(l, w), n))
     };
     let figures = figure(&|e| !e.reactive).map(|(score, lenient, applicable)| Own {
         score,
@@ -158,12 +160,12 @@ pub fn summarise(scored: &[Scored], weight: impl Fn(&str) -> f64) -> Summary {
     });
     let mut processes: Vec<ProcessOwn> = processes
         .into_iter()
-        .filter(|(_, [proactive, _])| proactive.2 > 0)
+        .filter(|(_, [proactive, _])| proactive.1 > 0.0)
         .map(|(process, [proactive, reactive])| ProcessOwn {
             process: process.to_string(),
             score: ratio(proactive.0, proactive.1),
             applicable: proactive.2,
-            reactive: (reactive.2 > 0).then(|| ratio(reactive.0, reactive.1)),
+            reactive: (reactive.1 > 0.0).then(|| ratio(reactive.0, reactive.1)),
         })
         .collect();
     processes.sort_by(|a, b| a.process.cmp(&b.process));
@@ -177,9 +179,9 @@ pub fn summarise(scored: &[Scored], weight: impl Fn(&str) -> f64) -> Summary {
     }
 }
 
-/// 100 × `s` ÷ `w`, rounded to two places; 0 when nothing weighs.
+/// 100 × `s` ÷ `w` (`w` > 0), rounded to two places.
 fn ratio(s: f64, w: f64) -> f64 {
-    if w > 0.0 { round2(s / w * 100.0) } else { 0.0 }
+    round2(s / w * 100.0)
 }
 
 /// What the scores need of one verdict that is due: kept with a project's tally, so that an
