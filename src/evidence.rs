@@ -66,18 +66,9 @@ pub struct Origins {
 }
 
 impl Origins {
-    /// Looks up the origins of a project built from `ocids` (and maybe published as OC4IDS).
-    pub fn load(
-        store: &Store,
-        project: &Value,
-        ocids: &[&str],
-        provenance: Option<&Provenance>,
-    ) -> Result<Origins, Error> {
-        Origins::with_latest(store, project, store.origins_of(ocids)?, provenance)
-    }
-
-    /// As [`Origins::load`], with each process's latest release already looked up
-    /// (`Store::origins_of`): the pipeline does that while the project is being converted.
+    /// The origins of a project (maybe published as OC4IDS), given where each of its processes'
+    /// latest release came from (`Store::origins_of`, which the pipeline asks while the
+    /// project is being converted); a modification's own release is looked up here.
     pub fn with_latest(
         store: &Store,
         project: &Value,

@@ -33,7 +33,7 @@ const BATCH: usize = 256;
 /// What every project gave, for scoring and the pages.
 #[derive(Default)]
 pub struct Published {
-    /// Verdicts due, for the score frames.
+    /// Each project's score summary and element units, for the score stage.
     pub input: score::Input,
     /// (project, entity, processes).
     pub process_counts: Vec<(String, String, u32)>,

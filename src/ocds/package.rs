@@ -1011,9 +1011,7 @@ fn classify_object<E>(
     state: &mut State<E>,
     out: &mut Vec<Item>,
 ) {
-    let releases = map.remove("releases");
-    let records = map.remove("records");
-    let compiled = map.remove("compiledRelease");
+    let [releases, records, compiled] = CONTAINER_KEYS.map(|k| map.remove(k));
     let is_record = map.contains_key("ocid") && (releases.is_some() || compiled.is_some());
     if is_record {
         let ocid = map.get("ocid").cloned();

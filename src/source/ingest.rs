@@ -154,16 +154,14 @@ impl Target<'_> {
             self.store.begin_input()?;
             let input_id = self.store.record_input(self.run_id, record)?;
             let limit = self.source.max_item_bytes;
-            let (store, run_id) = (self.store, self.run_id);
-            // Two things at once: a thread of its own reads the input and makes its items
-            // ready for the store on the pool (parsing, hashing, deflating), while this one
-            // stores what it was handed, in the order read.
-            let mut storing = Storing::new(store, input_id, run_id);
+            // Two things at once: a thread of its own reads the input (a line holding one
+            // release is parsed and hashed there, as it is read) and makes each batch of items
+            // ready for the store on the pool (hashing parsed releases, deflating), while this
+            // one stores what it was handed, in the order read.
+            let mut storing = Storing::new(self.store, input_id, self.run_id);
             let result = open().map_err(ReadError::Io).and_then(|reader| {
-                read_beside(reader, &mut storing, |reader, sink| {
-                    package::read_at(reader, attempt, limit, package_pointer, &mut |item| {
-                        sink(item)
-                    })
+                read_beside(reader, &mut storing, |reader, mut sink| {
+                    package::read_at(reader, attempt, limit, package_pointer, &mut sink)
                 })
             });
             let taken = storing.taken;
@@ -207,13 +205,12 @@ impl Target<'_> {
                     &settled
                 }
             };
-            let settling = match (&outcome, digest) {
-                (Ok(_), Some(_)) => self
+            if outcome.is_ok()
+                && digest.is_some()
+                && let Err(e) = self
                     .store
-                    .settle_input(input_id, record.size, record.sha256),
-                _ => Ok(()),
-            };
-            if let Err(e) = settling {
+                    .settle_input(input_id, record.size, record.sha256)
+            {
                 self.store.rollback_input()?;
                 return Err(e.into());
             }

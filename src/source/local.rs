@@ -120,13 +120,12 @@ impl ReadDigest {
     /// Size and SHA-256 of the whole file: what a parser left unread (after the end of a
     /// document) is read here.
     pub fn finish(&self) -> std::io::Result<(u64, String)> {
-        let mut reading = self.lock();
-        let mut buf = vec![0u8; 64 * 1024];
-        while reading.take(&mut buf)? > 0 {}
-        Ok((
-            reading.size,
-            crate::util::hex(&reading.hasher.clone().finalize()),
-        ))
+        {
+            let mut reading = self.lock();
+            let mut buf = vec![0u8; 64 * 1024];
+            while reading.take(&mut buf)? > 0 {}
+        }
+        Ok(self.so_far())
     }
 
     /// Size and SHA-256 of the bytes read so far (when the rest could not be read).

@@ -29,11 +29,18 @@ impl Checkpointer {
     /// or the thread cannot be had (the store's connection then copies it itself, as SQLite
     /// does by default).
     pub fn start(path: &Path) -> Option<Checkpointer> {
-        let conn = Connection::open(path).ok()?;
+        let not_started = |e: &dyn std::fmt::Display| {
+            tracing::warn!(store = %path.display(), error = %e, "the store's log is copied back by the run's own connection (slower)");
+        };
+        let conn = Connection::open(path)
+            .inspect_err(|e| not_started(e))
+            .ok()?;
         let (stop, stopped) = channel();
+        let shown = path.to_path_buf();
         let thread = std::thread::Builder::new()
             .name("costwatch-checkpoint".into())
-            .spawn(move || run(&conn, &stopped))
+            .spawn(move || run(&conn, &stopped, &shown))
+            .inspect_err(|e| not_started(e))
             .ok()?;
         Some(Checkpointer {
             stop: Some(stop),
@@ -42,13 +49,19 @@ impl Checkpointer {
     }
 }
 
-fn run(conn: &Connection, stopped: &Receiver<()>) {
+fn run(conn: &Connection, stopped: &Receiver<()>, path: &Path) {
+    let mut failed = false;
     loop {
         // A checkpoint that fails (the disk is full, say) leaves the log as it is: the data is
         // safe in it, and the store's connection copies it back past its limit or when it
-        // closes.
+        // closes. Said once; tried again every time.
         if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::debug!(error = %e, "copying the store's log back failed; tried again");
+            if failed {
+                tracing::debug!(error = %e, "copying the store's log back failed again");
+            } else {
+                tracing::warn!(store = %path.display(), error = %e, "copying the store's log back failed; the log grows until it works");
+            }
+            failed = true;
         }
         match stopped.recv_timeout(EVERY) {
             Err(RecvTimeoutError::Timeout) => {}

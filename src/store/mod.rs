@@ -357,8 +357,9 @@ impl Store {
         schema::migrate(&mut conn, path)?;
         // The log is copied back on a thread of its own; the store's connection only writes.
         // Should that thread fall behind for good (the log is started over only once all of it
-        // is copied), the store's connection copies it itself past a quarter of a million
-        // pages (4 GiB on this store's pages; a 1M-release fetch peaks at 1.3 GB).
+        // is copied), the store's connection copies it itself past 262 144 pages (4 GiB on
+        // 16 KiB pages, 1 GiB on an older store's 4 KiB ones; a 1M-release fetch peaks at
+        // 1.3 GB).
         let checkpointer = checkpoint::Checkpointer::start(path);
         if checkpointer.is_some() {
             conn.pragma_update(None, "wal_autocheckpoint", 262_144)

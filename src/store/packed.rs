@@ -189,6 +189,7 @@ impl Prepared {
             Some(other) => other.to_string(),
             None => String::new(),
         };
+        // As a compiled release is prepared (keys, hash, text), with its release id besides.
         Prepared {
             release_id: Some(release_id),
             ..Prepared::compiled(release)
