@@ -165,17 +165,6 @@ struct Job {
     oc4ids: Option<(Value, Provenance)>,
 }
 
-impl Job {
-    /// The ocids its processes have once parsed (see [`convert`]).
-    fn ocids(&self) -> Vec<String> {
-        if self.stored.is_empty() {
-            self.rows.iter().map(|r| r.ocid.clone()).collect()
-        } else {
-            self.stored.iter().map(|s| s.ocid().to_string()).collect()
-        }
-    }
-}
-
 /// A project converted, with what only the store can tell about it.
 struct Placed {
     job: Job,
@@ -287,8 +276,12 @@ impl Work<'_> {
             .zip(&keys)
             .map(|(text, key)| {
                 let mut tally = read_tally(key, text?)?;
-                tally.summary = score::summarise(&tally.scored, |code| weight(config, code));
                 let unchanged = staging.check(&tally.kept);
+                // Summed up only for a project taken as it is: one made again is summed up
+                // where it is judged.
+                if unchanged.is_ok() {
+                    tally.summary = score::summarise(&tally.scored, |code| weight(config, code));
+                }
                 Some((tally, unchanged))
             })
             .collect();
@@ -388,7 +381,11 @@ impl Work<'_> {
         // stretch with the other cores idle).
         let clock = Instant::now();
         let (opts, scope) = (self.convert, self.config.scope.as_ref());
-        let ocids: Vec<Vec<String>> = jobs.iter().map(Job::ocids).collect();
+        // Its stored processes, as `Work::read` read them.
+        let ocids: Vec<Vec<String>> = jobs
+            .iter()
+            .map(|job| job.heads.iter().map(|h| h.ocid.clone()).collect())
+            .collect();
         let mut converted = Vec::new();
         let latest = {
             let converted = &mut converted;

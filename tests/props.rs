@@ -151,13 +151,18 @@ proptest! {
             let i = catalogue().iter().position(|e| e.code == code).unwrap_or(0);
             weights[i]
         };
-        let own = score::project_figures(&vs, weight);
+        // A project's figures as its sheet shows them, from every verdict it was given.
+        let figures = |vs: &[Verdict]| {
+            let scored: Vec<score::Scored> = vs.iter().filter_map(score::Scored::of).collect();
+            score::summarise(&scored, weight).own()
+        };
+        let own = figures(&vs);
         for f in [Some(own.score), Some(own.lenient), own.reactive, own.project_level, own.contract_level].into_iter().flatten() {
             prop_assert!((0.0..=100.0).contains(&f), "{f}");
         }
         prop_assert!(own.lenient >= own.score);
         let due: Vec<Verdict> = vs.iter().filter(|v| v.outcome.is_due()).cloned().collect();
-        prop_assert_eq!(&score::project_figures(&due, weight), &own);
+        prop_assert_eq!(&figures(&due), &own);
         let proactive_due = due.iter().filter(|v| v.disclosure == Disclosure::Proactive)
             .map(|v| v.code).collect::<std::collections::HashSet<_>>().len() as u32;
         prop_assert_eq!(own.applicable, proactive_due);

@@ -33,17 +33,11 @@ pub use sample::{Sample, draw};
 /// grouped four times over, the stage's time and the run's peak memory.
 #[derive(Default)]
 pub struct Input {
-    projects: Vec<ProjectRow>,
+    /// The projects that have a score.
+    projects: Vec<ProjectScore>,
     processes: Vec<ProcessScore>,
     /// Disclosed, partial and due units by entity, then element code.
     shares: HashMap<String, BTreeMap<String, Counts>>,
-}
-
-/// A project as the stage adds it up.
-struct ProjectRow {
-    project: String,
-    entity: String,
-    figures: Option<Own>,
 }
 
 /// Units of one element: disclosed, partial, due.
@@ -79,7 +73,8 @@ struct ProcessOwn {
 pub struct Summary {
     /// `None` when no proactive element is due: such a project is not scored.
     figures: Option<Own>,
-    /// Processes with a proactive process-level element due, by process id.
+    /// Processes with a proactive process-level element that weighs, in the order met (the
+    /// stage sorts them).
     processes: Vec<ProcessOwn>,
     /// Element codes in the order first met, with their units.
     elements: Vec<(String, Counts)>,
@@ -158,7 +153,7 @@ pub fn summarise(scored: &[Scored], weight: impl Fn(&str) -> f64) -> Summary {
         project_level: figure(&|e| !e.reactive && !e.is_process).map(|f| f.0),
         contract_level: figure(&|e| !e.reactive && e.is_process).map(|f| f.0),
     });
-    let mut processes: Vec<ProcessOwn> = processes
+    let processes: Vec<ProcessOwn> = processes
         .into_iter()
         .filter(|(_, [proactive, _])| proactive.1 > 0.0)
         .map(|(process, [proactive, reactive])| ProcessOwn {
@@ -168,7 +163,6 @@ pub fn summarise(scored: &[Scored], weight: impl Fn(&str) -> f64) -> Summary {
             reactive: (reactive.1 > 0.0).then(|| ratio(reactive.0, reactive.1)),
         })
         .collect();
-    processes.sort_by(|a, b| a.process.cmp(&b.process));
     Summary {
         figures,
         processes,
@@ -283,11 +277,11 @@ impl Input {
                 applicable: p.applicable,
                 reactive: p.reactive,
             }));
-        self.projects.push(ProjectRow {
-            project: project.to_string(),
-            entity: entity.to_string(),
-            figures: summary.figures,
-        });
+        // A project without a score is left out of the table and of its entity's mean.
+        if let Some(f) = summary.figures {
+            self.projects
+                .push(f.score_of(project.to_string(), entity.to_string()));
+        }
     }
 }
 
@@ -395,22 +389,7 @@ pub fn compute(
         shares,
     } = input;
     projects.sort_by(|a, b| (&a.project, &a.entity).cmp(&(&b.project, &b.entity)));
-    let project_rows: Vec<ProjectScore> = projects
-        .into_iter()
-        .filter_map(|p| {
-            let f = p.figures?;
-            Some(ProjectScore {
-                project: p.project,
-                entity: p.entity,
-                score: f.score,
-                lenient: f.lenient,
-                applicable: f.applicable,
-                reactive: f.reactive,
-                project_level: f.project_level,
-                contract_level: f.contract_level,
-            })
-        })
-        .collect();
+    let project_rows = projects;
     processes.sort_by(|a, b| (&a.project, &a.process).cmp(&(&b.project, &b.process)));
 
     // Entities: mean of project figures (missing figures are left out of their mean).
@@ -465,26 +444,37 @@ pub fn compute(
     })
 }
 
-/// One project's figures for its sheet, by the rule of [`summarise`] (the tables take the
-/// same figures); all 0 when no proactive element is due.
-pub fn project_figures(verdicts: &[Verdict], weight: impl Fn(&str) -> f64) -> ProjectScore {
-    let scored: Vec<Scored> = verdicts.iter().filter_map(Scored::of).collect();
-    summarise(&scored, weight).own()
-}
-
 impl Summary {
     /// The project's figures as its sheet shows them: all 0 when no proactive element is due.
     pub fn own(&self) -> ProjectScore {
-        let own = self.figures;
+        match self.figures {
+            Some(f) => f.score_of(String::new(), String::new()),
+            None => ProjectScore {
+                project: String::new(),
+                entity: String::new(),
+                score: 0.0,
+                lenient: 0.0,
+                applicable: 0,
+                reactive: None,
+                project_level: None,
+                contract_level: None,
+            },
+        }
+    }
+}
+
+impl Own {
+    /// The figures as the project table lists them.
+    fn score_of(self, project: String, entity: String) -> ProjectScore {
         ProjectScore {
-            project: String::new(),
-            entity: String::new(),
-            score: own.map_or(0.0, |f| f.score),
-            lenient: own.map_or(0.0, |f| f.lenient),
-            applicable: own.map_or(0, |f| f.applicable),
-            reactive: own.and_then(|f| f.reactive),
-            project_level: own.and_then(|f| f.project_level),
-            contract_level: own.and_then(|f| f.contract_level),
+            project,
+            entity,
+            score: self.score,
+            lenient: self.lenient,
+            applicable: self.applicable,
+            reactive: self.reactive,
+            project_level: self.project_level,
+            contract_level: self.contract_level,
         }
     }
 }
@@ -702,7 +692,8 @@ mod tests {
         assert_eq!((s.entities[0].projects, s.entities[0].processes), (2, 2));
         assert_eq!(s.processes.len(), 2);
         // The sheet's figures follow the same rule.
-        let sheet = project_figures(&a, |_| 1.0);
+        let scored: Vec<Scored> = a.iter().filter_map(Scored::of).collect();
+        let sheet = summarise(&scored, |_| 1.0).own();
         assert_eq!(
             (sheet.score, sheet.lenient, sheet.applicable, sheet.reactive),
             (75.0, 100.0, 2, Some(0.0))

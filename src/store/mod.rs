@@ -172,11 +172,6 @@ pub struct StoredCompiled {
 }
 
 impl StoredCompiled {
-    /// Its ocid.
-    pub fn ocid(&self) -> &str {
-        &self.ocid
-    }
-
     /// What the store knows of it without parsing it.
     pub fn head(&self) -> CompiledHead {
         CompiledHead {
