@@ -760,6 +760,7 @@ fn figures(summary: &score::Summary, verdicts: &[Verdict], ocp_presence: f64) ->
     let own = summary.own();
     let count = |o: Outcome| verdicts.iter().filter(|v| v.outcome == o).count() as u32;
     ProjectFigures {
+        scored: summary.is_scored(),
         score: own.score,
         lenient_score: own.lenient,
         reactive_score: own.reactive,

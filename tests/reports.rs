@@ -221,3 +221,26 @@ fn pages_can_be_english() {
     // Element codes are never translated.
     assert!(sheet.contains("PJ-ID-1"));
 }
+
+#[test]
+fn a_project_whose_elements_all_weigh_nothing_has_no_score_rather_than_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = fixture_config(dir.path());
+    config.weights = costwatch::ids::catalogue()
+        .iter()
+        .map(|e| (e.code.clone(), 0.0))
+        .collect();
+    pipeline::run(&config, &RunOptions::default()).expect("run");
+    let sheet = read(&config.output.join("proyectos/oc4ids-cwdemo-MOP-005.html"));
+    assert!(
+        sheet.contains("Sin puntaje de divulgación"),
+        "the sheet says there is no score"
+    );
+    assert!(!sheet.contains("Puntaje de divulgación: 0"));
+    let rows = csv_rows(&config.output.join("proyectos.csv"));
+    assert!(!rows.is_empty());
+    for row in &rows {
+        assert_eq!(row["puntaje/score"], "", "{row:?}");
+        assert_eq!(row["puntaje_flexible/lenient_score"], "", "{row:?}");
+    }
+}

@@ -415,8 +415,9 @@ impl Staging {
             place(ui.get("provincia").copied().unwrap_or_default()),
             place(ui.get("distrito").copied().unwrap_or_default()),
             sheet.progress.stage.code().to_string(),
-            format!("{:.2}", f.score),
-            format!("{:.2}", f.lenient_score),
+            // Empty when the project has no score, as the other figures are when absent.
+            opt2(f.scored.then_some(f.score)),
+            opt2(f.scored.then_some(f.lenient_score)),
             opt2(f.reactive_score),
             opt2(f.project_level_score),
             opt2(f.contract_level_score),
@@ -1286,6 +1287,10 @@ fn glossary_rows() -> Vec<(String, String, String)> {
 /// Figures on a project sheet.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct ProjectFigures {
+    /// False when no proactive element counts (none due, or all weighted 0): the project has
+    /// no score, and `score` and `lenient_score` are 0 only as placeholders.
+    #[serde(skip)]
+    pub scored: bool,
     /// Strict proactive score (the headline).
     pub score: f64,
     /// Lenient proactive score.

@@ -1244,12 +1244,16 @@ fn score_line(sheet: &ProjectSheet<'_>, lang: Lang) -> String {
             if missing > 0 {
                 parts.push(format!("{missing} sin publicar"));
             }
-            let mut line = format!(
-                "Puntaje de divulgación: {} de 100. Este proyecto y sus contratos debían publicar hoy, por iniciativa propia, {}: {}.",
-                words::score(sheet.score.score),
-                count(due, "dato", "datos"),
-                join(parts, "y")
-            );
+            let mut line = if sheet.score.scored {
+                format!(
+                    "Puntaje de divulgación: {} de 100. Este proyecto y sus contratos debían publicar hoy, por iniciativa propia, {}: {}.",
+                    words::score(sheet.score.score),
+                    count(due, "dato", "datos"),
+                    join(parts, "y")
+                )
+            } else {
+                "Sin puntaje de divulgación: hoy ningún dato que este proyecto debía publicar por iniciativa propia cuenta en el puntaje.".to_string()
+            };
             if not_yet > 0 {
                 line.push_str(&format!(
                     " {} aún no {}.",
@@ -1277,12 +1281,16 @@ fn score_line(sheet: &ProjectSheet<'_>, lang: Lang) -> String {
             if missing > 0 {
                 parts.push(format!("{missing} missing"));
             }
-            let mut line = format!(
-                "Disclosure score: {} out of 100. This project and its contracts were due to publish {} proactively today: {}.",
-                words::score(sheet.score.score),
-                count(due, "item", "items"),
-                join(parts, "and")
-            );
+            let mut line = if sheet.score.scored {
+                format!(
+                    "Disclosure score: {} out of 100. This project and its contracts were due to publish {} proactively today: {}.",
+                    words::score(sheet.score.score),
+                    count(due, "item", "items"),
+                    join(parts, "and")
+                )
+            } else {
+                "No disclosure score: today no item this project was due to publish proactively counts in the score.".to_string()
+            };
             if not_yet > 0 {
                 line.push_str(&format!(
                     " {} not yet due.",

@@ -445,6 +445,11 @@ pub fn compute(
 }
 
 impl Summary {
+    /// Whether the project has a score: some proactive element is due and weighs more than 0.
+    pub fn is_scored(&self) -> bool {
+        self.figures.is_some()
+    }
+
     /// The project's figures as its sheet shows them: all 0 when no proactive element is due.
     pub fn own(&self) -> ProjectScore {
         match self.figures {
