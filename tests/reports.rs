@@ -237,6 +237,8 @@ fn a_project_whose_elements_all_weigh_nothing_has_no_score_rather_than_zero() {
         "the sheet says there is no score"
     );
     assert!(!sheet.contains("Puntaje de divulgación: 0"));
+    // How a contract item counts in the score is not told where there is no score.
+    assert!(!sheet.contains("En el puntaje, un dato de contrato"));
     let rows = csv_rows(&config.output.join("proyectos.csv"));
     assert!(!rows.is_empty());
     for row in &rows {

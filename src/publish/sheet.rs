@@ -1265,7 +1265,7 @@ fn score_line(sheet: &ProjectSheet<'_>, lang: Lang) -> String {
                     }
                 ));
             }
-            if several {
+            if several && sheet.score.scored {
                 line.push_str(" En el puntaje, un dato de contrato cuenta según la parte de los contratos que lo publican.");
             }
             line
@@ -1297,7 +1297,7 @@ fn score_line(sheet: &ProjectSheet<'_>, lang: Lang) -> String {
                     count(not_yet, "item", "items")
                 ));
             }
-            if several {
+            if several && sheet.score.scored {
                 line.push_str(" In the score, a contract item counts by the share of contracts that publish it.");
             }
             line
