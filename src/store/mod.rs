@@ -12,6 +12,7 @@ mod sources;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use packed::Stored;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -270,6 +271,40 @@ pub fn lock_path(store: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// How long a lock held elsewhere is looked at again before the run gives up.
+const LOCK_GRACE: Duration = Duration::from_secs(2);
+
+/// Takes the lock on `lock`, waiting [`LOCK_GRACE`] at most.
+///
+/// The lock belongs to the open file, and a process that another thread of the same program
+/// starts holds a copy of every open file from its fork until its exec closes them. A store
+/// closed in that instant still looks locked to whoever opens it next: the test suite, which
+/// runs the binary on some threads and whole runs on others, failed on it under load. A run
+/// that is really going holds the lock for far longer than the grace.
+fn take_lock(lock: &File, lock_path: &Path) -> Result<(), Error> {
+    let start = Instant::now();
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < LOCK_GRACE => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::Lock {
+                    path: lock_path.to_path_buf(),
+                    reason: "another costwatch run is using this store".into(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::Lock {
+                    path: lock_path.to_path_buf(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+}
+
 /// An open store with its lock held.
 pub struct Store {
     // Declared first so that it is dropped first: both connections close before the lock is
@@ -304,21 +339,7 @@ impl Store {
             path: lock_path.clone(),
             reason: format!("cannot create lock file: {e}"),
         })?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(Error::Lock {
-                    path: lock_path,
-                    reason: "another costwatch run is using this store".into(),
-                });
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(Error::Lock {
-                    path: lock_path,
-                    reason: e.to_string(),
-                });
-            }
-        }
+        take_lock(&lock, &lock_path)?;
         let sq = |source| Error::Sqlite {
             path: path.to_path_buf(),
             source,
@@ -1197,6 +1218,19 @@ mod tests {
         let _first = Store::open(&path).expect("open");
         let err = Store::open(&path).err().expect("locked");
         assert!(err.to_string().contains("another costwatch run"));
+    }
+
+    #[test]
+    fn a_lock_let_go_within_the_grace_is_taken() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.sqlite");
+        let first = Store::open(&path).expect("open");
+        let closing = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            drop(first);
+        });
+        Store::open(&path).expect("the first store closed within the grace");
+        closing.join().expect("closing thread");
     }
 
     #[test]
