@@ -5,7 +5,7 @@ use costwatch::ExitCode;
 use costwatch::pipeline::{RunOptions, run};
 use serde_json::Value;
 
-use crate::util::{fixture_config, json, output_hashes, package_errors, root, shared};
+use crate::util::{fixture_config, json, output_hashes, package_errors, root, shared, sheet_items};
 
 #[test]
 fn fixtures_run_publishes_the_tree_and_reruns_identically() {
@@ -495,10 +495,8 @@ fn conditional_elements_can_be_left_out_of_the_scores() {
     assert!(counted.iter().any(|(e, b)| excluded[e] > *b));
     // The verdicts are still published, marked conditional.
     let sheet = json(&config.output.join("projects/oc4ids-cwdemo-MOP-003.json"));
-    let pcpr3 = sheet["verdicts"]
-        .as_array()
-        .expect("verdicts")
-        .iter()
+    let pcpr3 = sheet_items(&sheet, "verdicts")
+        .into_iter()
         .find(|v| v["code"] == "PC-PR-3")
         .expect("PC-PR-3 judged");
     assert_eq!(pcpr3["conditional"], true);

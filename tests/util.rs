@@ -114,3 +114,33 @@ pub fn package_errors(shared: &std::path::Path, package: &Value) -> Vec<String> 
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect()
 }
+
+/// Every verdict (`what = "verdicts"`) or red flag (`"flags"`) of a project's JSON file, read
+/// as its README section says: the project's own, then each process's with `process` set to
+/// the process's ocid, and `evidence` filled in where the file leaves it to what holds it.
+pub fn sheet_items(sheet: &Value, what: &str) -> Vec<Value> {
+    let every: Vec<Value> = (0..sheet["origins"].as_array().map_or(0, Vec::len))
+        .map(Value::from)
+        .collect();
+    let mut out = Vec::new();
+    let mut take = |items: &Value, process: Option<&Value>, default: &Value| {
+        for item in items
+            .as_array()
+            .unwrap_or_else(|| panic!("{what} is a list"))
+        {
+            let mut item = item.clone();
+            if let Some(ocid) = process {
+                item["process"] = ocid.clone();
+            }
+            if item.get("evidence").is_none() {
+                item["evidence"] = default.clone();
+            }
+            out.push(item);
+        }
+    };
+    take(&sheet[what], None, &Value::from(every));
+    for p in sheet["processes"].as_array().expect("processes") {
+        take(&p[what], Some(&p["ocid"]), &p["evidence"]);
+    }
+    out
+}

@@ -241,13 +241,21 @@ impl Finding {
 
     /// The flag in this state, explained in both languages.
     fn says(self, state: FlagState, text: Text) -> Flag {
+        // A value and the one it is compared with often sit at the same path (a contract
+        // never amended): the path is the evidence once.
+        let mut paths: Vec<String> = Vec::with_capacity(self.paths.len());
+        for p in self.paths {
+            if !paths.contains(&p) {
+                paths.push(p);
+            }
+        }
         Flag {
             code: self.code,
             process: None,
             state,
             rule: self.rule,
             inputs: self.inputs,
-            paths: self.paths,
+            paths,
             explicacion: text.es,
             explanation: text.en,
             evidence: Vec::new(),

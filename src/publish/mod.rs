@@ -11,7 +11,6 @@
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -27,6 +26,7 @@ pub mod labels;
 pub mod metrics;
 pub mod output;
 pub mod pages;
+mod project_file;
 pub mod sheet;
 pub mod table;
 pub mod words;
@@ -352,10 +352,11 @@ impl Staging {
         let json_name = format!("projects/{}.json", safe_file_name(id));
         // Compact: these files are read by programs (the sheet is the page people read), and
         // indentation made a third of their size.
-        let mut json = serde_json::to_vec(&SheetFile::of(sheet)).map_err(|e| Error::Io {
-            path: self.dir.join(&json_name),
-            source: e.into(),
-        })?;
+        let mut json =
+            serde_json::to_vec(&project_file::ProjectFile::of(sheet)).map_err(|e| Error::Io {
+                path: self.dir.join(&json_name),
+                source: e.into(),
+            })?;
         json.push(b'\n');
         let lang = self.report.lang;
         let html_name = sheet::file_name(id);
@@ -1103,93 +1104,6 @@ pub struct ProjectSheet<'a> {
     pub stale: Option<&'a StaleMark>,
     /// The current stage and the dates that show it.
     pub progress: sheet::Progress,
-}
-
-/// A project's file as written: the sheet, with each verdict's and flag's evidence given as
-/// indices into `origins`, the file's one table of where its data came from (a release is the
-/// origin of dozens of verdicts; written out each time it made three quarters of the file).
-#[derive(Serialize)]
-struct SheetFile<'a> {
-    project: &'a Value,
-    entity: &'a EntityInfo,
-    score: &'a ProjectFigures,
-    verdicts: Vec<Pointing<'a, Verdict>>,
-    flags: Vec<Pointing<'a, crate::flags::Flag>>,
-    notes: &'a [crate::oc4ids::Note],
-    /// Why the project is not in the package, when it is not.
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    schema_errors: &'a [crate::oc4ids::SchemaError],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    provenance: Option<&'a crate::store::Provenance>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stale: Option<&'a StaleMark>,
-    progress: &'a sheet::Progress,
-    origins: Vec<&'a crate::evidence::Origin>,
-}
-
-/// An item and its evidence as positions in [`SheetFile::origins`].
-#[derive(Serialize)]
-struct Pointing<'a, T> {
-    #[serde(flatten)]
-    item: &'a T,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    evidence: Vec<usize>,
-}
-
-impl<'a, T> Pointing<'a, T> {
-    /// Each item with its evidence turned into positions by `point`.
-    fn all(
-        items: &'a [T],
-        evidence: impl Fn(&'a T) -> &'a [Arc<crate::evidence::Origin>],
-        point: &mut impl FnMut(&'a [Arc<crate::evidence::Origin>]) -> Vec<usize>,
-    ) -> Vec<Pointing<'a, T>> {
-        items
-            .iter()
-            .map(|item| Pointing {
-                item,
-                evidence: point(evidence(item)),
-            })
-            .collect()
-    }
-}
-
-impl<'a> SheetFile<'a> {
-    fn of(sheet: &'a ProjectSheet<'a>) -> SheetFile<'a> {
-        let mut origins: Vec<&crate::evidence::Origin> = Vec::new();
-        let mut point = |evidence: &'a [Arc<crate::evidence::Origin>]| -> Vec<usize> {
-            evidence
-                .iter()
-                // Most evidence is the same few shared origins: the address answers first.
-                .map(|o| {
-                    match origins
-                        .iter()
-                        .position(|known| std::ptr::eq(*known, &**o) || *known == &**o)
-                    {
-                        Some(i) => i,
-                        None => {
-                            origins.push(o);
-                            origins.len() - 1
-                        }
-                    }
-                })
-                .collect()
-        };
-        let verdicts = Pointing::all(sheet.verdicts, |v| &v.evidence, &mut point);
-        let flags = Pointing::all(sheet.flags, |f| &f.evidence, &mut point);
-        SheetFile {
-            project: sheet.project,
-            entity: sheet.entity,
-            score: &sheet.score,
-            verdicts,
-            flags,
-            notes: sheet.notes,
-            schema_errors: sheet.errors,
-            provenance: sheet.provenance,
-            stale: sheet.stale,
-            progress: &sheet.progress,
-            origins,
-        }
-    }
 }
 
 /// The codes a spreadsheet reader meets, explained: `glosario.csv`.
