@@ -62,6 +62,20 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
     run.publish(staging)
 }
 
+/// What every output depends on: the program build, the settings and `as_of`, hashed. Where
+/// the settings were read from is left out: cron's `./panama.toml` and an operator's
+/// `/etc/costwatch/panama.toml` are the same settings, and a run through either keeps what
+/// the other made (it once made every project again).
+fn made_by(config: &Config, as_of: &str) -> String {
+    let settings = Config {
+        origin: String::new(),
+        ..config.clone()
+    };
+    crate::util::sha256_hex(
+        format!("{}\n{settings:?}\n{as_of}", crate::util::build_id()).as_bytes(),
+    )
+}
+
 /// One run's state as it goes through the stages.
 struct Run<'c> {
     config: &'c Config,
@@ -105,9 +119,7 @@ impl<'c> Run<'c> {
             report,
             seconds: StageSeconds::default(),
             clock,
-            made_by: crate::util::sha256_hex(
-                format!("{}\n{config:?}\n{as_of}", crate::util::build_id()).as_bytes(),
-            ),
+            made_by: made_by(config, &as_of),
             as_of,
             publish_clock: None,
         })

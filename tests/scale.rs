@@ -94,7 +94,13 @@ fn a_new_release_changes_its_project_and_no_other() {
                 "rationale": "Obras adicionales de drenaje."}]}]
     });
     std::fs::write(input.join("zz-update.jsonl"), format!("{amendment}\n")).expect("update");
-    let second = run(&config, &RunOptions::default()).expect("second run");
+    // The settings read through another spelling of their file's path (cron's `./c.toml`):
+    // the same settings, so what the first run kept is still taken.
+    let respelled = costwatch::config::Config {
+        origin: format!("./{}", config.origin),
+        ..config.clone()
+    };
+    let second = run(&respelled, &RunOptions::default()).expect("second run");
     assert_eq!(
         second.report.compiled, 1,
         "only the amended ocid is compiled"
@@ -203,7 +209,13 @@ fn a_kept_project_whose_files_changed_is_made_again() {
                 "rationale": "Obras adicionales."}]}]
     });
     std::fs::write(input.join("zz-update.jsonl"), format!("{amendment}\n")).expect("update");
-    let second = run(&config, &RunOptions::default()).expect("second run");
+    // The settings read through another spelling of their file's path (cron's `./c.toml`):
+    // the same settings, so what the first run kept is still taken.
+    let respelled = costwatch::config::Config {
+        origin: format!("./{}", config.origin),
+        ..config.clone()
+    };
+    let second = run(&respelled, &RunOptions::default()).expect("second run");
     assert!(
         second.report.reused_projects == first.report.projects - 4,
         "the three touched projects and MOP-003 are made again: {}",
