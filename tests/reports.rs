@@ -246,3 +246,66 @@ fn a_project_whose_elements_all_weigh_nothing_has_no_score_rather_than_zero() {
         assert_eq!(row["puntaje_flexible/lenient_score"], "", "{row:?}");
     }
 }
+
+#[test]
+fn an_entity_page_lists_a_project_without_a_score_as_such() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = fixture_config(dir.path());
+    // Only the implementation stage's elements weigh: a work not yet under contract has no
+    // score yet, one under way has.
+    config.weights = costwatch::ids::catalogue()
+        .iter()
+        .filter(|e| e.stage != costwatch::ids::Stage::Implementation)
+        .map(|e| (e.code.clone(), 0.0))
+        .collect();
+    pipeline::run(&config, &RunOptions::default()).expect("run");
+    let rows = csv_rows(&config.output.join("proyectos.csv"));
+    let (unscored, scored): (Vec<_>, Vec<_>) =
+        rows.iter().partition(|r| r["puntaje/score"].is_empty());
+    assert!(
+        !unscored.is_empty() && !scored.is_empty(),
+        "{} without a score, {} with one",
+        unscored.len(),
+        scored.len()
+    );
+    let pages: Vec<String> = std::fs::read_dir(config.output.join("entidades"))
+        .expect("entity pages")
+        .flatten()
+        .map(|e| read(&e.path()))
+        .collect();
+    // A project's row on its entity's page: from its id to the end of the row.
+    let row_of = |id: &str| -> Option<String> {
+        let tag = format!("<small>{id}</small>");
+        pages.iter().find_map(|page| {
+            let at = page.find(&tag)?;
+            let rest = &page[at..];
+            Some(rest[..rest.find("</tr>")?].to_string())
+        })
+    };
+    let mut listed = 0;
+    for r in &unscored {
+        let Some(row) = row_of(&r["proyecto/project"]) else {
+            continue;
+        };
+        listed += 1;
+        assert!(row.contains(">sin puntaje<"), "{row}");
+    }
+    assert!(
+        listed > 0,
+        "an unscored project is listed on its entity's page"
+    );
+    for r in &scored {
+        let row = row_of(&r["proyecto/project"]).expect("a scored project is listed");
+        assert!(!row.contains("sin puntaje"), "{row}");
+    }
+    // The history keeps no score for them, not 0.
+    let store = rusqlite::Connection::open(&config.store).expect("store");
+    let nulls: i64 = store
+        .query_row(
+            "SELECT count(*) FROM project_scores WHERE score IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("history");
+    assert_eq!(nulls as usize, unscored.len());
+}

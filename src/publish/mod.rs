@@ -443,7 +443,7 @@ impl Staging {
             title: ficha.title.clone(),
             entity: sheet.entity.entity.clone(),
             stage: sheet.progress.stage,
-            score: f.score,
+            score: f.scored.then_some(f.score),
             raised: ficha
                 .raised
                 .into_iter()

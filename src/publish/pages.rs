@@ -35,9 +35,10 @@ pub struct ProjectLine {
     pub entity: String,
     /// Current stage.
     pub stage: Stage,
-    /// Headline score.
-    #[serde(with = "crate::util::exact_f64")]
-    pub score: f64,
+    /// Headline score; `None` when the project has none (nothing proactive due, or all of it
+    /// weighs 0).
+    #[serde(with = "crate::util::exact_f64::option")]
+    pub score: Option<f64>,
     /// Raised alerts: (title, finding).
     pub raised: Vec<(String, String)>,
     /// Alerts that could not be computed.
@@ -335,8 +336,8 @@ fn element_name(code: &str, lang: Lang) -> String {
 fn how_scored(lang: Lang) -> String {
     pick(
         lang,
-        "El puntaje de una entidad es el promedio de los puntajes de sus proyectos. El puntaje de un proyecto (0 a 100) indica qué parte de los datos que el estándar CoST IDS pide publicar por iniciativa propia, y que ya corresponden a la etapa del proyecto, publica completos la entidad; un dato de contrato cuenta en proporción a los contratos que lo publican.",
-        "An entity's score is the mean of its projects' scores. A project's score (0 to 100) is the share of the items the CoST IDS asks to be published proactively, and already due at its stage, that the entity publishes in full; a contract item counts in proportion to the contracts that publish it.",
+        "El puntaje de una entidad es el promedio de los puntajes de sus proyectos. El puntaje de un proyecto (0 a 100) indica qué parte de los datos que el estándar CoST IDS pide publicar por iniciativa propia, y que ya corresponden a la etapa del proyecto, publica completos la entidad; un dato de contrato cuenta en proporción a los contratos que lo publican. Un proyecto sin puntaje (todavía ningún dato que debía publicar por iniciativa propia cuenta en el puntaje) se lista sin él y no entra en el promedio.",
+        "An entity's score is the mean of its projects' scores. A project's score (0 to 100) is the share of the items the CoST IDS asks to be published proactively, and already due at its stage, that the entity publishes in full; a contract item counts in proportion to the contracts that publish it. A project with no score (none of the items it must publish proactively counts in the score yet) is listed without one and left out of the mean.",
     )
 }
 
@@ -610,7 +611,10 @@ pub fn entity_pages(inp: &Inputs<'_>) -> Vec<EntityPage> {
                 title: p.title.clone(),
                 file: super::sheet::file_name(&p.id),
                 stage: stage_name(p.stage, lang),
-                score: words::score(p.score),
+                score: p.score.map_or_else(
+                    || words::pick(lang, "sin puntaje", "no score"),
+                    words::score,
+                ),
                 alerts: p.raised.len(),
             })
             .collect();

@@ -258,8 +258,8 @@ pub struct ProjectScoreRow {
     pub project: String,
     /// Entity key.
     pub entity: String,
-    /// Headline score, 0–100.
-    pub score: f64,
+    /// Headline score, 0–100; `None` for a project with no score.
+    pub score: Option<f64>,
     /// Current stage code.
     pub stage: String,
 }

@@ -166,6 +166,24 @@ const MIGRATIONS: &[&str] = &[
         run_id INTEGER NOT NULL
     );
     ",
+    // 7: a project with no score (nothing it must publish proactively is due, or all of it
+    // weighs 0) keeps NULL in the history, not 0: 0 means it disclosed nothing. The rows stored
+    // before keep their 0 (which projects had no score was not recorded).
+    "
+    CREATE TABLE project_scores_7 (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        project TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        score REAL,
+        stage TEXT NOT NULL,
+        PRIMARY KEY (run_id, project)
+    );
+    INSERT INTO project_scores_7 (run_id, project, entity, score, stage)
+        SELECT run_id, project, entity, score, stage FROM project_scores;
+    DROP TABLE project_scores;
+    ALTER TABLE project_scores_7 RENAME TO project_scores;
+    CREATE INDEX project_scores_project ON project_scores(project);
+    ",
 ];
 
 /// The schema version this build writes.
@@ -194,4 +212,53 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
         tx.commit().map_err(sq)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_of_version_6_keeps_its_project_history_and_takes_missing_scores() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.sqlite");
+        let mut conn = Connection::open(&path).expect("open");
+        for sql in &MIGRATIONS[..6] {
+            conn.execute_batch(sql).expect("older schema");
+        }
+        conn.pragma_update(None, "user_version", 6)
+            .expect("version");
+        conn.execute_batch(
+            "INSERT INTO runs (id, started_at, status) VALUES (1, '2025-01-01T00:00:00Z', 'ok');
+             INSERT INTO project_scores VALUES (1, 'p1', 'e1', 62.5, 'implementation');",
+        )
+        .expect("a run's history");
+        migrate(&mut conn, &path).expect("migrate");
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
+        conn.execute(
+            "INSERT INTO project_scores VALUES (1, 'p2', 'e1', NULL, 'procurement')",
+            [],
+        )
+        .expect("a project with no score");
+        let rows: Vec<(String, Option<f64>)> = conn
+            .prepare("SELECT project, score FROM project_scores ORDER BY project")
+            .expect("prepare")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(rows, [("p1".into(), Some(62.5)), ("p2".into(), None)]);
+        // The index on the project is there again.
+        let indexed: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'project_scores_project'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("index");
+        assert_eq!(indexed, 1);
+    }
 }

@@ -109,6 +109,24 @@ pub mod exact_f64 {
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         <u64 as serde::Deserialize>::deserialize(d).map(f64::from_bits)
     }
+
+    /// The same for a figure that may be missing.
+    pub mod option {
+        /// Writes the bits, or nothing.
+        pub fn serialize<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(v) => s.serialize_some(&v.to_bits()),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Reads the bits back, or nothing.
+        pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<f64>, D::Error> {
+            <Option<u64> as serde::Deserialize>::deserialize(d).map(|v| v.map(f64::from_bits))
+        }
+    }
 }
 
 /// Lower-case hex SHA-256 of some bytes.
