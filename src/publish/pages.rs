@@ -341,6 +341,17 @@ fn how_scored(lang: Lang) -> String {
     )
 }
 
+/// How many projects an entity's score is the mean of, and how many it has when some have no
+/// score ("1 de 6 proyectos con puntaje"): the page lists them all.
+fn projects_told(scored: u64, listed: u64, lang: Lang) -> String {
+    match (lang, scored == listed) {
+        (Lang::Es, true) => count(scored, "proyecto", "proyectos"),
+        (Lang::En, true) => count(scored, "project", "projects"),
+        (Lang::Es, false) => format!("{scored} de {listed} proyectos con puntaje"),
+        (Lang::En, false) => format!("{scored} of {listed} projects with a score"),
+    }
+}
+
 /// Builds the league table.
 pub fn league(inp: &Inputs<'_>) -> League {
     let lang = inp.lang;
@@ -594,14 +605,14 @@ pub fn entity_pages(inp: &Inputs<'_>) -> Vec<EntityPage> {
                 } else {
                     d.clone()
                 },
-                count(u64::from(e.projects), "proyecto", "proyectos")
+                projects_told(u64::from(e.projects), lines.len() as u64, lang)
             ),
             Lang::En => format!(
                 "Score {} out of 100 · rank {} of {} · change since the previous run: {d} · {}",
                 words::score(e.score),
                 e.rank,
                 total,
-                count(u64::from(e.projects), "project", "projects")
+                projects_told(u64::from(e.projects), lines.len() as u64, lang)
             ),
         };
         let mut projects: Vec<EntityProject> = lines
