@@ -292,12 +292,13 @@ impl<'c> Run<'c> {
                     .collect(),
                 sheet::thresholds(&config.flags, lang),
             ),
+            quarantined: &self.report.quarantined,
         })?;
         Ok(())
     }
 
     fn publish(mut self, mut staging: Staging) -> Result<RunOutcome, Error> {
-        staging.close(&self.report.quarantined)?;
+        staging.close()?;
         self.report.settle(&self.store, self.clock.elapsed())?;
         // The report is written inside the publish stage; its own figure stops just before.
         if let Some(clock) = self.publish_clock {

@@ -178,6 +178,8 @@ pub struct RunFacts<'a> {
     pub warnings: Vec<String>,
     /// The method page.
     pub method: pages::Method,
+    /// What the run quarantined (its table is written with the others).
+    pub quarantined: &'a [crate::store::QuarantineRow],
 }
 
 /// What the pages need to know besides the data.
@@ -628,9 +630,37 @@ impl Staging {
             && fs::hard_link(&published, staged).is_ok()
     }
 
-    /// Writes the pages people read (league table, entity pages, method), the trend table,
-    /// the glossary and the workbook. Called once every project is written.
+    /// Writes the trend table, the glossary and the quarantine table, hands the workbook over
+    /// to be saved, and writes the pages people read (league table, entity pages, method)
+    /// meanwhile. Called once every project is written.
     pub fn pages(&mut self, facts: RunFacts<'_>) -> Result<(), Error> {
+        let mut trends = Csv::mirrored(
+            &self.dir.join("tendencias.csv"),
+            [
+                "corrida/run",
+                "inicio_corrida/run_started_at",
+                "entidad/entity",
+                "nombre/name",
+                "puntaje/score",
+                "proyectos/projects",
+            ],
+            "tendencias",
+        )?;
+        for row in pages::trend_rows(facts.history) {
+            trends.row(row)?;
+        }
+        self.sheets.extend(trends.finish()?);
+        let mut glossary = Csv::mirrored(
+            &self.dir.join("glosario.csv"),
+            ["codigo/code", "significado", "meaning"],
+            "glosario",
+        )?;
+        for (code, es, en) in glossary_rows() {
+            glossary.row([code.as_str(), es.as_str(), en.as_str()])?;
+        }
+        self.sheets.extend(glossary.finish()?);
+        self.close_tables(facts.quarantined)?;
+
         let render = |path: PathBuf, r: Result<String, minijinja::Error>| -> Result<(), Error> {
             let html = r.map_err(|source| Error::Render {
                 path: path.clone(),
@@ -664,31 +694,6 @@ impl Staging {
             let path = self.dir.join(name);
             fs::write(&path, text).map_err(io(&path))?;
         }
-        let mut trends = Csv::mirrored(
-            &self.dir.join("tendencias.csv"),
-            [
-                "corrida/run",
-                "inicio_corrida/run_started_at",
-                "entidad/entity",
-                "nombre/name",
-                "puntaje/score",
-                "proyectos/projects",
-            ],
-            "tendencias",
-        )?;
-        for row in pages::trend_rows(inputs.history) {
-            trends.row(row)?;
-        }
-        self.sheets.extend(trends.finish()?);
-        let mut glossary = Csv::mirrored(
-            &self.dir.join("glosario.csv"),
-            ["codigo/code", "significado", "meaning"],
-            "glosario",
-        )?;
-        for (code, es, en) in glossary_rows() {
-            glossary.row([code.as_str(), es.as_str(), en.as_str()])?;
-        }
-        self.sheets.extend(glossary.finish()?);
         Ok(())
     }
 
@@ -839,9 +844,15 @@ impl Staging {
         w.finish().map(|_| ())
     }
 
-    /// Writes the quarantine table, closes the package and writes the workbook: everything
+    /// Waits for the package and the tables to be closed and the workbook saved: everything
     /// but the run report, so that the report can say how long all of it took.
-    pub fn close(&mut self, quarantined: &[crate::store::QuarantineRow]) -> Result<(), Error> {
+    pub fn close(&mut self) -> Result<(), Error> {
+        self.appender.finish()
+    }
+
+    /// Writes the quarantine table, then hands every table over to be added to the workbook,
+    /// which the appending thread saves while the pages are rendered.
+    fn close_tables(&mut self, quarantined: &[crate::store::QuarantineRow]) -> Result<(), Error> {
         let mut w = Csv::mirrored(
             &self.dir.join("quarantine.csv"),
             [
@@ -865,16 +876,8 @@ impl Staging {
             ])?;
         }
         self.sheets.extend(w.finish()?);
-        let mut w = self.appender.finish()?;
-        write!(w.package, "\n  ]\n}}\n").map_err(io(&w.package_path))?;
-        w.package.flush().map_err(io(&w.package_path))?;
-        w.project_table.finish()?;
-        w.flags.finish()?;
         // The workbook holds every table, the report's quarantine included.
-        for sheet in std::mem::take(&mut self.sheets) {
-            w.book.sheet(&sheet)?;
-        }
-        w.book.save()
+        self.appender.close(std::mem::take(&mut self.sheets))
     }
 
     /// Writes the run report and the metrics, and moves the folder into place.

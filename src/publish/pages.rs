@@ -336,8 +336,8 @@ fn element_name(code: &str, lang: Lang) -> String {
 fn how_scored(lang: Lang) -> String {
     pick(
         lang,
-        "El puntaje de una entidad es el promedio de los puntajes de sus proyectos. El puntaje de un proyecto (0 a 100) indica qué parte de los datos que el estándar CoST IDS pide publicar por iniciativa propia, y que ya corresponden a la etapa del proyecto, publica completos la entidad; un dato de contrato cuenta en proporción a los contratos que lo publican. Un proyecto sin puntaje (todavía ningún dato que debía publicar por iniciativa propia cuenta en el puntaje) se lista sin él y no entra en el promedio.",
-        "An entity's score is the mean of its projects' scores. A project's score (0 to 100) is the share of the items the CoST IDS asks to be published proactively, and already due at its stage, that the entity publishes in full; a contract item counts in proportion to the contracts that publish it. A project with no score (none of the items it must publish proactively counts in the score yet) is listed without one and left out of the mean.",
+        "El puntaje de una entidad es el promedio de los puntajes de sus proyectos. El puntaje de un proyecto (0 a 100) indica qué parte de los datos que el estándar CoST IDS pide publicar por iniciativa propia, y que ya corresponden a la etapa del proyecto, publica completos la entidad; un dato de contrato cuenta en proporción a los contratos que lo publican. Un proyecto sin puntaje (todavía ningún dato que debía publicar por iniciativa propia cuenta en el puntaje) no entra en el promedio.",
+        "An entity's score is the mean of its projects' scores. A project's score (0 to 100) is the share of the items the CoST IDS asks to be published proactively, and already due at its stage, that the entity publishes in full; a contract item counts in proportion to the contracts that publish it. A project with no score (none of the items it must publish proactively counts in the score yet) is left out of the mean.",
     )
 }
 
