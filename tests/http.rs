@@ -270,6 +270,91 @@ fn page_numbers_without_a_count_stop_at_the_first_empty_page() {
     assert_eq!((h.status, h.pages, h.new), (Health::Ok, 3, 12), "{h:?}");
 }
 
+/// Pages 1 to `good` as [`Paged`] gives them, and a server error for every page after.
+struct FailsPast {
+    good: u32,
+    per_page: u32,
+}
+
+impl Respond for FailsPast {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let page: u32 = req
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "page")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(1);
+        if page > self.good {
+            return ResponseTemplate::new(500);
+        }
+        let to = page * self.per_page;
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"package": package(to - self.per_page, to)}))
+    }
+}
+
+#[test]
+fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_there() {
+    let s = Server::start();
+    let uri = s.uri();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/r"))
+            .respond_with(FailsPast {
+                good: 2,
+                per_page: 4,
+            }),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"p\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
+             package_pointer = \"/package\"\n\
+             [source.paginate]\nmode = \"page\"\nparam = \"page\"\n\
+             {FAST}concurrency = 2\n"
+        ),
+    );
+    // Every page past the second fails: the walk used to ask for pages forever.
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!((h.status, h.pages, h.new), (Health::Partial, 2, 8), "{h:?}");
+    let failed: Vec<&str> = r.quarantined.iter().map(|q| q.location.as_str()).collect();
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    assert!(failed[0].ends_with("page=3"), "{failed:?}");
+    let cursor: Value = {
+        let conn = rusqlite::Connection::open(dir.path().join("store.sqlite")).expect("store");
+        let text: String = conn
+            .query_row(
+                "SELECT cursor FROM checkpoints WHERE source_id = 'p'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("checkpoint");
+        serde_json::from_str(&text).expect("cursor")
+    };
+    assert_eq!(
+        cursor,
+        json!({"next": 3, "failed": [], "complete": false}),
+        "the next run goes on from page 3; the backlog does not grow"
+    );
+
+    // The server has pages 3 and 4 now: the next run reads them and ends at the empty one.
+    s.reset();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/r"))
+            .respond_with(Paged {
+                pages: 4,
+                per_page: 4,
+                drift: 0,
+            }),
+    );
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!((h.status, h.new), (Health::Ok, 8), "{h:?}");
+}
+
 /// Answers a date-window request with one release per window, dated by the window.
 struct Windows;
 

@@ -309,6 +309,7 @@ async fn numbered(
     let mut state = Walk {
         backlog,
         known_run: 0,
+        failed_run: Vec::new(),
         previous_sha: None,
         reached_end: false,
         stop_after_known: incremental_stop.then_some(overlap.max(1)),
@@ -411,11 +412,17 @@ fn listed<K>(cursor: &Value, parse: impl Fn(&Value) -> Option<K>) -> Vec<K> {
         .unwrap_or_default()
 }
 
+/// Failed pages in a row after which a walk without a page count stops (the pages asked for
+/// at once, `concurrency`, are still read).
+const FAILED_IN_A_ROW: u64 = 3;
+
 /// The state of a numbered walk while its pages come in.
 struct Walk {
     backlog: Backlog<u64>,
     /// Pages in a row that brought nothing new.
     known_run: u64,
+    /// The pages in a row that failed, the latest last.
+    failed_run: Vec<u64>,
     previous_sha: Option<String>,
     reached_end: bool,
     /// Stop after this many pages in a row with nothing new (incremental newest-first runs).
@@ -453,9 +460,25 @@ impl Walk {
                 give_up(ctx, &f)?;
                 ctx.checkpoint.cursor = self.cursor(v + step, false);
                 ctx.save_checkpoint()?;
+                // Without a page count only an empty page ends the walk: a server that fails
+                // every page past its last one (500s, timeouts) was asked forever, and the
+                // run, holding the store's lock, never ended. The walk stops, and the next
+                // run walks on from the first of these pages (they leave the backlog, which
+                // would otherwise grow by as many every night).
+                self.failed_run.push(v);
+                if last.is_none() && self.failed_run.len() as u64 >= FAILED_IN_A_ROW {
+                    tracing::warn!(source = %ctx.health.id, from = self.failed_run[0], "{FAILED_IN_A_ROW} pages in a row failed and the API gives no page count: the walk stops here, and the next run goes on from the first of them");
+                    for v in &self.failed_run {
+                        self.backlog.settle(v, true);
+                    }
+                    ctx.checkpoint.cursor = self.cursor(self.failed_run[0], false);
+                    ctx.save_checkpoint()?;
+                    return Ok(Flow::Stop);
+                }
                 Ok(Flow::Continue)
             }
             Ok(page) => {
+                self.failed_run.clear();
                 let empty = page.seen.empty;
                 // An API that ignores the page parameter returns the same page forever.
                 let same = self.previous_sha.as_deref() == Some(page.fetched.sha256.as_str());
