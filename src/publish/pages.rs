@@ -537,10 +537,77 @@ struct Missed {
 
 #[derive(Debug, Serialize)]
 struct EntityAlert {
-    title: String,
     finding: String,
     project: String,
     file: String,
+}
+
+/// The alerts of one kind raised on an entity's projects: how many, the first few, and where
+/// the rest are.
+#[derive(Debug, Serialize)]
+struct AlertGroup {
+    title: String,
+    /// "12 alertas".
+    count: String,
+    shown: Vec<EntityAlert>,
+    /// Where the ones not shown are, when some are not.
+    more: Option<String>,
+}
+
+/// Alerts of one kind listed on an entity page; the rest are counted. A ministry with
+/// thousands of projects had every one of its alerts on its page (5 MB of HTML at a million
+/// releases), which no reader goes through.
+const ALERTS_SHOWN: usize = 10;
+
+/// An entity's alerts grouped by kind, the most frequent first, each listing its first
+/// [`ALERTS_SHOWN`] in project order.
+fn alert_groups(lines: &[&ProjectLine], lang: Lang) -> Vec<AlertGroup> {
+    let mut groups: Vec<(&str, usize, Vec<EntityAlert>)> = Vec::new();
+    for p in lines {
+        for (title, finding) in &p.raised {
+            let i = match groups.iter().position(|(t, _, _)| t == title) {
+                Some(i) => i,
+                None => {
+                    groups.push((title, 0, Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            let (_, n, shown) = &mut groups[i];
+            *n += 1;
+            if shown.len() < ALERTS_SHOWN {
+                shown.push(EntityAlert {
+                    finding: finding.clone(),
+                    project: p.title.clone(),
+                    file: super::sheet::file_name(&p.id),
+                });
+            }
+        }
+    }
+    groups.sort_by(|(ta, na, _), (tb, nb, _)| nb.cmp(na).then(ta.cmp(tb)));
+    groups
+        .into_iter()
+        .map(|(title, n, shown)| {
+            let rest = n - shown.len();
+            AlertGroup {
+                title: title.to_string(),
+                count: match lang {
+                    Lang::Es => count(n as u64, "alerta", "alertas"),
+                    Lang::En => count(n as u64, "alert", "alerts"),
+                },
+                more: (rest > 0).then(|| match lang {
+                    Lang::Es => format!(
+                        "Y {} más: todas están en flags.csv y en la hoja «alertas» de costwatch.xlsx (filtre por la entidad).",
+                        rest
+                    ),
+                    Lang::En => format!(
+                        "And {} more: all are in flags.csv and in the «alertas» sheet of costwatch.xlsx (filter by the entity).",
+                        rest
+                    ),
+                }),
+                shown,
+            }
+        })
+        .collect()
 }
 
 /// An entity page, ready to render.
@@ -557,7 +624,7 @@ pub struct EntityPage {
     chart_note: String,
     projects: Vec<EntityProject>,
     missed: Vec<Missed>,
-    alerts: Vec<EntityAlert>,
+    alerts: Vec<AlertGroup>,
     contact: Vec<(String, String)>,
     no_data: bool,
 }
@@ -663,17 +730,7 @@ pub fn entity_pages(inp: &Inputs<'_>) -> Vec<EntityPage> {
                     ),
                 })
                 .collect(),
-            alerts: lines
-                .iter()
-                .flat_map(|p| {
-                    p.raised.iter().map(|(title, finding)| EntityAlert {
-                        title: title.clone(),
-                        finding: finding.clone(),
-                        project: p.title.clone(),
-                        file: super::sheet::file_name(&p.id),
-                    })
-                })
-                .collect(),
+            alerts: alert_groups(&lines, lang),
             contact: lines
                 .iter()
                 .find(|p| !p.contact.is_empty())
@@ -1027,6 +1084,61 @@ pub fn trend_rows(history: &[EntityScoreRow]) -> Vec<[String; 6]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn line(id: &str, raised: &[(&str, &str)]) -> ProjectLine {
+        ProjectLine {
+            id: id.into(),
+            title: format!("Obra {id}"),
+            entity: "e".into(),
+            stage: Stage::Implementation,
+            score: Some(50.0),
+            raised: raised
+                .iter()
+                .map(|(t, f)| (t.to_string(), f.to_string()))
+                .collect(),
+            unknown: 0,
+            contact: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_entity_page_groups_its_alerts_by_kind_and_lists_the_first_few() {
+        let mut lines: Vec<ProjectLine> = (0..13)
+            .map(|i| line(&format!("p{i:02}"), &[("Poca competencia", "Una oferta.")]))
+            .collect();
+        lines.push(line(
+            "q",
+            &[
+                ("Sobrecosto", "Subió 12 %."),
+                ("Poca competencia", "Una oferta."),
+            ],
+        ));
+        let refs: Vec<&ProjectLine> = lines.iter().collect();
+        let groups = alert_groups(&refs, Lang::Es);
+        let heads: Vec<(&str, &str)> = groups
+            .iter()
+            .map(|g| (g.title.as_str(), g.count.as_str()))
+            .collect();
+        assert_eq!(
+            heads,
+            [
+                ("Poca competencia", "14 alertas"),
+                ("Sobrecosto", "1 alerta")
+            ],
+            "the most frequent kind first"
+        );
+        let first = &groups[0];
+        assert_eq!(first.shown.len(), ALERTS_SHOWN);
+        assert_eq!(first.shown[0].project, "Obra p00", "in project order");
+        assert_eq!(
+            first.more.as_deref(),
+            Some(
+                "Y 4 más: todas están en flags.csv y en la hoja «alertas» de costwatch.xlsx (filtre por la entidad)."
+            )
+        );
+        assert_eq!(groups[1].shown[0].file, super::super::sheet::file_name("q"));
+        assert!(groups[1].more.is_none(), "nothing left out, nothing said");
+    }
 
     #[test]
     fn templates_escape_text_from_the_data() {
