@@ -245,6 +245,11 @@ fn a_project_whose_elements_all_weigh_nothing_has_no_score_rather_than_zero() {
         assert_eq!(row["puntaje/score"], "", "{row:?}");
         assert_eq!(row["puntaje_flexible/lenient_score"], "", "{row:?}");
     }
+    // The project file says so to programs: no score, not 0.
+    let file = crate::util::json(&config.output.join("projects/oc4ids-cwdemo-MOP-005.json"));
+    assert!(file["score"]["score"].is_null(), "{}", file["score"]);
+    assert!(file["score"]["lenient_score"].is_null());
+    assert!(file["score"]["disclosed"].is_number());
 }
 
 #[test]

@@ -119,9 +119,6 @@ pub fn package_errors(shared: &std::path::Path, package: &Value) -> Vec<String> 
 /// as its README section says: the project's own, then each process's with `process` set to
 /// the process's ocid, and `evidence` filled in where the file leaves it to what holds it.
 pub fn sheet_items(sheet: &Value, what: &str) -> Vec<Value> {
-    let every: Vec<Value> = (0..sheet["origins"].as_array().map_or(0, Vec::len))
-        .map(Value::from)
-        .collect();
     let mut out = Vec::new();
     let mut take = |items: &Value, process: Option<&Value>, default: &Value| {
         for item in items
@@ -138,7 +135,7 @@ pub fn sheet_items(sheet: &Value, what: &str) -> Vec<Value> {
             out.push(item);
         }
     };
-    take(&sheet[what], None, &Value::from(every));
+    take(&sheet[what], None, &sheet["evidence"]);
     for p in sheet["processes"].as_array().expect("processes") {
         take(&p[what], Some(&p["ocid"]), &p["evidence"]);
     }

@@ -1202,11 +1202,10 @@ fn glossary_rows() -> Vec<(String, String, String)> {
 }
 
 /// Figures on a project sheet.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy)]
 pub struct ProjectFigures {
     /// False when no proactive element counts (none due, or all weighted 0): the project has
     /// no score, and `score` and `lenient_score` are 0 only as placeholders.
-    #[serde(skip)]
     pub scored: bool,
     /// Strict proactive score (the headline).
     pub score: f64,
@@ -1231,6 +1230,28 @@ pub struct ProjectFigures {
     pub not_applicable: u32,
     /// Elements whose stage the project has not reached.
     pub not_yet_applicable: u32,
+}
+
+impl Serialize for ProjectFigures {
+    /// As the project file gives them: a project with no score has `null` for its score and
+    /// lenient score, not the placeholder 0, which reads as "disclosed nothing".
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let given = |x: f64| self.scored.then_some(x);
+        let mut f = s.serialize_struct("ProjectFigures", 11)?;
+        f.serialize_field("score", &given(self.score))?;
+        f.serialize_field("lenient_score", &given(self.lenient_score))?;
+        f.serialize_field("reactive_score", &self.reactive_score)?;
+        f.serialize_field("project_level_score", &self.project_level_score)?;
+        f.serialize_field("contract_level_score", &self.contract_level_score)?;
+        f.serialize_field("ocp_presence", &self.ocp_presence)?;
+        f.serialize_field("disclosed", &self.disclosed)?;
+        f.serialize_field("partial", &self.partial)?;
+        f.serialize_field("missing", &self.missing)?;
+        f.serialize_field("not_applicable", &self.not_applicable)?;
+        f.serialize_field("not_yet_applicable", &self.not_yet_applicable)?;
+        f.end()
+    }
 }
 
 /// A figure with two decimals, or empty when there is none.

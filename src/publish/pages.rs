@@ -336,8 +336,8 @@ fn element_name(code: &str, lang: Lang) -> String {
 fn how_scored(lang: Lang) -> String {
     pick(
         lang,
-        "El puntaje de una entidad es el promedio de los puntajes de sus proyectos. El puntaje de un proyecto (0 a 100) indica qué parte de los datos que el estándar CoST IDS pide publicar por iniciativa propia, y que ya corresponden a la etapa del proyecto, publica completos la entidad; un dato de contrato cuenta en proporción a los contratos que lo publican. Un proyecto sin puntaje (todavía ningún dato que debía publicar por iniciativa propia cuenta en el puntaje) no entra en el promedio.",
-        "An entity's score is the mean of its projects' scores. A project's score (0 to 100) is the share of the items the CoST IDS asks to be published proactively, and already due at its stage, that the entity publishes in full; a contract item counts in proportion to the contracts that publish it. A project with no score (none of the items it must publish proactively counts in the score yet) is left out of the mean.",
+        "El puntaje de una entidad es el promedio de los puntajes de sus proyectos. El puntaje de un proyecto (0 a 100) indica qué parte de los datos que el estándar CoST IDS pide publicar por iniciativa propia, y que ya corresponden a la etapa del proyecto, publica completos la entidad; un dato de contrato cuenta en proporción a los contratos que lo publican. Un proyecto sin puntaje (aún no le corresponde publicar por iniciativa propia ningún dato que cuente en el puntaje, o esos datos tienen peso 0 en la configuración) no entra en el promedio.",
+        "An entity's score is the mean of its projects' scores. A project's score (0 to 100) is the share of the items the CoST IDS asks to be published proactively, and already due at its stage, that the entity publishes in full; a contract item counts in proportion to the contracts that publish it. A project with no score (nothing it must publish proactively is due yet, or what is due weighs 0 in the settings) is left out of the mean.",
     )
 }
 
@@ -596,11 +596,11 @@ fn alert_groups(lines: &[&ProjectLine], lang: Lang) -> Vec<AlertGroup> {
                 },
                 more: (rest > 0).then(|| match lang {
                     Lang::Es => format!(
-                        "Y {} más: todas están en flags.csv y en la hoja «alertas» de costwatch.xlsx (filtre por la entidad).",
+                        "Y {} más: todas están en flags.csv (filtre por la entidad).",
                         rest
                     ),
                     Lang::En => format!(
-                        "And {} more: all are in flags.csv and in the «alertas» sheet of costwatch.xlsx (filter by the entity).",
+                        "And {} more: all are in flags.csv (filter by the entity).",
                         rest
                     ),
                 }),
@@ -1132,9 +1132,7 @@ mod tests {
         assert_eq!(first.shown[0].project, "Obra p00", "in project order");
         assert_eq!(
             first.more.as_deref(),
-            Some(
-                "Y 4 más: todas están en flags.csv y en la hoja «alertas» de costwatch.xlsx (filtre por la entidad)."
-            )
+            Some("Y 4 más: todas están en flags.csv (filtre por la entidad).")
         );
         assert_eq!(groups[1].shown[0].file, super::super::sheet::file_name("q"));
         assert!(groups[1].more.is_none(), "nothing left out, nothing said");

@@ -7,8 +7,9 @@
 //! - a verdict does not name its level nor whether it is proactive or reactive: its code says
 //!   both (`PJ-` project, `PC-` process, an `R` in front for reactive), as the catalogue does;
 //! - evidence is a list of positions in the file's one table of `origins`, and is left out where
-//!   it is what holds it rests on: a process's `evidence` for its verdicts and flags, every
-//!   origin for the project's own. A list that differs, even an empty one, is written.
+//!   it is what most items beside it rest on, which is written once: a process's `evidence`
+//!   for its verdicts and flags, the file's `evidence` for the project's own. A list that
+//!   differs, even an empty one, is written.
 
 use std::sync::Arc;
 
@@ -42,6 +43,8 @@ pub(super) struct ProjectFile<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     stale: Option<&'a StaleMark>,
     progress: &'a Progress,
+    /// The evidence most of the project's own verdicts and flags rest on.
+    evidence: Vec<usize>,
     origins: Vec<&'a Origin>,
 }
 
@@ -153,26 +156,15 @@ impl<'a> Gathering<'a> {
     /// The evidence most of its items rest on (the first seen of equals), and the process as
     /// written with every item that rests on it leaving its evidence out.
     fn close(self, project: &Value) -> ProcessOut<'a> {
-        let lists: Vec<&Vec<usize>> = self
-            .verdicts
-            .iter()
-            .map(|(_, e)| e)
-            .chain(self.flags.iter().map(|(_, e)| e))
-            .collect();
-        let mut common: Option<(&Vec<usize>, usize)> = None;
-        for list in &lists {
-            let n = lists.iter().filter(|l| l == &list).count();
-            if common.is_none_or(|(_, best)| n > best) {
-                common = Some((list, n));
-            }
-        }
-        let common = common.map(|(l, _)| l.clone()).unwrap_or_default();
+        let common = most_common(&self.verdicts, &self.flags);
+        // Named as the verdicts name it: its id, or `#i` for a process without one.
         let path = project
             .get("contractingProcesses")
             .and_then(Value::as_array)
             .and_then(|all| {
                 all.iter()
-                    .position(|p| p.get("id").and_then(Value::as_str) == Some(self.ocid))
+                    .enumerate()
+                    .position(|(i, p)| crate::util::process_id(i, p) == self.ocid)
             })
             .map(|i| format!("/contractingProcesses/{i}"));
         let own = |e: Vec<usize>| (e != common).then_some(e);
@@ -192,6 +184,24 @@ impl<'a> Gathering<'a> {
             evidence: common,
         }
     }
+}
+
+/// The evidence most of `verdicts` and `flags` rest on (the first met of equals; none for
+/// no item).
+fn most_common(verdicts: &[(&Verdict, Vec<usize>)], flags: &[(&Flag, Vec<usize>)]) -> Vec<usize> {
+    let lists: Vec<&Vec<usize>> = verdicts
+        .iter()
+        .map(|(_, e)| e)
+        .chain(flags.iter().map(|(_, e)| e))
+        .collect();
+    let mut common: Option<(&Vec<usize>, usize)> = None;
+    for list in &lists {
+        let n = lists.iter().filter(|l| l == &list).count();
+        if common.is_none_or(|(_, best)| n > best) {
+            common = Some((list, n));
+        }
+    }
+    common.map(|(l, _)| l.clone()).unwrap_or_default()
 }
 
 impl<'a> ProjectFile<'a> {
@@ -232,9 +242,8 @@ impl<'a> ProjectFile<'a> {
                 None => own_flags.push((f, e)),
             }
         }
-        // The project's own verdicts rest on the whole project, so on every origin.
-        let every: Vec<usize> = (0..origins.0.len()).collect();
-        let own = |e: Vec<usize>| (e != every).then_some(e);
+        let common = most_common(&own_verdicts, &own_flags);
+        let own = |e: Vec<usize>| (e != common).then_some(e);
         ProjectFile {
             project: sheet.project,
             entity: sheet.entity,
@@ -256,6 +265,7 @@ impl<'a> ProjectFile<'a> {
             provenance: sheet.provenance,
             stale: sheet.stale,
             progress: &sheet.progress,
+            evidence: common,
             origins: origins.0,
         }
     }
@@ -309,16 +319,18 @@ mod tests {
                 out.push((key, at.iter().map(|i| origins[*i].clone()).collect()));
             }
         };
-        let every: Vec<usize> = (0..origins.len()).collect();
-        take(&file["verdicts"], None, every.clone());
-        take(&file["flags"], None, every);
-        for p in file["processes"].as_array().expect("processes") {
-            let default: Vec<usize> = p["evidence"]
-                .as_array()
-                .expect("process evidence")
+        let positions = |e: &Value| -> Vec<usize> {
+            e.as_array()
+                .expect("evidence")
                 .iter()
                 .map(|i| i.as_u64().expect("position") as usize)
-                .collect();
+                .collect()
+        };
+        let top = positions(&file["evidence"]);
+        take(&file["verdicts"], None, top.clone());
+        take(&file["flags"], None, top);
+        for p in file["processes"].as_array().expect("processes") {
+            let default = positions(&p["evidence"]);
             let ocid = p["ocid"].as_str();
             take(&p["verdicts"], ocid, default.clone());
             take(&p["flags"], ocid, default);
@@ -421,6 +433,12 @@ mod tests {
             .filter(|v| v.get("evidence").is_some())
             .count();
         assert!(listed > 0 && listed < verdicts.len() / 4, "{listed}");
+        let top = file["verdicts"].as_array().expect("verdicts");
+        assert!(
+            top.iter().any(|v| v.get("evidence").is_none())
+                && top.iter().any(|v| v.get("evidence").is_some()),
+            "the project's own verdicts leave the file's evidence out, and only that"
+        );
         assert_eq!(file["processes"][1]["path"], "/contractingProcesses/1");
         // An item that rests on nothing says so rather than taking its process's evidence.
         assert!(

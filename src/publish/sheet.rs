@@ -1252,7 +1252,7 @@ fn score_line(sheet: &ProjectSheet<'_>, lang: Lang) -> String {
                     join(parts, "y")
                 )
             } else {
-                "Sin puntaje de divulgación: hoy ningún dato que este proyecto debía publicar por iniciativa propia cuenta en el puntaje.".to_string()
+                "Sin puntaje de divulgación: hoy no cuenta en el puntaje ningún dato que este proyecto deba publicar por iniciativa propia.".to_string()
             };
             if not_yet > 0 {
                 line.push_str(&format!(

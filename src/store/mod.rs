@@ -312,7 +312,8 @@ pub struct Store {
     _checkpoint: Option<checkpoint::Checkpointer>,
     conn: Connection,
     path: PathBuf,
-    // Held for the life of the store: a second run on the same store waits for nobody, it fails.
+    // Held for the life of the store: a second run on the same store fails (after the short
+    // grace of `take_lock`), it does not queue.
     _lock: File,
 }
 
