@@ -310,7 +310,7 @@ fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_the
         dir.path(),
         &format!(
             "[[source]]\nid = \"p\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
-             package_pointer = \"/package\"\n\
+             package_pointer = \"/package\"\noverlap = 2\n\
              [source.paginate]\nmode = \"page\"\nparam = \"page\"\n\
              {FAST}concurrency = 2\n"
         ),
@@ -322,7 +322,7 @@ fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_the
     let failed: Vec<&str> = r.quarantined.iter().map(|q| q.location.as_str()).collect();
     assert_eq!(failed.len(), 3, "{failed:?}");
     assert!(failed[0].ends_with("page=3"), "{failed:?}");
-    let cursor: Value = {
+    let cursor = || -> Value {
         let conn = rusqlite::Connection::open(dir.path().join("store.sqlite")).expect("store");
         let text: String = conn
             .query_row(
@@ -334,9 +334,27 @@ fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_the
         serde_json::from_str(&text).expect("cursor")
     };
     assert_eq!(
-        cursor,
+        cursor(),
         json!({"next": 3, "failed": [], "complete": false}),
         "the next run goes on from page 3; the backlog does not grow"
+    );
+
+    // A night when the server fails from page 2 on: the run starts two pages back (the
+    // overlap), reads page 1 again and fails on 2, 3 and 4. The checkpoint does not go back.
+    s.reset();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/r"))
+            .respond_with(FailsPast {
+                good: 1,
+                per_page: 4,
+            }),
+    );
+    let r = go(&c);
+    assert_eq!(r.sources[0].status, Health::Partial, "{:?}", r.sources[0]);
+    assert_eq!(
+        cursor(),
+        json!({"next": 3, "failed": [], "complete": false})
     );
 
     // The server has pages 3 and 4 now: the next run reads them and ends at the empty one.

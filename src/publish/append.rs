@@ -150,11 +150,11 @@ impl Appender {
         {
             return Ok(());
         }
-        match self.finish() {
+        match self.join() {
             Err(e) => Err(e),
             // A thread that ended without an error still has a receiver: unreachable, but said
             // as an error rather than assumed.
-            Ok(()) => Err(self.stopped()),
+            Ok(_) => Err(self.stopped()),
         }
     }
 
@@ -163,19 +163,33 @@ impl Appender {
     /// error then is only logged: the run already has one to report.
     pub fn wait(&mut self) {
         if self.thread.is_some()
-            && let Err(e) = self.finish()
+            && let Err(e) = self.join()
         {
             tracing::warn!(error = %e, "writing the package and tables failed too");
         }
     }
 
-    /// Waits for everything handed over to be written, and for the files to be closed if
-    /// [`Appender::close`] asked for it.
+    /// Waits for everything handed over to be written and the files closed, as
+    /// [`Appender::close`] asked.
     pub fn finish(&mut self) -> Result<(), Error> {
+        match self.join()? {
+            None => Ok(()),
+            // A package without its end and no workbook: never to be published as done.
+            Some(_) => Err(Error::Io {
+                path: self.package_path.clone(),
+                source: std::io::Error::other(
+                    "the package and tables were not closed (a defect: nothing asked to)",
+                ),
+            }),
+        }
+    }
+
+    /// Waits for the thread; the writers come back if it was not asked to close them.
+    fn join(&mut self) -> Result<Option<Writers>, Error> {
         // Dropping the sender ends the thread's loop once the channel is empty.
         self.to = None;
         let thread = self.thread.take().ok_or_else(|| self.stopped())?;
-        thread.join().map_err(|_| self.stopped())?.map(drop)
+        thread.join().map_err(|_| self.stopped())?
     }
 
     fn stopped(&self) -> Error {
@@ -246,6 +260,22 @@ mod tests {
         )
         .expect("read");
         assert!(names.contains("name=\"proyectos\"") && names.contains("name=\"glosario\""));
+    }
+
+    #[test]
+    fn files_never_asked_to_close_are_not_taken_for_finished() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let mut appender = Appender::start(writers(t.path())).expect("start");
+        appender
+            .send(Append {
+                entry: Some((",", "{}".into())),
+                flag_rows: Vec::new(),
+                table_row: vec!["1".into()],
+            })
+            .expect("send");
+        let e = appender.finish().expect_err("the package has no end");
+        assert!(e.to_string().contains("not closed"), "{e}");
+        assert!(!t.path().join("x.xlsx").exists(), "no workbook was saved");
     }
 
     #[test]

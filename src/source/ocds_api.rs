@@ -310,6 +310,7 @@ async fn numbered(
         backlog,
         known_run: 0,
         failed_run: Vec::new(),
+        found: (next, complete),
         previous_sha: None,
         reached_end: false,
         stop_after_known: incremental_stop.then_some(overlap.max(1)),
@@ -423,6 +424,8 @@ struct Walk {
     known_run: u64,
     /// The pages in a row that failed, the latest last.
     failed_run: Vec<u64>,
+    /// The checkpoint's next value and whether its walk was finished, as the run found them.
+    found: (Option<u64>, bool),
     previous_sha: Option<String>,
     reached_end: bool,
     /// Stop after this many pages in a row with nothing new (incremental newest-first runs).
@@ -464,14 +467,20 @@ impl Walk {
                 // every page past its last one (500s, timeouts) was asked forever, and the
                 // run, holding the store's lock, never ended. The walk stops, and the next
                 // run walks on from the first of these pages (they leave the backlog, which
-                // would otherwise grow by as many every night).
+                // would otherwise grow by as many every night). The checkpoint never goes
+                // back: when the failures began at or before where this run started (the
+                // overlap page, or the first page of a newest-first walk), it stays as found.
                 self.failed_run.push(v);
                 if last.is_none() && self.failed_run.len() as u64 >= FAILED_IN_A_ROW {
-                    tracing::warn!(source = %ctx.health.id, from = self.failed_run[0], "{FAILED_IN_A_ROW} pages in a row failed and the API gives no page count: the walk stops here, and the next run goes on from the first of them");
+                    let from = self.failed_run[0];
+                    tracing::warn!(source = %ctx.health.id, from, "{FAILED_IN_A_ROW} pages in a row failed and the API gives no page count: the walk stops here, and the next run goes on from the first of them");
                     for v in &self.failed_run {
                         self.backlog.settle(v, true);
                     }
-                    ctx.checkpoint.cursor = self.cursor(self.failed_run[0], false);
+                    let (found_next, found_complete) = self.found;
+                    let behind = found_next.is_some_and(|n| from <= n);
+                    let next = found_next.map_or(from, |n| n.max(from));
+                    ctx.checkpoint.cursor = self.cursor(next, behind && found_complete);
                     ctx.save_checkpoint()?;
                     return Ok(Flow::Stop);
                 }
