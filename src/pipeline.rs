@@ -1,5 +1,6 @@
 //! The whole run on one screen: fetch → compile → convert → assess → score → publish.
 
+use std::path::Path;
 use std::time::Instant;
 
 use chrono::{SecondsFormat, Utc};
@@ -65,14 +66,30 @@ pub fn run(config: &Config, opts: &RunOptions) -> Result<RunOutcome, Error> {
 /// What every output depends on: the program build, the settings and `as_of`, hashed. Where
 /// the settings were read from is left out: cron's `./panama.toml` and an operator's
 /// `/etc/costwatch/panama.toml` are the same settings, and a run through either keeps what
-/// the other made (it once made every project again).
+/// the other made (it once made every project again). Where the store and the output really
+/// are is put in instead: relative paths in the settings are read from the working folder,
+/// so the same text can name two stores.
 fn made_by(config: &Config, as_of: &str) -> String {
     let settings = Config {
         origin: String::new(),
         ..config.clone()
     };
+    let real = |p: &Path| {
+        let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
+        let dir = parent.map_or_else(|| Path::new(".").canonicalize(), Path::canonicalize);
+        match (dir, p.file_name()) {
+            (Ok(dir), Some(name)) => dir.join(name).display().to_string(),
+            _ => p.display().to_string(),
+        }
+    };
     crate::util::sha256_hex(
-        format!("{}\n{settings:?}\n{as_of}", crate::util::build_id()).as_bytes(),
+        format!(
+            "{}\n{settings:?}\n{as_of}\n{}\n{}",
+            crate::util::build_id(),
+            real(&config.store),
+            real(&config.output)
+        )
+        .as_bytes(),
     )
 }
 
