@@ -178,6 +178,15 @@ fn links_next_are_followed_and_a_finished_walk_resumes_at_its_last_page() {
     assert_eq!(reqs.iter().filter(|r| *r == "/releases/p3").count(), 2);
 }
 
+/// The `page=` number a request asks for (1 without one).
+fn page_of(req: &Request) -> u32 {
+    req.url
+        .query_pairs()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(1)
+}
+
 /// PanamaCompra-style pages: `{"pages": n, "package": {...}}` with `page=` numbers.
 struct Paged {
     pages: u32,
@@ -188,12 +197,7 @@ struct Paged {
 
 impl Respond for Paged {
     fn respond(&self, req: &Request) -> ResponseTemplate {
-        let page: u32 = req
-            .url
-            .query_pairs()
-            .find(|(k, _)| k == "page")
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(1);
+        let page = page_of(req);
         if page == 0 || page > self.pages {
             return ResponseTemplate::new(200)
                 .set_body_json(json!({"pages": self.pages, "package": package(0, 0)}));
@@ -278,12 +282,7 @@ struct FailsPast {
 
 impl Respond for FailsPast {
     fn respond(&self, req: &Request) -> ResponseTemplate {
-        let page: u32 = req
-            .url
-            .query_pairs()
-            .find(|(k, _)| k == "page")
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(1);
+        let page = page_of(req);
         if page > self.good {
             return ResponseTemplate::new(500);
         }
