@@ -303,6 +303,50 @@ fn an_entity_page_lists_a_project_without_a_score_as_such() {
         let row = row_of(&r["proyecto/project"]).expect("a scored project is listed");
         assert!(!row.contains("sin puntaje"), "{row}");
     }
+    // An entity whose projects all lack a score has a page too (its sheets link to it) and a
+    // row in the league, without a rank.
+    let league = read(&config.output.join("index.html"));
+    let entities: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r["entidad/entity"].as_str()).collect();
+    let unscored_entities: Vec<&&str> = entities
+        .iter()
+        .filter(|e| {
+            rows.iter()
+                .filter(|r| r["entidad/entity"] == **e)
+                .all(|r| r["puntaje/score"].is_empty())
+        })
+        .collect();
+    assert!(
+        !unscored_entities.is_empty(),
+        "the weights leave an entity with no scored project"
+    );
+    for e in &entities {
+        assert!(
+            league.contains(&format!("data-entity=\"{e}\"")),
+            "{e} in the league"
+        );
+    }
+    for sheet in std::fs::read_dir(config.output.join("proyectos")).expect("sheets") {
+        let html = read(&sheet.expect("sheet").path());
+        for link in html.split("href=\"../entidades/").skip(1) {
+            let file = &link[..link.find('"').expect("end of link")];
+            assert!(
+                config.output.join("entidades").join(file).is_file(),
+                "a sheet links to entidades/{file}"
+            );
+        }
+    }
+    let page_of = |e: &str| {
+        pages
+            .iter()
+            .find(|p| p.contains(&format!("{e}</p>")))
+            .cloned()
+    };
+    for e in &unscored_entities {
+        let page = page_of(e).expect("a page for an entity without a scored project");
+        assert!(page.contains("Sin puntaje · 0 de "), "{e}");
+    }
+
     // The history keeps no score for them, not 0.
     let store = rusqlite::Connection::open(&config.store).expect("store");
     let nulls: i64 = store

@@ -266,6 +266,20 @@ impl Inputs<'_> {
     fn projects_of<'b>(&'b self, key: &'b str) -> impl Iterator<Item = &'b ProjectLine> + 'b {
         self.projects.iter().filter(move |p| p.entity == key)
     }
+
+    /// Entities with projects of which none has a score (with `[weights]` of 0 for all that
+    /// is due): not in the scores, yet their projects' sheets link to their page. By key.
+    fn unscored(&self) -> Vec<&EntityInfo> {
+        let mut out: Vec<&EntityInfo> = self
+            .entities
+            .iter()
+            .filter(|e| !self.scores.entities.iter().any(|s| s.entity == e.entity))
+            .filter(|e| self.projects_of(&e.entity).next().is_some())
+            .collect();
+        out.sort_by(|a, b| a.entity.cmp(&b.entity));
+        out.dedup_by(|a, b| a.entity == b.entity);
+        out
+    }
 }
 
 fn delta(now: f64, before: Option<f64>, lang: Lang) -> (String, String, &'static str) {
@@ -371,7 +385,32 @@ pub fn league(inp: &Inputs<'_>) -> League {
             delta: d,
             delta_raw: d_raw,
             delta_class: d_class,
-            projects: e.projects,
+            // Every project it has; the entity page tells those with a score apart.
+            projects: lines.len() as u32,
+            mix,
+            mix_text,
+            alerts: lines.iter().map(|p| p.raised.len() as u32).sum(),
+            missing: lines.iter().map(|p| p.unknown).sum(),
+            stale: inp.stale_of(&e.entity),
+            no_data: false,
+        });
+    }
+    // Entities whose projects all lack a score: listed, without a rank.
+    for e in inp.unscored() {
+        let lines: Vec<&ProjectLine> = inp.projects_of(&e.entity).collect();
+        let (mix, mix_text) = mix(&lines, lang);
+        rows.push(LeagueRow {
+            id: e.entity.clone(),
+            name: inp.name_of(&e.entity),
+            file: entity_file(&e.entity),
+            rank: "—".into(),
+            score: pick(lang, "sin puntaje", "no score"),
+            score_raw: String::new(),
+            bar: 0,
+            delta: "—".into(),
+            delta_raw: String::new(),
+            delta_class: "",
+            projects: lines.len() as u32,
             mix,
             mix_text,
             alerts: lines.iter().map(|p| p.raised.len() as u32).sum(),
@@ -462,6 +501,8 @@ pub fn league(inp: &Inputs<'_>) -> League {
         .collect();
     let n_projects = inp.projects.len() as u64;
     let no_data = rows.iter().filter(|r| r.no_data).count() as u64;
+    // Every entity with projects, scored or not.
+    let n_entities = rows.len() as u64 - no_data;
     League {
         heading: pick(
             lang,
@@ -471,7 +512,7 @@ pub fn league(inp: &Inputs<'_>) -> League {
         summary: match lang {
             Lang::Es => format!(
                 "{} y {} evaluados con el estándar CoST IDS{} · datos al {}",
-                count(inp.scores.entities.len() as u64, "entidad", "entidades"),
+                count(n_entities, "entidad", "entidades"),
                 count(n_projects, "proyecto", "proyectos"),
                 match no_data {
                     0 => String::new(),
@@ -481,7 +522,7 @@ pub fn league(inp: &Inputs<'_>) -> League {
             ),
             Lang::En => format!(
                 "{} and {} assessed against the CoST IDS{} · data as of {}",
-                count(inp.scores.entities.len() as u64, "entity", "entities"),
+                count(n_entities, "entity", "entities"),
                 count(n_projects, "project", "projects"),
                 match no_data {
                     0 => String::new(),
@@ -634,19 +675,26 @@ pub fn entity_pages(inp: &Inputs<'_>) -> Vec<EntityPage> {
     let lang = inp.lang;
     let total = inp.scores.entities.len();
     let mut pages: Vec<EntityPage> = Vec::new();
-    for e in &inp.scores.entities {
-        let lines: Vec<&ProjectLine> = inp.projects_of(&e.entity).collect();
-        let (d, _, _) = delta(e.score, inp.previous(&e.entity), lang);
-        let history: Vec<&EntityScoreRow> = inp
-            .history
-            .iter()
-            .filter(|h| h.entity == e.entity)
-            .collect();
+    // The scored entities, then those whose projects all lack a score.
+    let all = inp
+        .scores
+        .entities
+        .iter()
+        .map(|e| (e.entity.as_str(), Some(e)))
+        .chain(
+            inp.unscored()
+                .into_iter()
+                .map(|e| (e.entity.as_str(), None)),
+        );
+    for (key, scored) in all {
+        let lines: Vec<&ProjectLine> = inp.projects_of(key).collect();
+        let history: Vec<&EntityScoreRow> =
+            inp.history.iter().filter(|h| h.entity == key).collect();
         let mut missed: Vec<(&crate::score::ElementShare, Level)> = inp
             .scores
             .elements
             .iter()
-            .filter(|s| s.entity == e.entity && s.applicable > 0)
+            .filter(|s| s.entity == key && s.applicable > 0)
             .filter_map(|s| {
                 let el = catalogue().iter().find(|c| c.code == s.code)?;
                 (el.disclosure == Disclosure::Proactive && s.disclosed < s.applicable)
@@ -661,25 +709,36 @@ pub fn entity_pages(inp: &Inputs<'_>) -> Vec<EntityPage> {
                 .then(b.applicable.cmp(&a.applicable))
                 .then(a.code.cmp(&b.code))
         });
-        let headline = match lang {
-            Lang::Es => format!(
-                "Puntaje {} de 100 · posición {} de {} · cambio desde la evaluación anterior: {} · {}",
-                words::score(e.score),
-                e.rank,
-                total,
-                if d == "=" {
-                    "sin cambios".to_string()
-                } else {
-                    d.clone()
-                },
-                projects_told(u64::from(e.projects), lines.len() as u64, lang)
-            ),
-            Lang::En => format!(
-                "Score {} out of 100 · rank {} of {} · change since the previous run: {d} · {}",
-                words::score(e.score),
-                e.rank,
-                total,
-                projects_told(u64::from(e.projects), lines.len() as u64, lang)
+        let listed = lines.len() as u64;
+        let headline = match scored {
+            Some(e) => {
+                let (d, _, _) = delta(e.score, inp.previous(key), lang);
+                match lang {
+                    Lang::Es => format!(
+                        "Puntaje {} de 100 · posición {} de {} · cambio desde la evaluación anterior: {} · {}",
+                        words::score(e.score),
+                        e.rank,
+                        total,
+                        if d == "=" {
+                            "sin cambios".to_string()
+                        } else {
+                            d.clone()
+                        },
+                        projects_told(u64::from(e.projects), listed, lang)
+                    ),
+                    Lang::En => format!(
+                        "Score {} out of 100 · rank {} of {} · change since the previous run: {d} · {}",
+                        words::score(e.score),
+                        e.rank,
+                        total,
+                        projects_told(u64::from(e.projects), listed, lang)
+                    ),
+                }
+            }
+            None => format!(
+                "{} · {}",
+                pick(lang, "Sin puntaje", "No score"),
+                projects_told(0, listed, lang)
             ),
         };
         let mut projects: Vec<EntityProject> = lines
@@ -698,12 +757,12 @@ pub fn entity_pages(inp: &Inputs<'_>) -> Vec<EntityPage> {
             .collect();
         projects.sort_by(|a, b| a.title.cmp(&b.title));
         pages.push(EntityPage {
-            id: e.entity.clone(),
-            name: inp.name_of(&e.entity),
-            file: entity_file(&e.entity),
+            id: key.to_string(),
+            name: inp.name_of(key),
+            file: entity_file(key),
             headline,
             how: how_scored(lang),
-            stale: inp.stale_of(&e.entity),
+            stale: inp.stale_of(key),
             chart: chart(&history, lang),
             chart_note: match lang {
                 Lang::Es => format!(
