@@ -1334,6 +1334,41 @@ fn awkward_page(wrapped: bool) -> Vec<u8> {
 }
 
 #[test]
+fn a_page_not_in_the_encoding_said_is_set_aside_for_that_reason_as_a_file_is() {
+    let s = Server::start();
+    let uri = s.uri();
+    for (p, wrapped) in [("/page", true), ("/bulk.json.gz", false)] {
+        s.serve(
+            p,
+            ResponseTemplate::new(200).set_body_bytes(awkward_page(wrapped)),
+        );
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"api\"\nkind = \"ocds-api\"\nurl = \"{uri}/page\"\n\
+             package_pointer = \"/package\"\nencoding = \"utf-8\"\n{FAST}\
+             [[source]]\nid = \"bulk\"\nkind = \"ocds-bulk\"\nurls = [\"{uri}/bulk.json.gz\"]\n\
+             encoding = \"utf-8\"\n{FAST}"
+        ),
+    );
+    let r = go(&c);
+    let reasons: Vec<(&str, &str)> = r
+        .quarantined
+        .iter()
+        .map(|q| (q.source_id.as_str(), q.reason.as_str()))
+        .collect();
+    // Latin-1 bytes where the source says UTF-8: the page probe used to call it invalid JSON.
+    assert_eq!(
+        reasons,
+        [("api", "invalid_utf8"), ("bulk", "invalid_utf8")],
+        "{:?}",
+        r.quarantined
+    );
+}
+
+#[test]
 fn api_pages_go_through_the_reader_bulk_files_use() {
     let s = Server::start();
     let uri = s.uri();

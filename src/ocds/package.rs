@@ -393,7 +393,7 @@ pub fn probe<R: Read>(
 ) -> Result<Vec<Option<Value>>, ProbeError> {
     let opened = open(input, encoding).map_err(|e| ProbeError::Unreadable(e.to_string()))?;
     let Some(text) = opened.text else {
-        return Err(ProbeError::Unreadable(
+        return Err(ProbeError::Unsupported(
             "UTF-16/UTF-32 byte-order mark: the page is not in an encoding costwatch reads".into(),
         ));
     };
@@ -429,6 +429,21 @@ pub enum ProbeError {
     /// Not whole JSON (cut short, trailing data), or not readable at all.
     #[error("{0}")]
     Unreadable(String),
+    /// An encoding the reader does not decode (UTF-16, UTF-32).
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl ProbeError {
+    /// The reason a file's reader gives for the same fault, so that a page and a file say
+    /// alike why they were set aside.
+    pub fn reason(&self) -> Reason {
+        match self {
+            ProbeError::NotUtf8(_) => Reason::InvalidUtf8,
+            ProbeError::Unreadable(_) => Reason::InvalidJson,
+            ProbeError::Unsupported(_) => Reason::UnsupportedEncoding,
+        }
+    }
 }
 
 /// One node of a probed document: noted when a pointer names it, walked when a pointer runs

@@ -120,6 +120,15 @@ impl Failure {
     }
 }
 
+/// Why `parse` refused a body: a reason code (those of the file reader) and the error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// Stable reason code, e.g. `invalid_json`, `invalid_utf8`.
+    pub reason: &'static str,
+    /// For a person.
+    pub error: String,
+}
+
 /// The shared client of one source.
 pub struct Client {
     inner: reqwest::Client,
@@ -232,7 +241,7 @@ impl Client {
         &self,
         req: &Request,
         keep: Keep,
-        parse: impl Fn(&Body) -> Result<T, String>,
+        parse: impl Fn(&Body) -> Result<T, Refusal>,
     ) -> Result<(Fetched, T), Failure> {
         let started = Instant::now();
         let url = req.url.to_string();
@@ -269,8 +278,8 @@ impl Client {
                         last = Failure {
                             url: url.clone(),
                             status: Some(status),
-                            reason: "invalid_json".into(),
-                            error: why,
+                            reason: why.reason.into(),
+                            error: why.error,
                             attempts: attempt,
                         };
                         None

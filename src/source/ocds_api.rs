@@ -8,7 +8,7 @@
 use chrono::{Duration as Days, NaiveDate, Utc};
 use serde_json::{Value, json};
 
-use super::http::{Body, Failure, Fetched, Keep, Request};
+use super::http::{Body, Failure, Fetched, Keep, Refusal, Request};
 use super::walk::{Backlog, Flow, drive, give_up, request};
 use super::{Ctx, Error, Shared};
 use crate::config::{Api, EncodingName, Numbered, Paginate, Windows};
@@ -78,8 +78,13 @@ impl Look {
 /// Reads what `look` wants from a spooled page, and checks that the page is whole JSON in
 /// the source's encoding. With `auto`, a page that is not UTF-8 is read as ISO-8859-1; the
 /// encoding found is the one the page is then stored with.
-fn probe(body: &Body, look: &Look, encoding: EncodingName) -> Result<Seen, String> {
+fn probe(body: &Body, look: &Look, encoding: EncodingName) -> Result<Seen, Refusal> {
     use crate::ocds::package::{self, Encoding, ProbeError};
+    // Said with the reason a file's reader gives for the same fault.
+    let refused = |e: ProbeError, error: String| Refusal {
+        reason: e.reason().code(),
+        error,
+    };
     let pointers = look.pointers();
     let run = |enc: Encoding| -> Result<Vec<Option<Value>>, ProbeError> {
         let file = std::fs::File::open(body.path())
@@ -90,10 +95,11 @@ fn probe(body: &Body, look: &Look, encoding: EncodingName) -> Result<Seen, Strin
         EncodingName::Latin1 => (run(Encoding::Latin1), Encoding::Latin1),
         EncodingName::Utf8 => match run(Encoding::Utf8) {
             Err(e @ ProbeError::NotUtf8(_)) => {
-                return Err(format!(
+                let error = format!(
                     "{e}; the source says `encoding = \"utf-8\"` (\"auto\" reads such pages \
                      as ISO-8859-1)"
-                ));
+                );
+                return Err(refused(e, error));
             }
             other => (other, Encoding::Utf8),
         },
@@ -104,9 +110,15 @@ fn probe(body: &Body, look: &Look, encoding: EncodingName) -> Result<Seen, Strin
     };
     // next, total, then the package's first release, record or element.
     let [next, total, release, record, element]: [Option<Value>; 5] = found
-        .map_err(|e| e.to_string())?
+        .map_err(|e| {
+            let error = e.to_string();
+            refused(e, error)
+        })?
         .try_into()
-        .map_err(|_| "the probe gave another number of values".to_string())?;
+        .map_err(|_| Refusal {
+            reason: "internal",
+            error: "the probe gave another number of values".into(),
+        })?;
     Ok(Seen {
         next,
         total,
