@@ -274,17 +274,23 @@ fn page_numbers_without_a_count_stop_at_the_first_empty_page() {
     assert_eq!((h.status, h.pages, h.new), (Health::Ok, 3, 12), "{h:?}");
 }
 
-/// Pages 1 to `good` as [`Paged`] gives them, and a server error for every page after.
+/// Pages 1 to `good` as [`Paged`] gives them, and a failure for every page after: a server
+/// error, or (`in_json`) an error message in a 200 answer.
 struct FailsPast {
     good: u32,
     per_page: u32,
+    in_json: bool,
 }
 
 impl Respond for FailsPast {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let page = page_of(req);
         if page > self.good {
-            return ResponseTemplate::new(500);
+            return if self.in_json {
+                ResponseTemplate::new(200).set_body_json(json!({"error": "intente más tarde"}))
+            } else {
+                ResponseTemplate::new(500)
+            };
         }
         let to = page * self.per_page;
         ResponseTemplate::new(200)
@@ -302,6 +308,7 @@ fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_the
             .respond_with(FailsPast {
                 good: 2,
                 per_page: 4,
+                in_json: false,
             }),
     );
     let dir = tempfile::tempdir().expect("tmp");
@@ -347,6 +354,7 @@ fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_the
             .respond_with(FailsPast {
                 good: 1,
                 per_page: 4,
+                in_json: false,
             }),
     );
     let r = go(&c);
@@ -357,6 +365,65 @@ fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_the
     );
 
     // The server has pages 3 and 4 now: the next run reads them and ends at the empty one.
+    s.reset();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/r"))
+            .respond_with(Paged {
+                pages: 4,
+                per_page: 4,
+                drift: 0,
+            }),
+    );
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!((h.status, h.new), (Health::Ok, 8), "{h:?}");
+}
+
+#[test]
+fn a_page_with_an_error_instead_of_a_package_does_not_end_a_walk_without_a_count() {
+    let s = Server::start();
+    let uri = s.uri();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/r"))
+            .respond_with(FailsPast {
+                good: 2,
+                per_page: 4,
+                in_json: true,
+            }),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"p\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
+             package_pointer = \"/package\"\n\
+             [source.paginate]\nmode = \"page\"\nparam = \"page\"\n{FAST}"
+        ),
+    );
+    // `{"error": …}` answered 200 used to read as an empty page: the walk ended, finished,
+    // and the run said ok.
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!((h.status, h.pages, h.new), (Health::Partial, 2, 8), "{h:?}");
+    let reasons: Vec<(&str, &str)> = r
+        .quarantined
+        .iter()
+        .map(|q| (q.location.as_str(), q.reason.as_str()))
+        .collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert!(
+        reasons[0].0.ends_with("page=3") && reasons.iter().all(|(_, why)| *why == "not_ocds"),
+        "{reasons:?}"
+    );
+    assert!(
+        r.quarantined[0]
+            .detail
+            .contains("no release or record package at `/package`")
+    );
+
+    // Once the server answers again, the walk goes on from page 3 and ends at an empty page.
     s.reset();
     s.mount(
         Mock::given(method("GET"))

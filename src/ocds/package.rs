@@ -383,9 +383,9 @@ fn segments(pointer: &str) -> Vec<String> {
 /// Reads the values at `pointers` in one JSON document without building anything else (an API
 /// page's next link and page count, or whether its package holds an item), and checks that the
 /// document is whole: a page cut short is an error here, before anything of it is stored.
-/// A pointer to a scalar gets the scalar; a pointer to an object or an array gets `true` (it is
-/// there) without it being built, so memory stays bounded whatever the page holds; an empty
-/// pointer (the whole document) gets nothing.
+/// A pointer to a scalar gets the scalar; a pointer to an object or an array gets an empty one
+/// of its kind (it is there, and which it is) without it being built, so memory stays bounded
+/// whatever the page holds; an empty pointer (the whole document) gets nothing.
 pub fn probe<R: Read>(
     input: R,
     encoding: Encoding,
@@ -511,7 +511,7 @@ impl<'de> Visitor<'de> for Probe<'_> {
             let at = format!("{}/{token}", self.at);
             map.next_value_seed(self.child(at))?;
         }
-        self.note(true)
+        self.note(Value::Object(serde_json::Map::new()))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
@@ -523,7 +523,7 @@ impl<'de> Visitor<'de> for Probe<'_> {
             }
             i += 1;
         }
-        self.note(true)
+        self.note(Value::Array(Vec::new()))
     }
 
     fn visit_bool<Er: de::Error>(self, v: bool) -> Result<(), Er> {
@@ -2063,8 +2063,8 @@ mod tests {
         assert_eq!(found[2], Some(Value::from("1")));
         assert_eq!(found[3], None);
         assert_eq!(found[4], Some(Value::from(1)));
-        // A container is noted as there, not built.
-        assert_eq!(found[5], Some(Value::Bool(true)));
+        // A container is noted as there, by its kind, not built.
+        assert_eq!(found[5], Some(Value::Object(serde_json::Map::new())));
 
         // An empty pointer never takes the page whole.
         let none = probe(page.as_bytes(), Encoding::Utf8, &[String::new()]).expect("probe");

@@ -27,6 +27,10 @@ pub(super) struct Seen {
     pub total: Option<Value>,
     /// True when the package holds no release and no record (or is not there).
     pub empty: bool,
+    /// True when `package_pointer` names something (not the whole page) and the page has
+    /// no package there: nothing, or an object with neither `releases` nor `records`. An API
+    /// that answers 200 with an error in JSON gives such a page; it is not an empty page.
+    pub no_package: bool,
     /// The encoding the page read in.
     pub encoding: crate::ocds::package::Encoding,
 }
@@ -62,7 +66,8 @@ impl Look {
     }
 
     /// The pointers probed: next, total, then the first release, record or element of the
-    /// package (any of them means the page is not empty).
+    /// package (any of them means the page is not empty), then the package and its two lists
+    /// (whether there is a package at all).
     fn pointers(&self) -> Vec<String> {
         let p = &self.package;
         vec![
@@ -71,6 +76,9 @@ impl Look {
             format!("{p}/releases/0"),
             format!("{p}/records/0"),
             format!("{p}/0"),
+            p.clone(),
+            format!("{p}/releases"),
+            format!("{p}/records"),
         ]
     }
 }
@@ -108,8 +116,17 @@ fn probe(body: &Body, look: &Look, encoding: EncodingName) -> Result<Seen, Refus
             other => (other, Encoding::Utf8),
         },
     };
-    // next, total, then the package's first release, record or element.
-    let [next, total, release, record, element]: [Option<Value>; 5] = found
+    // next, total, the package's first release, record or element, the package, its lists.
+    let [
+        next,
+        total,
+        release,
+        record,
+        element,
+        package,
+        releases,
+        records,
+    ]: [Option<Value>; 8] = found
         .map_err(|e| {
             let error = e.to_string();
             refused(e, error)
@@ -119,10 +136,18 @@ fn probe(body: &Body, look: &Look, encoding: EncodingName) -> Result<Seen, Refus
             reason: "internal",
             error: "the probe gave another number of values".into(),
         })?;
+    let lists = releases.is_some() || records.is_some();
+    let no_package = !look.package.is_empty()
+        && match package {
+            None => true,
+            Some(Value::Array(_)) => false,
+            Some(_) => !lists,
+        };
     Ok(Seen {
         next,
         total,
         empty: release.is_none() && record.is_none() && element.is_none(),
+        no_package,
         encoding,
     })
 }
@@ -459,6 +484,21 @@ impl Walk {
         result: Result<Page, Failure>,
         last: Option<u64>,
     ) -> Result<Flow, Error> {
+        // Without a page count an empty page ends the walk; a page with no package at all is
+        // not one (an error in JSON, answered 200): it is set aside and asked for again.
+        let result = match result {
+            Ok(page) if last.is_none() && page.seen.no_package => Err(Failure {
+                url: page.fetched.url.clone(),
+                status: Some(page.fetched.status),
+                reason: "not_ocds".into(),
+                error: format!(
+                    "no release or record package at `{}` in a 200 answer",
+                    api.package_pointer
+                ),
+                attempts: page.fetched.attempts,
+            }),
+            other => other,
+        };
         match result {
             Err(f) => {
                 // Past the end, some APIs answer 404 instead of an empty page.
