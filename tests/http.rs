@@ -274,23 +274,17 @@ fn page_numbers_without_a_count_stop_at_the_first_empty_page() {
     assert_eq!((h.status, h.pages, h.new), (Health::Ok, 3, 12), "{h:?}");
 }
 
-/// Pages 1 to `good` as [`Paged`] gives them, and a failure for every page after: a server
-/// error, or (`in_json`) an error message in a 200 answer.
+/// Pages 1 to `good` as [`Paged`] gives them, and a server error for every page after.
 struct FailsPast {
     good: u32,
     per_page: u32,
-    in_json: bool,
 }
 
 impl Respond for FailsPast {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let page = page_of(req);
         if page > self.good {
-            return if self.in_json {
-                ResponseTemplate::new(200).set_body_json(json!({"error": "intente más tarde"}))
-            } else {
-                ResponseTemplate::new(500)
-            };
+            return ResponseTemplate::new(500);
         }
         let to = page * self.per_page;
         ResponseTemplate::new(200)
@@ -308,7 +302,6 @@ fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_the
             .respond_with(FailsPast {
                 good: 2,
                 per_page: 4,
-                in_json: false,
             }),
     );
     let dir = tempfile::tempdir().expect("tmp");
@@ -354,7 +347,6 @@ fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_the
             .respond_with(FailsPast {
                 good: 1,
                 per_page: 4,
-                in_json: false,
             }),
     );
     let r = go(&c);
@@ -380,17 +372,34 @@ fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_the
     assert_eq!((h.status, h.new), (Health::Ok, 8), "{h:?}");
 }
 
+/// Pages 1 to `pages` with four releases each, but an error in JSON (answered 200) for the
+/// pages in `bad` and for every page past the last.
+struct Holes {
+    pages: u32,
+    bad: Vec<u32>,
+}
+
+impl Respond for Holes {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let page = page_of(req);
+        if page > self.pages || self.bad.contains(&page) {
+            return ResponseTemplate::new(200).set_body_json(json!({"error": "intente más tarde"}));
+        }
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"package": package((page - 1) * 4, page * 4)}))
+    }
+}
+
 #[test]
-fn a_page_with_an_error_instead_of_a_package_does_not_end_a_walk_without_a_count() {
+fn a_page_with_an_error_instead_of_a_package_is_asked_for_again_and_three_end_the_walk() {
     let s = Server::start();
     let uri = s.uri();
     s.mount(
         Mock::given(method("GET"))
             .and(path("/r"))
-            .respond_with(FailsPast {
-                good: 2,
-                per_page: 4,
-                in_json: true,
+            .respond_with(Holes {
+                pages: 4,
+                bad: vec![3],
             }),
     );
     let dir = tempfile::tempdir().expect("tmp");
@@ -402,20 +411,25 @@ fn a_page_with_an_error_instead_of_a_package_does_not_end_a_walk_without_a_count
              [source.paginate]\nmode = \"page\"\nparam = \"page\"\n{FAST}"
         ),
     );
-    // `{"error": …}` answered 200 used to read as an empty page: the walk ended, finished,
-    // and the run said ok.
+    // Page 3 answers `{"error": …}` with 200 and page 4 has releases again: page 3 is a
+    // failed page (it used to read as an empty page that ended the walk, run ok, with page 4
+    // unread). Pages 5, 6 and 7 answer the same way: that is the end of this API's pages.
     let r = go(&c);
     let h = &r.sources[0];
-    assert_eq!((h.status, h.pages, h.new), (Health::Partial, 2, 8), "{h:?}");
-    let reasons: Vec<(&str, &str)> = r
+    assert_eq!(
+        (h.status, h.pages, h.new),
+        (Health::Partial, 3, 12),
+        "{h:?}"
+    );
+    let set_aside: Vec<(&str, &str)> = r
         .quarantined
         .iter()
         .map(|q| (q.location.as_str(), q.reason.as_str()))
         .collect();
-    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert_eq!(set_aside.len(), 1, "{set_aside:?}");
     assert!(
-        reasons[0].0.ends_with("page=3") && reasons.iter().all(|(_, why)| *why == "not_ocds"),
-        "{reasons:?}"
+        set_aside[0].0.ends_with("page=3") && set_aside[0].1 == "not_ocds",
+        "{set_aside:?}"
     );
     assert!(
         r.quarantined[0]
@@ -423,20 +437,20 @@ fn a_page_with_an_error_instead_of_a_package_does_not_end_a_walk_without_a_count
             .contains("no release or record package at `/package`")
     );
 
-    // Once the server answers again, the walk goes on from page 3 and ends at an empty page.
+    // Page 3 answers the next night: it is read first, and the source is whole.
     s.reset();
     s.mount(
         Mock::given(method("GET"))
             .and(path("/r"))
-            .respond_with(Paged {
+            .respond_with(Holes {
                 pages: 4,
-                per_page: 4,
-                drift: 0,
+                bad: vec![],
             }),
     );
     let r = go(&c);
     let h = &r.sources[0];
-    assert_eq!((h.status, h.new), (Health::Ok, 8), "{h:?}");
+    assert_eq!((h.status, h.new), (Health::Ok, 4), "{h:?}");
+    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM releases"), 16);
 }
 
 /// Answers a date-window request with one release per window, dated by the window.

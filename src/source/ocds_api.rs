@@ -347,6 +347,7 @@ async fn numbered(
         backlog,
         known_run: 0,
         failed_run: Vec::new(),
+        held: Vec::new(),
         found: (next, complete),
         previous_sha: None,
         reached_end: false,
@@ -359,7 +360,10 @@ async fn numbered(
             Ok(r) => r,
             Err(e) => return ctx.failed(&api.url, None, "bad_url", e),
         };
-        let result = get_page(client.clone(), req, Look::new(api), encoding).await;
+        let result = as_failure(
+            get_page(client.clone(), req, Look::new(api), encoding).await,
+            api,
+        );
         state.backlog.settle(&v, result.is_ok());
         let mut cur = ctx.checkpoint.cursor.clone();
         cur["failed"] = json!(state.backlog.keys());
@@ -461,6 +465,9 @@ struct Walk {
     known_run: u64,
     /// The pages in a row that failed, the latest last.
     failed_run: Vec<u64>,
+    /// Pages in a row answered with no package, held until it is known whether they are
+    /// the end of the pages (see [`Walk::page`]).
+    held: Vec<(u64, Failure)>,
     /// The checkpoint's next value and whether its walk was finished, as the run found them.
     found: (Option<u64>, bool),
     previous_sha: Option<String>,
@@ -484,60 +491,30 @@ impl Walk {
         result: Result<Page, Failure>,
         last: Option<u64>,
     ) -> Result<Flow, Error> {
-        // Without a page count an empty page ends the walk; a page with no package at all is
-        // not one (an error in JSON, answered 200): it is set aside and asked for again.
-        let result = match result {
-            Ok(page) if last.is_none() && page.seen.no_package => Err(Failure {
-                url: page.fetched.url.clone(),
-                status: Some(page.fetched.status),
-                reason: "not_ocds".into(),
-                error: format!(
-                    "no release or record package at `{}` in a 200 answer",
-                    api.package_pointer
-                ),
-                attempts: page.fetched.attempts,
-            }),
-            other => other,
-        };
-        match result {
-            Err(f) => {
-                // Past the end, some APIs answer 404 instead of an empty page.
-                if last.is_none() && f.is_not_found() && ctx.health.pages > 0 {
+        // Without a page count, answers with no package at all (JSON answered 200, say an
+        // error message) are held: three in a row are how this API says the pages ended;
+        // one followed by anything else is a failed page, asked for again next run.
+        if last.is_none() {
+            if let Ok(page) = &result
+                && page.seen.no_package
+            {
+                self.held.push((v, no_package(page, api)));
+                if self.held.len() as u64 >= FAILED_IN_A_ROW {
+                    tracing::info!(source = %ctx.health.id, from = self.held[0].0, "{FAILED_IN_A_ROW} pages in a row have no package: taken as the end of the pages");
+                    self.held.clear();
                     self.reached_end = true;
                     return Ok(Flow::Stop);
                 }
-                if ctx.health.pages == 0 && f.is_not_found() {
-                    ctx.health.unreachable = true;
-                    give_up(ctx, &f)?;
-                    return Ok(Flow::Stop);
-                }
-                self.backlog.settle(&v, false);
-                give_up(ctx, &f)?;
-                ctx.checkpoint.cursor = self.cursor(v + step, false);
-                ctx.save_checkpoint()?;
-                // Without a page count only an empty page ends the walk: a server that fails
-                // every page past its last one (500s, timeouts) was asked forever, and the
-                // run, holding the store's lock, never ended. The walk stops, and the next
-                // run walks on from the first of these pages (they leave the backlog, which
-                // would otherwise grow by as many every night). The checkpoint never goes
-                // back: when the failures began at or before where this run started (the
-                // overlap page, or the first page of a newest-first walk), it stays as found.
-                self.failed_run.push(v);
-                if last.is_none() && self.failed_run.len() as u64 >= FAILED_IN_A_ROW {
-                    let from = self.failed_run[0];
-                    tracing::warn!(source = %ctx.health.id, from, "{FAILED_IN_A_ROW} pages in a row failed and the API gives no page count: the walk stops here, and the next run goes on from the first of them");
-                    for v in &self.failed_run {
-                        self.backlog.settle(v, true);
-                    }
-                    let (found_next, found_complete) = self.found;
-                    let behind = found_next.is_some_and(|n| from <= n);
-                    let next = found_next.map_or(from, |n| n.max(from));
-                    ctx.checkpoint.cursor = self.cursor(next, behind && found_complete);
-                    ctx.save_checkpoint()?;
-                    return Ok(Flow::Stop);
-                }
-                Ok(Flow::Continue)
+                return Ok(Flow::Continue);
             }
+            for (held, f) in std::mem::take(&mut self.held) {
+                if self.failed(ctx, held, step, f, last)? == Flow::Stop {
+                    return Ok(Flow::Stop);
+                }
+            }
+        }
+        match as_failure(result, api) {
+            Err(f) => self.failed(ctx, v, step, f, last),
             Ok(page) => {
                 self.failed_run.clear();
                 let empty = page.seen.empty;
@@ -569,6 +546,76 @@ impl Walk {
                 Ok(Flow::Continue)
             }
         }
+    }
+
+    /// Value `v` failed with `f`.
+    fn failed(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        v: u64,
+        step: u64,
+        f: Failure,
+        last: Option<u64>,
+    ) -> Result<Flow, Error> {
+        // Past the end, some APIs answer 404 instead of an empty page.
+        if last.is_none() && f.is_not_found() && ctx.health.pages > 0 {
+            self.reached_end = true;
+            return Ok(Flow::Stop);
+        }
+        if ctx.health.pages == 0 && f.is_not_found() {
+            ctx.health.unreachable = true;
+            give_up(ctx, &f)?;
+            return Ok(Flow::Stop);
+        }
+        self.backlog.settle(&v, false);
+        give_up(ctx, &f)?;
+        ctx.checkpoint.cursor = self.cursor(v + step, false);
+        ctx.save_checkpoint()?;
+        // Without a page count only an empty page ends the walk: a server that fails every
+        // page past its last one (500s, timeouts) was asked forever, and the run, holding the
+        // store's lock, never ended. The walk stops, and the next run walks on from the first
+        // of these pages (they leave the backlog, which would otherwise grow by as many every
+        // night). The checkpoint never goes back: when the failures began at or before where
+        // this run started (the overlap page, or the first page of a newest-first walk), it
+        // stays as found.
+        self.failed_run.push(v);
+        if last.is_none() && self.failed_run.len() as u64 >= FAILED_IN_A_ROW {
+            let from = self.failed_run[0];
+            tracing::warn!(source = %ctx.health.id, from, "{FAILED_IN_A_ROW} pages in a row failed and the API gives no page count: the walk stops here, and the next run goes on from the first of them");
+            for v in &self.failed_run {
+                self.backlog.settle(v, true);
+            }
+            let (found_next, found_complete) = self.found;
+            let behind = found_next.is_some_and(|n| from <= n);
+            let next = found_next.map_or(from, |n| n.max(from));
+            ctx.checkpoint.cursor = self.cursor(next, behind && found_complete);
+            ctx.save_checkpoint()?;
+            return Ok(Flow::Stop);
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+/// Why a page answered 200 with no package at the source's pointer is set aside.
+fn no_package(page: &Page, api: &Api) -> Failure {
+    Failure {
+        url: page.fetched.url.clone(),
+        status: Some(page.fetched.status),
+        reason: "not_ocds".into(),
+        error: format!(
+            "no release or record package at `{}` in a 200 answer",
+            api.package_pointer
+        ),
+        attempts: page.fetched.attempts,
+    }
+}
+
+/// A page with no package as the failure it is: stored, it would be set aside by the reader
+/// and taken as read, never asked for again.
+fn as_failure(result: Result<Page, Failure>, api: &Api) -> Result<Page, Failure> {
+    match result {
+        Ok(page) if page.seen.no_package => Err(no_package(&page, api)),
+        other => other,
     }
 }
 
