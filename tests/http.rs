@@ -1414,9 +1414,9 @@ fn awkward_page(wrapped: bool) -> Vec<u8> {
     gzip(&bytes)
 }
 
-#[test]
-fn a_page_not_in_the_encoding_said_is_set_aside_for_that_reason_as_a_file_is() {
-    let s = Server::start();
+/// The awkward page served as an API page (`api`) and as a bulk file (`bulk`), each source
+/// with `settings` added.
+fn awkward_sources(s: &Server, dir: &Path, settings: &str) -> Config {
     let uri = s.uri();
     for (p, wrapped) in [("/page", true), ("/bulk.json.gz", false)] {
         s.serve(
@@ -1424,16 +1424,22 @@ fn a_page_not_in_the_encoding_said_is_set_aside_for_that_reason_as_a_file_is() {
             ResponseTemplate::new(200).set_body_bytes(awkward_page(wrapped)),
         );
     }
-    let dir = tempfile::tempdir().expect("tmp");
-    let c = config(
-        dir.path(),
+    config(
+        dir,
         &format!(
             "[[source]]\nid = \"api\"\nkind = \"ocds-api\"\nurl = \"{uri}/page\"\n\
-             package_pointer = \"/package\"\nencoding = \"utf-8\"\n{FAST}\
+             package_pointer = \"/package\"\n{settings}{FAST}\
              [[source]]\nid = \"bulk\"\nkind = \"ocds-bulk\"\nurls = [\"{uri}/bulk.json.gz\"]\n\
-             encoding = \"utf-8\"\n{FAST}"
+             {settings}{FAST}"
         ),
-    );
+    )
+}
+
+#[test]
+fn a_page_not_in_the_encoding_said_is_set_aside_for_that_reason_as_a_file_is() {
+    let s = Server::start();
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = awkward_sources(&s, dir.path(), "encoding = \"utf-8\"\n");
     let r = go(&c);
     let reasons: Vec<(&str, &str)> = r
         .quarantined
@@ -1452,22 +1458,8 @@ fn a_page_not_in_the_encoding_said_is_set_aside_for_that_reason_as_a_file_is() {
 #[test]
 fn api_pages_go_through_the_reader_bulk_files_use() {
     let s = Server::start();
-    let uri = s.uri();
-    for (p, wrapped) in [("/page", true), ("/bulk.json.gz", false)] {
-        s.serve(
-            p,
-            ResponseTemplate::new(200).set_body_bytes(awkward_page(wrapped)),
-        );
-    }
     let dir = tempfile::tempdir().expect("tmp");
-    let c = config(
-        dir.path(),
-        &format!(
-            "[[source]]\nid = \"api\"\nkind = \"ocds-api\"\nurl = \"{uri}/page\"\n\
-             package_pointer = \"/package\"\n{FAST}\
-             [[source]]\nid = \"bulk\"\nkind = \"ocds-bulk\"\nurls = [\"{uri}/bulk.json.gz\"]\n{FAST}"
-        ),
-    );
+    let c = awkward_sources(&s, dir.path(), "");
     let r = go(&c);
     let api: Vec<_> = r.inputs.iter().filter(|i| i.source == "api").collect();
     assert_eq!(api.len(), 1, "{:?}", r.inputs);

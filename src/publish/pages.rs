@@ -366,18 +366,41 @@ fn projects_told(scored: u64, listed: u64, lang: Lang) -> String {
     }
 }
 
+/// An entity's league row from its projects, without a score: what entities whose projects
+/// all lack one show, and what scored ones start from.
+fn unscored_row(inp: &Inputs<'_>, key: &str) -> LeagueRow {
+    let lang = inp.lang;
+    let lines: Vec<&ProjectLine> = inp.projects_of(key).collect();
+    let (mix, mix_text) = mix(&lines, lang);
+    LeagueRow {
+        id: key.to_string(),
+        name: inp.name_of(key),
+        file: entity_file(key),
+        rank: "—".into(),
+        score: pick(lang, "sin puntaje", "no score"),
+        score_raw: String::new(),
+        bar: 0,
+        delta: "—".into(),
+        delta_raw: String::new(),
+        delta_class: "",
+        // Every project it has; the entity page tells those with a score apart.
+        projects: lines.len() as u32,
+        mix,
+        mix_text,
+        alerts: lines.iter().map(|p| p.raised.len() as u32).sum(),
+        missing: lines.iter().map(|p| p.unknown).sum(),
+        stale: inp.stale_of(key),
+        no_data: false,
+    }
+}
+
 /// Builds the league table.
 pub fn league(inp: &Inputs<'_>) -> League {
     let lang = inp.lang;
     let mut rows: Vec<LeagueRow> = Vec::new();
     for e in &inp.scores.entities {
-        let lines: Vec<&ProjectLine> = inp.projects_of(&e.entity).collect();
-        let (mix, mix_text) = mix(&lines, lang);
         let (d, d_raw, d_class) = delta(e.score, inp.previous(&e.entity), lang);
         rows.push(LeagueRow {
-            id: e.entity.clone(),
-            name: inp.name_of(&e.entity),
-            file: entity_file(&e.entity),
             rank: e.rank.to_string(),
             score: words::score(e.score),
             score_raw: format!("{:.2}", e.score),
@@ -385,39 +408,12 @@ pub fn league(inp: &Inputs<'_>) -> League {
             delta: d,
             delta_raw: d_raw,
             delta_class: d_class,
-            // Every project it has; the entity page tells those with a score apart.
-            projects: lines.len() as u32,
-            mix,
-            mix_text,
-            alerts: lines.iter().map(|p| p.raised.len() as u32).sum(),
-            missing: lines.iter().map(|p| p.unknown).sum(),
-            stale: inp.stale_of(&e.entity),
-            no_data: false,
+            ..unscored_row(inp, &e.entity)
         });
     }
     // Entities whose projects all lack a score: listed, without a rank.
     for e in inp.unscored() {
-        let lines: Vec<&ProjectLine> = inp.projects_of(&e.entity).collect();
-        let (mix, mix_text) = mix(&lines, lang);
-        rows.push(LeagueRow {
-            id: e.entity.clone(),
-            name: inp.name_of(&e.entity),
-            file: entity_file(&e.entity),
-            rank: "—".into(),
-            score: pick(lang, "sin puntaje", "no score"),
-            score_raw: String::new(),
-            bar: 0,
-            delta: "—".into(),
-            delta_raw: String::new(),
-            delta_class: "",
-            projects: lines.len() as u32,
-            mix,
-            mix_text,
-            alerts: lines.iter().map(|p| p.raised.len() as u32).sum(),
-            missing: lines.iter().map(|p| p.unknown).sum(),
-            stale: inp.stale_of(&e.entity),
-            no_data: false,
-        });
+        rows.push(unscored_row(inp, &e.entity));
     }
     // Expected entities that published nothing: visible, so coverage gaps are too.
     for x in inp.expected {
