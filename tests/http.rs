@@ -1453,6 +1453,9 @@ fn a_page_not_in_the_encoding_said_is_set_aside_for_that_reason_as_a_file_is() {
         "{:?}",
         r.quarantined
     );
+    // Asked for once: the same bytes would come back.
+    let api = r.sources.iter().find(|h| h.id == "api").expect("api");
+    assert_eq!((api.requests, api.retries), (1, 0), "{api:?}");
 }
 
 #[test]

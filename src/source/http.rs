@@ -127,6 +127,9 @@ pub struct Refusal {
     pub reason: &'static str,
     /// For a person.
     pub error: String,
+    /// Whether asking again may give another body (a page cut short may; bytes in another
+    /// encoding will not, and waiting out the backoff for them only delays the run).
+    pub retry: bool,
 }
 
 /// The shared client of one source.
@@ -282,6 +285,9 @@ impl Client {
                             error: why.error,
                             attempts: attempt,
                         };
+                        if !why.retry {
+                            return Err(last);
+                        }
                         None
                     }
                 },

@@ -92,6 +92,7 @@ fn probe(body: &Body, look: &Look, encoding: EncodingName) -> Result<Seen, Refus
     let refused = |e: ProbeError, error: String| Refusal {
         reason: e.reason().code(),
         error,
+        retry: matches!(e, ProbeError::Unreadable(_)),
     };
     let pointers = look.pointers();
     let run = |enc: Encoding| -> Result<Vec<Option<Value>>, ProbeError> {
@@ -135,6 +136,7 @@ fn probe(body: &Body, look: &Look, encoding: EncodingName) -> Result<Seen, Refus
         .map_err(|_| Refusal {
             reason: "internal",
             error: "the probe gave another number of values".into(),
+            retry: false,
         })?;
     let lists = releases.is_some() || records.is_some();
     let no_package = !look.package.is_empty()
