@@ -1222,87 +1222,70 @@ fn score_line(sheet: &ProjectSheet<'_>, lang: Lang) -> String {
         n => format!("{} {and} {}", parts[..n - 1].join(", "), parts[n - 1]),
     };
     let several = array(sheet.project.get("contractingProcesses")).len() > 1;
-    match lang {
-        Lang::Es => {
-            let mut parts = Vec::new();
-            if disclosed > 0 {
-                parts.push(format!(
-                    "{disclosed} {}",
-                    if disclosed == 1 {
-                        "publicado"
-                    } else {
-                        "publicados"
-                    }
-                ));
-            }
-            if partial > 0 {
-                parts.push(format!(
-                    "{partial} {}",
-                    if partial == 1 { "parcial" } else { "parciales" }
-                ));
-            }
-            if missing > 0 {
-                parts.push(format!("{missing} sin publicar"));
-            }
-            let mut line = if sheet.score.scored {
-                format!(
-                    "Puntaje de divulgación: {} de 100. Este proyecto y sus contratos debían publicar hoy, por iniciativa propia, {}: {}.",
-                    words::score(sheet.score.score),
-                    count(due, "dato", "datos"),
-                    join(parts, "y")
-                )
-            } else {
-                "Sin puntaje de divulgación: hoy no cuenta en el puntaje ningún dato que este proyecto deba publicar por iniciativa propia.".to_string()
-            };
-            if not_yet > 0 {
-                line.push_str(&format!(
-                    " {} aún no {}.",
-                    count(not_yet, "dato", "datos"),
-                    if not_yet == 1 {
-                        "corresponde"
-                    } else {
-                        "corresponden"
-                    }
-                ));
-            }
-            if several && sheet.score.scored {
-                line.push_str(" En el puntaje, un dato de contrato cuenta según la parte de los contratos que lo publican.");
-            }
-            line
+    let es = lang == Lang::Es;
+    // Spanish agrees in number where English does not.
+    let agree = |n: u64, one: &'static str, many: &'static str, en: &'static str| {
+        if !es {
+            en
+        } else if n == 1 {
+            one
+        } else {
+            many
         }
-        Lang::En => {
-            let mut parts = Vec::new();
-            if disclosed > 0 {
-                parts.push(format!("{disclosed} published"));
-            }
-            if partial > 0 {
-                parts.push(format!("{partial} partial"));
-            }
-            if missing > 0 {
-                parts.push(format!("{missing} missing"));
-            }
-            let mut line = if sheet.score.scored {
-                format!(
-                    "Disclosure score: {} out of 100. This project and its contracts were due to publish {} proactively today: {}.",
-                    words::score(sheet.score.score),
-                    count(due, "item", "items"),
-                    join(parts, "and")
-                )
-            } else {
-                "No disclosure score: today no item this project was due to publish proactively counts in the score.".to_string()
-            };
-            if not_yet > 0 {
-                line.push_str(&format!(
-                    " {} not yet due.",
-                    count(not_yet, "item", "items")
-                ));
-            }
-            if several && sheet.score.scored {
-                line.push_str(" In the score, a contract item counts by the share of contracts that publish it.");
-            }
-            line
-        }
+    };
+    let parts: Vec<String> = [
+        (
+            disclosed,
+            agree(disclosed, "publicado", "publicados", "published"),
+        ),
+        (partial, agree(partial, "parcial", "parciales", "partial")),
+        (
+            missing,
+            agree(missing, "sin publicar", "sin publicar", "missing"),
+        ),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, word)| format!("{n} {word}"))
+    .collect();
+    let mut line = match (sheet.score.scored, es) {
+        (true, true) => format!(
+            "Puntaje de divulgación: {} de 100. Este proyecto y sus contratos debían publicar hoy, por iniciativa propia, {}: {}.",
+            words::score(sheet.score.score),
+            count(due, "dato", "datos"),
+            join(parts, "y")
+        ),
+        (true, false) => format!(
+            "Disclosure score: {} out of 100. This project and its contracts were due to publish {} proactively today: {}.",
+            words::score(sheet.score.score),
+            count(due, "item", "items"),
+            join(parts, "and")
+        ),
+        (false, _) => pick(
+            lang,
+            "Sin puntaje de divulgación: hoy no cuenta en el puntaje ningún dato que este proyecto deba publicar por iniciativa propia.",
+            "No disclosure score: today no item this project was due to publish proactively counts in the score.",
+        ),
+    };
+    if not_yet > 0 {
+        line.push_str(&if es {
+            format!(
+                " {} aún no {}.",
+                count(not_yet, "dato", "datos"),
+                agree(not_yet, "corresponde", "corresponden", "")
+            )
+        } else {
+            format!(" {} not yet due.", count(not_yet, "item", "items"))
+        });
     }
+    if several && sheet.score.scored {
+        line.push_str(&pick(
+            lang,
+            " En el puntaje, un dato de contrato cuenta según la parte de los contratos que lo publican.",
+            " In the score, a contract item counts by the share of contracts that publish it.",
+        ));
+    }
+    line
 }
 
 fn documents(p: &Value, lang: Lang) -> Vec<Document> {
