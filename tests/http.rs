@@ -187,6 +187,29 @@ fn page_of(req: &Request) -> u32 {
         .unwrap_or(1)
 }
 
+/// Answers every GET of `/r` with `answer`, in place of what was answered before.
+fn answer_pages(s: &Server, answer: impl Respond + 'static) {
+    s.reset();
+    s.mount(
+        Mock::given(method("GET"))
+            .and(path("/r"))
+            .respond_with(answer),
+    );
+}
+
+/// A page-numbered source `p` at `/r` that gives no page count, its package at `/package`;
+/// `keys` are added to the source, `http` is its `[source.http]` table.
+fn without_a_count(dir: &Path, uri: &str, keys: &str, http: &str) -> Config {
+    config(
+        dir,
+        &format!(
+            "[[source]]\nid = \"p\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
+             package_pointer = \"/package\"\n{keys}\
+             [source.paginate]\nmode = \"page\"\nparam = \"page\"\n{http}"
+        ),
+    )
+}
+
 /// PanamaCompra-style pages: `{"pages": n, "package": {...}}` with `page=` numbers.
 struct Paged {
     pages: u32,
@@ -250,25 +273,16 @@ fn page_numbers_with_a_page_count_run_concurrently_and_drift_is_recognised() {
 fn page_numbers_without_a_count_stop_at_the_first_empty_page() {
     let s = Server::start();
     let uri = s.uri();
-    s.mount(
-        Mock::given(method("GET"))
-            .and(path("/r"))
-            .respond_with(Paged {
-                pages: 3,
-                per_page: 4,
-                drift: 0,
-            }),
+    answer_pages(
+        &s,
+        Paged {
+            pages: 3,
+            per_page: 4,
+            drift: 0,
+        },
     );
     let dir = tempfile::tempdir().expect("tmp");
-    let c = config(
-        dir.path(),
-        &format!(
-            "[[source]]\nid = \"p\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
-             package_pointer = \"/package\"\n\
-             [source.paginate]\nmode = \"page\"\nparam = \"page\"\n\
-             [source.http]\nconcurrency = 2\n"
-        ),
-    );
+    let c = without_a_count(dir.path(), &uri, "", "[source.http]\nconcurrency = 2\n");
     let r = go(&c);
     let h = &r.sources[0];
     assert_eq!((h.status, h.pages, h.new), (Health::Ok, 3, 12), "{h:?}");
@@ -296,23 +310,19 @@ impl Respond for FailsPast {
 fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_there() {
     let s = Server::start();
     let uri = s.uri();
-    s.mount(
-        Mock::given(method("GET"))
-            .and(path("/r"))
-            .respond_with(FailsPast {
-                good: 2,
-                per_page: 4,
-            }),
+    answer_pages(
+        &s,
+        FailsPast {
+            good: 2,
+            per_page: 4,
+        },
     );
     let dir = tempfile::tempdir().expect("tmp");
-    let c = config(
+    let c = without_a_count(
         dir.path(),
-        &format!(
-            "[[source]]\nid = \"p\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
-             package_pointer = \"/package\"\noverlap = 2\n\
-             [source.paginate]\nmode = \"page\"\nparam = \"page\"\n\
-             {FAST}concurrency = 2\n"
-        ),
+        &uri,
+        "overlap = 2\n",
+        &format!("{FAST}concurrency = 2\n"),
     );
     // Every page past the second fails: the walk used to ask for pages forever.
     let r = go(&c);
@@ -340,14 +350,12 @@ fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_the
 
     // A night when the server fails from page 2 on: the run starts two pages back (the
     // overlap), reads page 1 again and fails on 2, 3 and 4. The checkpoint does not go back.
-    s.reset();
-    s.mount(
-        Mock::given(method("GET"))
-            .and(path("/r"))
-            .respond_with(FailsPast {
-                good: 1,
-                per_page: 4,
-            }),
+    answer_pages(
+        &s,
+        FailsPast {
+            good: 1,
+            per_page: 4,
+        },
     );
     let r = go(&c);
     assert_eq!(r.sources[0].status, Health::Partial, "{:?}", r.sources[0]);
@@ -357,15 +365,13 @@ fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_the
     );
 
     // The server has pages 3 and 4 now: the next run reads them and ends at the empty one.
-    s.reset();
-    s.mount(
-        Mock::given(method("GET"))
-            .and(path("/r"))
-            .respond_with(Paged {
-                pages: 4,
-                per_page: 4,
-                drift: 0,
-            }),
+    answer_pages(
+        &s,
+        Paged {
+            pages: 4,
+            per_page: 4,
+            drift: 0,
+        },
     );
     let r = go(&c);
     let h = &r.sources[0];
@@ -394,23 +400,15 @@ impl Respond for Holes {
 fn a_page_with_an_error_instead_of_a_package_is_asked_for_again_and_three_end_the_walk() {
     let s = Server::start();
     let uri = s.uri();
-    s.mount(
-        Mock::given(method("GET"))
-            .and(path("/r"))
-            .respond_with(Holes {
-                pages: 4,
-                bad: vec![3],
-            }),
+    answer_pages(
+        &s,
+        Holes {
+            pages: 4,
+            bad: vec![3],
+        },
     );
     let dir = tempfile::tempdir().expect("tmp");
-    let c = config(
-        dir.path(),
-        &format!(
-            "[[source]]\nid = \"p\"\nkind = \"ocds-api\"\nurl = \"{uri}/r\"\n\
-             package_pointer = \"/package\"\n\
-             [source.paginate]\nmode = \"page\"\nparam = \"page\"\n{FAST}"
-        ),
-    );
+    let c = without_a_count(dir.path(), &uri, "", FAST);
     // Page 3 answers `{"error": …}` with 200 and page 4 has releases again: page 3 is a
     // failed page (it used to read as an empty page that ended the walk, run ok, with page 4
     // unread). Pages 5, 6 and 7 answer the same way: that is the end of this API's pages.
@@ -438,14 +436,12 @@ fn a_page_with_an_error_instead_of_a_package_is_asked_for_again_and_three_end_th
     );
 
     // Page 3 answers the next night: it is read first, and the source is whole.
-    s.reset();
-    s.mount(
-        Mock::given(method("GET"))
-            .and(path("/r"))
-            .respond_with(Holes {
-                pages: 4,
-                bad: vec![],
-            }),
+    answer_pages(
+        &s,
+        Holes {
+            pages: 4,
+            bad: vec![],
+        },
     );
     let r = go(&c);
     let h = &r.sources[0];
