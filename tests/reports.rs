@@ -222,14 +222,22 @@ fn pages_can_be_english() {
     assert!(sheet.contains("PJ-ID-1"));
 }
 
+/// Weights of 0 for every element but those `keep` picks (which keep their default, 1).
+fn weigh_nothing_but(
+    keep: impl Fn(&costwatch::ids::Element) -> bool,
+) -> std::collections::BTreeMap<String, f64> {
+    costwatch::ids::catalogue()
+        .iter()
+        .filter(|e| !keep(e))
+        .map(|e| (e.code.clone(), 0.0))
+        .collect()
+}
+
 #[test]
 fn a_project_whose_elements_all_weigh_nothing_has_no_score_rather_than_zero() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = fixture_config(dir.path());
-    config.weights = costwatch::ids::catalogue()
-        .iter()
-        .map(|e| (e.code.clone(), 0.0))
-        .collect();
+    config.weights = weigh_nothing_but(|_| false);
     pipeline::run(&config, &RunOptions::default()).expect("run");
     let sheet = read(&config.output.join("proyectos/oc4ids-cwdemo-MOP-005.html"));
     assert!(
@@ -258,11 +266,7 @@ fn an_entity_page_lists_a_project_without_a_score_as_such() {
     let mut config = fixture_config(dir.path());
     // Only the implementation stage's elements weigh: a work not yet under contract has no
     // score yet, one under way has.
-    config.weights = costwatch::ids::catalogue()
-        .iter()
-        .filter(|e| e.stage != costwatch::ids::Stage::Implementation)
-        .map(|e| (e.code.clone(), 0.0))
-        .collect();
+    config.weights = weigh_nothing_but(|e| e.stage == costwatch::ids::Stage::Implementation);
     pipeline::run(&config, &RunOptions::default()).expect("run");
     let rows = csv_rows(&config.output.join("proyectos.csv"));
     let (unscored, scored): (Vec<_>, Vec<_>) =
