@@ -452,24 +452,91 @@ fn a_page_with_an_error_instead_of_a_package_is_asked_for_again_and_three_end_th
 /// Answers a date-window request with one release per window, dated by the window.
 struct Windows;
 
+/// The package of one release dated by the window a request asks for, and that date.
+fn window_package(req: &Request) -> (Value, String) {
+    let from = req
+        .url
+        .query_pairs()
+        .find(|(n, _)| n == "DateFrom")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let mut r = release(1);
+    r["ocid"] = json!(format!("ocds-win-{from}"));
+    r["id"] = json!(format!("w-{from}"));
+    r["date"] = json!(format!("{from}T00:00:00Z"));
+    let mut p = package(0, 0);
+    p["releases"] = json!([r]);
+    (p, from)
+}
+
 impl Respond for Windows {
     fn respond(&self, req: &Request) -> ResponseTemplate {
-        let q = |k: &str| {
-            req.url
-                .query_pairs()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
-        };
-        let from = q("DateFrom");
-        let mut r = release(1);
-        r["ocid"] = json!(format!("ocds-win-{from}"));
-        r["id"] = json!(format!("w-{from}"));
-        r["date"] = json!(format!("{from}T00:00:00Z"));
-        let mut p = package(0, 0);
-        p["releases"] = json!([r]);
-        ResponseTemplate::new(200).set_body_json(p)
+        ResponseTemplate::new(200).set_body_json(window_package(req).0)
     }
+}
+
+/// [`Windows`] with the package under `/package`, and an error in JSON (answered 200) for
+/// the window that starts on `bad`.
+struct WrappedWindows {
+    bad: Option<String>,
+}
+
+impl Respond for WrappedWindows {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let (p, from) = window_package(req);
+        if self.bad.as_deref() == Some(from.as_str()) {
+            return ResponseTemplate::new(200).set_body_json(json!({"error": "intente más tarde"}));
+        }
+        ResponseTemplate::new(200).set_body_json(json!({ "package": p }))
+    }
+}
+
+#[test]
+fn a_date_window_answered_with_an_error_in_json_is_asked_for_again() {
+    let s = Server::start();
+    let uri = s.uri();
+    // Five windows; the next run starts one window before the last, unfinished one, so the
+    // second window is read again only if it was kept as failed.
+    let start = chrono::Utc::now().date_naive() - chrono::Duration::days(70);
+    let bad = (start + chrono::Duration::days(15))
+        .format("%Y-%m-%d")
+        .to_string();
+    let serve = |bad: Option<String>| {
+        s.reset();
+        s.mount(
+            Mock::given(method("GET"))
+                .and(path("/Descarga"))
+                .respond_with(WrappedWindows { bad }),
+        );
+    };
+    serve(Some(bad.clone()));
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = config(
+        dir.path(),
+        &format!(
+            "[[source]]\nid = \"w\"\nkind = \"ocds-api\"\nurl = \"{uri}/Descarga\"\n\
+             package_pointer = \"/package\"\n\
+             [source.paginate]\nmode = \"windows\"\nfrom_param = \"DateFrom\"\n\
+             until_param = \"DateTo\"\nstart = \"{start}\"\nwindow_days = 15\n{FAST}"
+        ),
+    );
+    // The middle window's answer has no package: it used to be stored through the reader,
+    // set aside as not OCDS and taken as read, its releases never asked for again.
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!((h.status, h.new), (Health::Partial, 4), "{h:?}");
+    assert!(
+        r.quarantined
+            .iter()
+            .any(|q| q.reason == "not_ocds" && q.location.contains(&format!("DateFrom={bad}"))),
+        "{:?}",
+        r.quarantined
+    );
+    serve(None);
+    let r = go(&c);
+    let h = &r.sources[0];
+    assert_eq!((h.status, h.new), (Health::Ok, 1), "{h:?}");
+    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM releases"), 5);
 }
 
 #[test]

@@ -25,12 +25,8 @@ pub(super) struct Seen {
     pub next: Option<Value>,
     /// The value at `total_pointer`.
     pub total: Option<Value>,
-    /// True when the package holds no release and no record (or is not there).
+    /// True when the package holds no release and no record.
     pub empty: bool,
-    /// True when `package_pointer` names something (not the whole page) and the page has
-    /// no package there: nothing, or an object with neither `releases` nor `records`. An API
-    /// that answers 200 with an error in JSON gives such a page; it is not an empty page.
-    pub no_package: bool,
     /// The encoding the page read in.
     pub encoding: crate::ocds::package::Encoding,
 }
@@ -138,6 +134,10 @@ fn probe(body: &Body, look: &Look, encoding: EncodingName) -> Result<Seen, Refus
             error: "the probe gave another number of values".into(),
             retry: false,
         })?;
+    // A page with no package at all where `package_pointer` names one (nothing there, or an
+    // object with neither `releases` nor `records`) is not an empty page: an API answering
+    // 200 with an error in JSON gives it. Refused here, every walk takes it as a failed page
+    // and asks for it again; stored, the reader would set it aside and it would count as read.
     let lists = releases.is_some() || records.is_some();
     let no_package = !look.package.is_empty()
         && match package {
@@ -145,13 +145,30 @@ fn probe(body: &Body, look: &Look, encoding: EncodingName) -> Result<Seen, Refus
             Some(Value::Array(_)) => false,
             Some(_) => !lists,
         };
+    if no_package {
+        return Err(Refusal {
+            reason: NO_PACKAGE,
+            error: format!("no release or record package at `{}`", look.package),
+            // Asked for again next run, not now: an API answering so past its last page
+            // would otherwise be asked each of its tries, with their waits.
+            retry: false,
+        });
+    }
     Ok(Seen {
         next,
         total,
         empty: release.is_none() && record.is_none() && element.is_none(),
-        no_package,
         encoding,
     })
+}
+
+/// The reason of a page answered with no package at the source's pointer (the reader's code
+/// for data that is not OCDS).
+const NO_PACKAGE: &str = "not_ocds";
+
+/// Whether a page failed for being answered (2xx) with no package: see [`probe`].
+fn no_package(f: &Failure) -> bool {
+    f.reason == NO_PACKAGE && f.status.is_some_and(|s| (200..300).contains(&s))
 }
 
 /// Fetches one page to disk and probes it; a body that is not whole JSON is fetched again
@@ -362,10 +379,7 @@ async fn numbered(
             Ok(r) => r,
             Err(e) => return ctx.failed(&api.url, None, "bad_url", e),
         };
-        let result = as_failure(
-            get_page(client.clone(), req, Look::new(api), encoding).await,
-            api,
-        );
+        let result = get_page(client.clone(), req, Look::new(api), encoding).await;
         state.backlog.settle(&v, result.is_ok());
         let mut cur = ctx.checkpoint.cursor.clone();
         cur["failed"] = json!(state.backlog.keys());
@@ -497,12 +511,14 @@ impl Walk {
         // error message) are held: three in a row are how this API says the pages ended;
         // one followed by anything else is a failed page, asked for again next run.
         if last.is_none() {
-            if let Ok(page) = &result
-                && page.seen.no_package
+            if let Err(f) = &result
+                && no_package(f)
             {
-                self.held.push((v, no_package(page, api)));
+                self.held.push((v, f.clone()));
                 if self.held.len() as u64 >= FAILED_IN_A_ROW {
-                    tracing::info!(source = %ctx.health.id, from = self.held[0].0, "{FAILED_IN_A_ROW} pages in a row have no package: taken as the end of the pages");
+                    // Said as a warning: an API that answers errors in JSON with 200 while it
+                    // limits its rate would end a first walk here too.
+                    tracing::warn!(source = %ctx.health.id, from = self.held[0].0, "{FAILED_IN_A_ROW} pages in a row answered without a package: taken as the end of the pages");
                     self.held.clear();
                     self.reached_end = true;
                     return Ok(Flow::Stop);
@@ -515,7 +531,7 @@ impl Walk {
                 }
             }
         }
-        match as_failure(result, api) {
+        match result {
             Err(f) => self.failed(ctx, v, step, f, last),
             Ok(page) => {
                 self.failed_run.clear();
@@ -595,29 +611,6 @@ impl Walk {
             return Ok(Flow::Stop);
         }
         Ok(Flow::Continue)
-    }
-}
-
-/// Why a page answered 200 with no package at the source's pointer is set aside.
-fn no_package(page: &Page, api: &Api) -> Failure {
-    Failure {
-        url: page.fetched.url.clone(),
-        status: Some(page.fetched.status),
-        reason: "not_ocds".into(),
-        error: format!(
-            "no release or record package at `{}` in a 200 answer",
-            api.package_pointer
-        ),
-        attempts: page.fetched.attempts,
-    }
-}
-
-/// A page with no package as the failure it is: stored, it would be set aside by the reader
-/// and taken as read, never asked for again.
-fn as_failure(result: Result<Page, Failure>, api: &Api) -> Result<Page, Failure> {
-    match result {
-        Ok(page) if page.seen.no_package => Err(no_package(&page, api)),
-        other => other,
     }
 }
 
