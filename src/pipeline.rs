@@ -74,14 +74,7 @@ fn made_by(config: &Config, as_of: &str) -> String {
         origin: String::new(),
         ..config.clone()
     };
-    let real = |p: &Path| {
-        let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
-        let dir = parent.map_or_else(|| Path::new(".").canonicalize(), Path::canonicalize);
-        match (dir, p.file_name()) {
-            (Ok(dir), Some(name)) => dir.join(name).display().to_string(),
-            _ => p.display().to_string(),
-        }
-    };
+    let real = |p: &Path| crate::publish::output::resolve(p).display().to_string();
     crate::util::sha256_hex(
         format!(
             "{}\n{settings:?}\n{as_of}\n{}\n{}",

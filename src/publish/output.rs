@@ -109,7 +109,7 @@ fn is_ours(dir: &Path) -> bool {
 }
 
 /// An absolute path with `.` and `..` resolved, following links for the part that exists.
-fn resolve(path: &Path) -> PathBuf {
+pub(crate) fn resolve(path: &Path) -> PathBuf {
     let cwd = std::env::current_dir().unwrap_or_default();
     let mut abs = PathBuf::new();
     for c in cwd.join(path).components() {

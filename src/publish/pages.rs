@@ -277,7 +277,6 @@ impl Inputs<'_> {
             .filter(|e| self.projects_of(&e.entity).next().is_some())
             .collect();
         out.sort_by(|a, b| a.entity.cmp(&b.entity));
-        out.dedup_by(|a, b| a.entity == b.entity);
         out
     }
 }
@@ -633,11 +632,11 @@ fn alert_groups(lines: &[&ProjectLine], lang: Lang) -> Vec<AlertGroup> {
                 },
                 more: (rest > 0).then(|| match lang {
                     Lang::Es => format!(
-                        "Y {} más: todas están en flags.csv (filtre por la entidad).",
+                        "Y {} más: todas están en flags.csv (filtre por la entidad, el título y el estado «raised»).",
                         rest
                     ),
                     Lang::En => format!(
-                        "And {} more: all are in flags.csv (filter by the entity).",
+                        "And {} more: all are in flags.csv (filter by the entity, the title and the state «raised»).",
                         rest
                     ),
                 }),
@@ -1187,7 +1186,9 @@ mod tests {
         assert_eq!(first.shown[0].project, "Obra p00", "in project order");
         assert_eq!(
             first.more.as_deref(),
-            Some("Y 4 más: todas están en flags.csv (filtre por la entidad).")
+            Some(
+                "Y 4 más: todas están en flags.csv (filtre por la entidad, el título y el estado «raised»)."
+            )
         );
         assert_eq!(groups[1].shown[0].file, super::super::sheet::file_name("q"));
         assert!(groups[1].more.is_none(), "nothing left out, nothing said");

@@ -194,14 +194,19 @@ fn most_common(verdicts: &[(&Verdict, Vec<usize>)], flags: &[(&Flag, Vec<usize>)
         .map(|(_, e)| e)
         .chain(flags.iter().map(|(_, e)| e))
         .collect();
-    let mut common: Option<(&Vec<usize>, usize)> = None;
+    // Counted once each (a process has some fifty items, and every project is written).
+    let mut counts: std::collections::HashMap<&[usize], usize> = Default::default();
     for list in &lists {
-        let n = lists.iter().filter(|l| l == &list).count();
+        *counts.entry(list.as_slice()).or_default() += 1;
+    }
+    let mut common: Option<(&[usize], usize)> = None;
+    for list in &lists {
+        let n = counts[list.as_slice()];
         if common.is_none_or(|(_, best)| n > best) {
             common = Some((list, n));
         }
     }
-    common.map(|(l, _)| l.clone()).unwrap_or_default()
+    common.map(|(l, _)| l.to_vec()).unwrap_or_default()
 }
 
 impl<'a> ProjectFile<'a> {

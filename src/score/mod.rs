@@ -24,7 +24,7 @@ use polars::prelude::*;
 use crate::ids::{Disclosure, Level, Outcome, Verdict};
 
 pub use attribute::{Attributed, attribute, project_value};
-pub use ocp::{OcpTally, Presence, project_paths};
+pub use ocp::{OcpTally, Presence};
 pub use sample::{Sample, draw};
 
 /// What the score stage adds up, one project at a time: each project's figures and its
