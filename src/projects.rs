@@ -758,11 +758,11 @@ fn weight(config: &Config, code: &str) -> f64 {
 /// The project's own figures (those the tables take) plus the verdict counts.
 fn figures(summary: &score::Summary, verdicts: &[Verdict], ocp_presence: f64) -> ProjectFigures {
     let own = summary.own();
+    let given = |x: f64| summary.is_scored().then_some(x);
     let count = |o: Outcome| verdicts.iter().filter(|v| v.outcome == o).count() as u32;
     ProjectFigures {
-        scored: summary.is_scored(),
-        score: own.score,
-        lenient_score: own.lenient,
+        score: given(own.score),
+        lenient_score: given(own.lenient),
         reactive_score: own.reactive,
         project_level_score: own.project_level,
         contract_level_score: own.contract_level,

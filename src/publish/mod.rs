@@ -419,8 +419,8 @@ impl Staging {
             place(ui.get("distrito").copied().unwrap_or_default()),
             sheet.progress.stage.code().to_string(),
             // Empty when the project has no score, as the other figures are when absent.
-            opt2(f.scored.then_some(f.score)),
-            opt2(f.scored.then_some(f.lenient_score)),
+            opt2(f.score),
+            opt2(f.lenient_score),
             opt2(f.reactive_score),
             opt2(f.project_level_score),
             opt2(f.contract_level_score),
@@ -445,7 +445,7 @@ impl Staging {
             title: ficha.title.clone(),
             entity: sheet.entity.entity.clone(),
             stage: sheet.progress.stage,
-            score: f.scored.then_some(f.score),
+            score: f.score,
             raised: ficha
                 .raised
                 .into_iter()
@@ -1202,15 +1202,13 @@ fn glossary_rows() -> Vec<(String, String, String)> {
 }
 
 /// Figures on a project sheet.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct ProjectFigures {
-    /// False when no proactive element counts (none due, or all weighted 0): the project has
-    /// no score, and `score` and `lenient_score` are 0 only as placeholders.
-    pub scored: bool,
-    /// Strict proactive score (the headline).
-    pub score: f64,
-    /// Lenient proactive score.
-    pub lenient_score: f64,
+    /// Strict proactive score (the headline); `None` when no proactive element counts (none
+    /// due, or all weighted 0): the project has no score, which 0 would misstate.
+    pub score: Option<f64>,
+    /// Lenient proactive score, `None` with `score`.
+    pub lenient_score: Option<f64>,
     /// Strict reactive score, apart from the proactive one.
     pub reactive_score: Option<f64>,
     /// Strict score over proactive project-level elements.
@@ -1230,28 +1228,6 @@ pub struct ProjectFigures {
     pub not_applicable: u32,
     /// Elements whose stage the project has not reached.
     pub not_yet_applicable: u32,
-}
-
-impl Serialize for ProjectFigures {
-    /// As the project file gives them: a project with no score has `null` for its score and
-    /// lenient score, not the placeholder 0, which reads as "disclosed nothing".
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let given = |x: f64| self.scored.then_some(x);
-        let mut f = s.serialize_struct("ProjectFigures", 11)?;
-        f.serialize_field("score", &given(self.score))?;
-        f.serialize_field("lenient_score", &given(self.lenient_score))?;
-        f.serialize_field("reactive_score", &self.reactive_score)?;
-        f.serialize_field("project_level_score", &self.project_level_score)?;
-        f.serialize_field("contract_level_score", &self.contract_level_score)?;
-        f.serialize_field("ocp_presence", &self.ocp_presence)?;
-        f.serialize_field("disclosed", &self.disclosed)?;
-        f.serialize_field("partial", &self.partial)?;
-        f.serialize_field("missing", &self.missing)?;
-        f.serialize_field("not_applicable", &self.not_applicable)?;
-        f.serialize_field("not_yet_applicable", &self.not_yet_applicable)?;
-        f.end()
-    }
 }
 
 /// A figure with two decimals, or empty when there is none.

@@ -388,9 +388,8 @@ mod tests {
             project: &project,
             entity: &entity,
             score: ProjectFigures {
-                scored: true,
-                score: 50.0,
-                lenient_score: 50.0,
+                score: Some(50.0),
+                lenient_score: Some(50.0),
                 reactive_score: None,
                 project_level_score: None,
                 contract_level_score: None,

@@ -1248,20 +1248,20 @@ fn score_line(sheet: &ProjectSheet<'_>, lang: Lang) -> String {
     .filter(|(n, _)| *n > 0)
     .map(|(n, word)| format!("{n} {word}"))
     .collect();
-    let mut line = match (sheet.score.scored, es) {
-        (true, true) => format!(
+    let mut line = match (sheet.score.score, es) {
+        (Some(score), true) => format!(
             "Puntaje de divulgación: {} de 100. Este proyecto y sus contratos debían publicar hoy, por iniciativa propia, {}: {}.",
-            words::score(sheet.score.score),
+            words::score(score),
             count(due, "dato", "datos"),
             join(parts, "y")
         ),
-        (true, false) => format!(
+        (Some(score), false) => format!(
             "Disclosure score: {} out of 100. This project and its contracts were due to publish {} proactively today: {}.",
-            words::score(sheet.score.score),
+            words::score(score),
             count(due, "item", "items"),
             join(parts, "and")
         ),
-        (false, _) => pick(
+        (None, _) => pick(
             lang,
             "Sin puntaje de divulgación: hoy no cuenta en el puntaje ningún dato que este proyecto deba publicar por iniciativa propia.",
             "No disclosure score: today no item this project was due to publish proactively counts in the score.",
@@ -1278,7 +1278,7 @@ fn score_line(sheet: &ProjectSheet<'_>, lang: Lang) -> String {
             format!(" {} not yet due.", count(not_yet, "item", "items"))
         });
     }
-    if several && sheet.score.scored {
+    if several && sheet.score.score.is_some() {
         line.push_str(&pick(
             lang,
             " En el puntaje, un dato de contrato cuenta según la parte de los contratos que lo publican.",
