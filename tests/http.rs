@@ -211,19 +211,42 @@ fn without_a_count(dir: &Path, uri: &str, keys: &str, http: &str) -> Config {
 }
 
 /// PanamaCompra-style pages: `{"pages": n, "package": {...}}` with `page=` numbers.
+#[derive(Default)]
 struct Paged {
     pages: u32,
     per_page: u32,
     /// Releases also repeated on the next page (pagination drift).
     drift: u32,
+    /// Pages answered with an error in JSON (status 200) instead of their package.
+    bad: Vec<u32>,
+    /// How a page past the last is answered.
+    past: Past,
+}
+
+/// A page past the last: an empty package, a status without a body, or an error in JSON.
+#[derive(Default)]
+enum Past {
+    #[default]
+    Empty,
+    Status(u16),
+    ErrorJson,
 }
 
 impl Respond for Paged {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let page = page_of(req);
+        let error =
+            || ResponseTemplate::new(200).set_body_json(json!({"error": "intente más tarde"}));
+        if self.bad.contains(&page) {
+            return error();
+        }
         if page == 0 || page > self.pages {
-            return ResponseTemplate::new(200)
-                .set_body_json(json!({"pages": self.pages, "package": package(0, 0)}));
+            return match self.past {
+                Past::Empty => ResponseTemplate::new(200)
+                    .set_body_json(json!({"pages": self.pages, "package": package(0, 0)})),
+                Past::Status(status) => ResponseTemplate::new(status),
+                Past::ErrorJson => error(),
+            };
         }
         let from = (page - 1) * self.per_page;
         let from = from.saturating_sub(if page > 1 { self.drift } else { 0 });
@@ -245,6 +268,7 @@ fn page_numbers_with_a_page_count_run_concurrently_and_drift_is_recognised() {
                 pages: 6,
                 per_page: 5,
                 drift: 2,
+                ..Default::default()
             }),
     );
     let dir = tempfile::tempdir().expect("tmp");
@@ -279,6 +303,7 @@ fn page_numbers_without_a_count_stop_at_the_first_empty_page() {
             pages: 3,
             per_page: 4,
             drift: 0,
+            ..Default::default()
         },
     );
     let dir = tempfile::tempdir().expect("tmp");
@@ -288,33 +313,17 @@ fn page_numbers_without_a_count_stop_at_the_first_empty_page() {
     assert_eq!((h.status, h.pages, h.new), (Health::Ok, 3, 12), "{h:?}");
 }
 
-/// Pages 1 to `good` as [`Paged`] gives them, and a server error for every page after.
-struct FailsPast {
-    good: u32,
-    per_page: u32,
-}
-
-impl Respond for FailsPast {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let page = page_of(req);
-        if page > self.good {
-            return ResponseTemplate::new(500);
-        }
-        let to = page * self.per_page;
-        ResponseTemplate::new(200)
-            .set_body_json(json!({"package": package(to - self.per_page, to)}))
-    }
-}
-
 #[test]
 fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_there() {
     let s = Server::start();
     let uri = s.uri();
     answer_pages(
         &s,
-        FailsPast {
-            good: 2,
+        Paged {
+            pages: 2,
             per_page: 4,
+            past: Past::Status(500),
+            ..Default::default()
         },
     );
     let dir = tempfile::tempdir().expect("tmp");
@@ -352,9 +361,11 @@ fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_the
     // overlap), reads page 1 again and fails on 2, 3 and 4. The checkpoint does not go back.
     answer_pages(
         &s,
-        FailsPast {
-            good: 1,
+        Paged {
+            pages: 1,
             per_page: 4,
+            past: Past::Status(500),
+            ..Default::default()
         },
     );
     let r = go(&c);
@@ -371,29 +382,12 @@ fn page_numbers_without_a_count_stop_after_three_failed_pages_and_go_on_from_the
             pages: 4,
             per_page: 4,
             drift: 0,
+            ..Default::default()
         },
     );
     let r = go(&c);
     let h = &r.sources[0];
     assert_eq!((h.status, h.new), (Health::Ok, 8), "{h:?}");
-}
-
-/// Pages 1 to `pages` with four releases each, but an error in JSON (answered 200) for the
-/// pages in `bad` and for every page past the last.
-struct Holes {
-    pages: u32,
-    bad: Vec<u32>,
-}
-
-impl Respond for Holes {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let page = page_of(req);
-        if page > self.pages || self.bad.contains(&page) {
-            return ResponseTemplate::new(200).set_body_json(json!({"error": "intente más tarde"}));
-        }
-        ResponseTemplate::new(200)
-            .set_body_json(json!({"package": package((page - 1) * 4, page * 4)}))
-    }
 }
 
 #[test]
@@ -402,9 +396,12 @@ fn a_page_with_an_error_instead_of_a_package_is_asked_for_again_and_three_end_th
     let uri = s.uri();
     answer_pages(
         &s,
-        Holes {
+        Paged {
             pages: 4,
+            per_page: 4,
             bad: vec![3],
+            past: Past::ErrorJson,
+            ..Default::default()
         },
     );
     let dir = tempfile::tempdir().expect("tmp");
@@ -438,9 +435,12 @@ fn a_page_with_an_error_instead_of_a_package_is_asked_for_again_and_three_end_th
     // Page 3 answers the next night: it is read first, and the source is whole.
     answer_pages(
         &s,
-        Holes {
+        Paged {
             pages: 4,
+            per_page: 4,
             bad: vec![],
+            past: Past::ErrorJson,
+            ..Default::default()
         },
     );
     let r = go(&c);
@@ -786,6 +786,7 @@ fn server_errors_and_429_are_retried_honouring_retry_after() {
         pages: 3,
         per_page: 2,
         drift: 0,
+        ..Default::default()
     }));
     let dir = tempfile::tempdir().expect("tmp");
     let c = config(
@@ -855,6 +856,7 @@ fn a_page_given_up_on_is_quarantined_and_tried_first_next_run() {
         pages: 3,
         per_page: 2,
         drift: 0,
+        ..Default::default()
     }));
     let dir = tempfile::tempdir().expect("tmp");
     let c = config(
@@ -886,6 +888,7 @@ fn a_page_given_up_on_is_quarantined_and_tried_first_next_run() {
         pages: 3,
         per_page: 2,
         drift: 0,
+        ..Default::default()
     }));
     let r2 = go(&c);
     let h2 = &r2.sources[0];
@@ -1088,6 +1091,7 @@ fn the_panama_preset_runs_against_a_server_that_imitates_panamacompra() {
                 pages: 2,
                 per_page: 3,
                 drift: 1,
+                ..Default::default()
             }),
     );
     let start = chrono::Utc::now().date_naive() - chrono::Duration::days(20);
@@ -1136,6 +1140,7 @@ fn a_run_stopped_halfway_resumes_from_its_checkpoint() {
         pages: 10,
         per_page: 3,
         drift: 0,
+        ..Default::default()
     })));
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = config_file(dir.path(), &paged_source("r", &uri, "concurrency = 1\n"));
